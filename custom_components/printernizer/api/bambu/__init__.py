@@ -1,0 +1,1 @@
+"""Bambu Lab printers over LAN (MQTT over TLS, FTPS). No Home Assistant import."""

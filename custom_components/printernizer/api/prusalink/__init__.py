@@ -1,0 +1,1 @@
+"""Prusa printers over PrusaLink (HTTP, digest or API-key auth). No Home Assistant import."""

@@ -1,0 +1,1 @@
+"""Protocol-level printer simulators for tests and development (never installed for users)."""
