@@ -79,7 +79,8 @@ OFFLINE_STATE = PrinterState(status=PrinterStatus.OFFLINE)
 class PrinterInfo:
     """Static facts about a printer, known after connecting."""
 
-    serial: str
+    #: ``None`` when the printer does not tell (some PrusaLink firmware).
+    serial: str | None
     model: str | None = None
     name: str | None = None
     firmware: str | None = None
