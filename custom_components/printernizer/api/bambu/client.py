@@ -1,0 +1,572 @@
+"""Bambu Lab LAN client: MQTT over TLS, driven from the asyncio event loop.
+
+paho-mqtt is used without its network thread (like Home Assistant core's MQTT
+client): the TLS socket is opened in an executor, then the event loop watches
+it with ``add_reader``/``add_writer`` and calls ``loop_read``/``loop_write``;
+a 1 s timer calls ``loop_misc`` (keepalive) and the report watchdog. Every
+paho callback therefore runs on the event loop, and so do the listeners.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import logging
+import random
+import secrets
+import ssl
+import time
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from ..models import (
+    OFFLINE_STATE,
+    CommandError,
+    CommandNotAllowedError,
+    CommandTimeoutError,
+    ConnectionListener,
+    ConnectionPhase,
+    ConnectionUpdate,
+    PrinterAuthError,
+    PrinterConnectionError,
+    PrinterFamily,
+    PrinterIdentityError,
+    PrinterInfo,
+    PrinterState,
+    PrinterStatus,
+    StateListener,
+)
+from .parse import decode_payload, is_full_report, merge_report, normalize, parse_version
+from .tls import create_ssl_context, peer_common_name
+
+_LOGGER = logging.getLogger(__name__)
+
+USERNAME = "bblp"
+KEEPALIVE = 60
+#: paho/MQTT CONNACK codes meaning "wrong credentials" (v3 rc 4/5 and v5 equivalents).
+_AUTH_FAILURE_CODES = frozenset({4, 5, 134, 135})
+
+_ALLOWED: dict[str, frozenset[PrinterStatus]] = {
+    "pause": frozenset({PrinterStatus.PRINTING, PrinterStatus.PREPARING}),
+    "resume": frozenset({PrinterStatus.PAUSED}),
+    "stop": frozenset({PrinterStatus.PRINTING, PrinterStatus.PREPARING, PrinterStatus.PAUSED}),
+}
+
+
+class BambuClient:
+    """A Bambu Lab printer on the LAN (implements ``PrinterClient``)."""
+
+    family: PrinterFamily = "bambu_lab"
+    push = True
+
+    #: Reconnect backoff: first delay, cap (seconds); jitter is +-20 %.
+    reconnect_min = 1.0
+    reconnect_max = 60.0
+    #: Ask for a full report when nothing arrived for this long while connected.
+    report_watchdog = 60.0
+
+    def __init__(
+        self,
+        host: str,
+        serial: str,
+        access_code: str,
+        *,
+        port: int = 8883,
+        insecure_tls: bool = False,
+        ca_file: str | None = None,
+        command_timeout: float = 10.0,
+        connect_timeout: float = 10.0,
+    ) -> None:
+        """Configure the client; nothing happens before ``async_connect``."""
+        self._host = host
+        self._serial = serial
+        self._access_code = access_code
+        self._port = port
+        self._insecure = insecure_tls
+        self._ca_file = ca_file
+        self._command_timeout = command_timeout
+        self._connect_timeout = connect_timeout
+
+        self._on_state: StateListener | None = None
+        self._on_connection: ConnectionListener | None = None
+        self._state: PrinterState = OFFLINE_STATE
+        self._report: dict[str, Any] = {}
+        self._have_full = False
+        self._info: PrinterInfo | None = None
+        self._phase: ConnectionPhase | None = None
+        self._phase_message: str | None = None
+
+        self._ssl_context: ssl.SSLContext | None = None
+        self._mqttc: mqtt.Client | None = None
+        self._established = False
+        self._closing = False
+        self._connack: asyncio.Future[None] | None = None
+        self._first_report: asyncio.Future[None] | None = None
+        self._reconnect_task: asyncio.Task[None] | None = None
+        self._misc_timer: asyncio.TimerHandle | None = None
+        self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._sequence = 0
+        self._last_report_at: float | None = None
+        self._last_pushall_at: float | None = None
+        self._connected_since: float | None = None
+        self._reconnects = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # --- PrinterClient properties -----------------------------------------
+
+    @property
+    def info(self) -> PrinterInfo | None:
+        """Printer facts from ``get_version`` (None before the answer)."""
+        return self._info
+
+    @property
+    def poll_interval(self) -> float | None:
+        """None: this is a push client."""
+        return None
+
+    @property
+    def last_report(self) -> dict[str, Any]:
+        """The merged raw ``print`` report (a copy)."""
+        return json.loads(json.dumps(self._report))
+
+    @property
+    def connected(self) -> bool:
+        """True while the MQTT session is up."""
+        return self._established and self._mqttc is not None
+
+    def set_listeners(
+        self, on_state: StateListener | None, on_connection: ConnectionListener | None
+    ) -> None:
+        """Register the core's callbacks (called on the event loop)."""
+        self._on_state = on_state
+        self._on_connection = on_connection
+
+    # --- listeners -----------------------------------------------------------
+
+    def _set_phase(self, phase: ConnectionPhase, message: str | None = None) -> None:
+        self._phase, self._phase_message = phase, message
+        if self._on_connection is None:
+            return
+        try:
+            self._on_connection(ConnectionUpdate(phase, message))
+        except Exception:
+            _LOGGER.exception("Connection listener failed")
+
+    def _emit_state(self) -> None:
+        if not self._have_full:
+            return
+        new = normalize(self._report, self._state)
+        if new == self._state:
+            return
+        self._state = new
+        if self._on_state is None:
+            return
+        try:
+            self._on_state(new)
+        except Exception:
+            _LOGGER.exception("State listener failed")
+
+    # --- connect / disconnect ----------------------------------------------
+
+    async def async_connect(self) -> None:
+        """Connect once (CONNACK + first full report); then keep reconnecting."""
+        self._loop = asyncio.get_running_loop()
+        self._closing = False
+        try:
+            await self._open()
+        except PrinterAuthError as err:
+            self._set_phase(ConnectionPhase.ERROR, str(err))
+            raise
+        except (PrinterConnectionError, PrinterIdentityError) as err:
+            self._set_phase(ConnectionPhase.FAILED, str(err))
+            raise
+
+    async def async_disconnect(self) -> None:
+        """Disconnect and stop every task and timer."""
+        self._closing = True
+        task, self._reconnect_task = self._reconnect_task, None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._teardown("disconnected")
+
+    async def _get_ssl_context(self) -> ssl.SSLContext:
+        if self._ssl_context is None:
+            loop = asyncio.get_running_loop()
+            try:
+                self._ssl_context = await loop.run_in_executor(
+                    None,
+                    lambda: create_ssl_context(insecure=self._insecure, ca_file=self._ca_file),
+                )
+            except (OSError, ssl.SSLError) as err:
+                raise PrinterConnectionError(f"Cannot load CA certificates: {err}") from err
+        return self._ssl_context
+
+    def _blocking_connect(self, client: mqtt.Client) -> None:
+        """Open the TLS socket and send CONNECT (executor thread)."""
+        try:
+            client.connect(self._host, self._port, keepalive=KEEPALIVE)
+        except ssl.SSLCertVerificationError as err:
+            _dispose_sockets(client)
+            raise PrinterIdentityError(
+                f"Certificate of {self._host} not issued by Bambu Lab's CA: {err.verify_message}"
+            ) from err
+        except (OSError, ssl.SSLError, ValueError) as err:
+            _dispose_sockets(client)
+            raise PrinterConnectionError(f"Cannot connect to {self._host}:{self._port}: {err}") from err
+        if self._insecure:
+            return
+        sock = client.socket()
+        cn = peer_common_name(sock.getpeercert()) if isinstance(sock, ssl.SSLSocket) else None
+        if cn != self._serial:
+            _dispose_sockets(client)
+            raise PrinterIdentityError(
+                f"Printer at {self._host} presents serial {cn!r}, expected {self._serial!r}"
+            )
+
+    async def _open(self) -> None:
+        """One connection attempt; on failure nothing is left running."""
+        loop = asyncio.get_running_loop()
+        self._set_phase(ConnectionPhase.CONNECTING)
+        ctx = await self._get_ssl_context()
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=f"printernizer-{secrets.token_hex(4)}",
+            protocol=mqtt.MQTTv311,
+            reconnect_on_failure=False,
+        )
+        client.username_pw_set(USERNAME, self._access_code)
+        client.tls_set_context(ctx)
+        client.tls_insecure_set(True)  # no hostname check: CN = serial, checked by us
+        client.connect_timeout = self._connect_timeout
+        client.suppress_exceptions = True
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+
+        self._established = False
+        self._connack = loop.create_future()
+        self._first_report = loop.create_future()
+        self._mqttc = client
+        deadline = loop.time() + self._connect_timeout
+        try:
+            fut = loop.run_in_executor(None, self._blocking_connect, client)
+            try:
+                await asyncio.shield(fut)
+            except asyncio.CancelledError:
+                fut.add_done_callback(lambda _f: _dispose_sockets(client))
+                raise
+            self._attach(client)
+            try:
+                async with asyncio.timeout_at(deadline):
+                    await self._connack
+                    await self._first_report
+            except TimeoutError as err:
+                raise PrinterConnectionError(
+                    f"No answer from {self._host} within {self._connect_timeout} s"
+                ) from err
+        except BaseException:
+            if self._mqttc is client:
+                self._teardown("connect failed")
+            else:
+                _dispose_sockets(client)
+            raise
+        self._established = True
+        self._connected_since = time.time()
+
+    def _attach(self, client: mqtt.Client) -> None:
+        """Hand the open socket to the event loop."""
+        loop = asyncio.get_running_loop()
+        sock = client.socket()
+        if sock is None:
+            raise PrinterConnectionError("Socket closed during connect")
+        client.on_socket_close = self._on_socket_close
+        client.on_socket_register_write = self._on_socket_register_write
+        client.on_socket_unregister_write = self._on_socket_unregister_write
+        loop.add_reader(sock, self._on_readable, client)
+        if client.want_write():
+            loop.add_writer(sock, self._on_writable, client)
+        self._misc_timer = loop.call_later(1, self._misc, client)
+        self._on_readable(client)
+
+    def _teardown(self, reason: str) -> None:
+        """Close the current MQTT client, timers and pending futures (no callbacks)."""
+        if self._misc_timer is not None:
+            self._misc_timer.cancel()
+            self._misc_timer = None
+        client, self._mqttc = self._mqttc, None
+        self._established = False
+        if client is not None:
+            self._unwatch(client)
+            with contextlib.suppress(Exception):
+                if client.socket() is not None:
+                    client.disconnect()
+                    client.loop_write()
+            _dispose_sockets(client)
+        for fut in (self._connack, self._first_report):
+            if fut is not None and not fut.done():
+                fut.set_exception(PrinterConnectionError(reason))
+                fut.exception()  # mark retrieved
+        for fut in self._pending.values():
+            if not fut.done():
+                fut.set_exception(CommandError(f"Connection lost: {reason}"))
+        self._pending.clear()
+
+    def _unwatch(self, client: mqtt.Client) -> None:
+        sock = client.socket()
+        if sock is not None and self._loop is not None:
+            self._loop.remove_reader(sock)
+            self._loop.remove_writer(sock)
+
+    # --- socket callbacks (event loop) ---------------------------------------
+
+    def _on_readable(self, client: mqtt.Client) -> None:
+        rc = client.loop_read()
+        # Bytes already decrypted by the TLS layer don't wake the selector.
+        for _ in range(1000):
+            sock = client.socket()
+            if rc != mqtt.MQTT_ERR_SUCCESS or not isinstance(sock, ssl.SSLSocket):
+                break
+            if not sock.pending():
+                break
+            rc = client.loop_read()
+
+    def _on_writable(self, client: mqtt.Client) -> None:
+        client.loop_write()
+
+    def _on_socket_close(self, client: mqtt.Client, _userdata: Any, sock: Any) -> None:
+        if self._loop is not None:
+            self._loop.remove_reader(sock)
+            self._loop.remove_writer(sock)
+
+    def _on_socket_register_write(self, client: mqtt.Client, _userdata: Any, sock: Any) -> None:
+        if self._loop is not None and self._mqttc is client:
+            self._loop.add_writer(sock, self._on_writable, client)
+
+    def _on_socket_unregister_write(self, client: mqtt.Client, _userdata: Any, sock: Any) -> None:
+        if self._loop is not None:
+            self._loop.remove_writer(sock)
+
+    def _misc(self, client: mqtt.Client) -> None:
+        self._misc_timer = None
+        if self._mqttc is not client or self._loop is None:
+            return
+        if client.loop_misc() != mqtt.MQTT_ERR_SUCCESS or self._mqttc is not client:
+            return
+        now = self._loop.time()
+        if self._established and (
+            now - max(self._last_report_at or 0, self._last_pushall_at or 0)
+            >= self.report_watchdog
+        ):
+            _LOGGER.debug("No report from %s for %s s, asking for a full one", self._host,
+                          self.report_watchdog)
+            self._request_pushall(client)
+        self._misc_timer = self._loop.call_later(1, self._misc, client)
+
+    # --- MQTT callbacks (event loop) -----------------------------------------
+
+    def _on_connect(
+        self, client: mqtt.Client, _userdata: Any, _flags: Any, reason_code: Any, _props: Any
+    ) -> None:
+        if self._mqttc is not client or self._connack is None or self._connack.done():
+            return
+        if reason_code.is_failure:
+            value = getattr(reason_code, "value", None)
+            if value in _AUTH_FAILURE_CODES:
+                self._connack.set_exception(
+                    PrinterAuthError(f"Printer refused the access code ({reason_code})")
+                )
+            else:
+                self._connack.set_exception(
+                    PrinterConnectionError(f"Printer refused the connection ({reason_code})")
+                )
+            return
+        self._connack.set_result(None)
+        self._set_phase(ConnectionPhase.CONNECTED)
+        client.subscribe(f"device/{self._serial}/report", qos=0)
+        self._request_pushall(client)
+        self._publish(client, {"info": {"sequence_id": self._next_seq(), "command": "get_version"}})
+
+    def _on_disconnect(
+        self, client: mqtt.Client, _userdata: Any, _flags: Any, reason_code: Any, _props: Any
+    ) -> None:
+        if self._mqttc is not client:
+            return
+        message = f"Connection to {self._host} lost ({reason_code})"
+        if not self._established:
+            # during an attempt: _open reports the failure
+            if self._connack is not None and not self._connack.done():
+                self._connack.set_exception(PrinterConnectionError(message))
+            elif self._first_report is not None and not self._first_report.done():
+                self._first_report.set_exception(PrinterConnectionError(message))
+            return
+        self._teardown(message)
+        if self._closing:
+            return
+        _LOGGER.info("%s, reconnecting", message)
+        self._set_phase(ConnectionPhase.FAILED, message)
+        self._start_reconnect()
+
+    def _on_message(self, client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        if self._mqttc is not client:
+            return
+        try:
+            self._handle_payload(msg.payload)
+        except Exception:  # a bug must not kill the connection
+            _LOGGER.exception("Failed to handle a report from %s", self._host)
+
+    def _handle_payload(self, payload: bytes) -> None:
+        data = decode_payload(payload)
+        if data is None:
+            return
+        if isinstance(info := data.get("info"), dict) and info.get("command") == "get_version":
+            self._info = parse_version(info, serial=self._serial)
+            _LOGGER.debug("Printer info: %s", self._info)
+        report = data.get("print")
+        if not isinstance(report, dict):
+            if report is not None:
+                _LOGGER.debug("Ignoring non-object print report")
+            return
+        if self._loop is not None:
+            self._last_report_at = self._loop.time()
+        seq = report.get("sequence_id")
+        if "result" in report and seq is not None and str(seq) in self._pending:
+            fut = self._pending[str(seq)]
+            if not fut.done():
+                fut.set_result(report)
+            return
+        command = report.get("command")
+        if command not in (None, "push_status"):
+            _LOGGER.debug("Ignoring %r message", command)
+            return
+        full = is_full_report(report)
+        self._report = merge_report(self._report, report)
+        if full:
+            self._have_full = True
+        self._emit_state()
+        if full and self._first_report is not None and not self._first_report.done():
+            self._first_report.set_result(None)
+            self._set_phase(ConnectionPhase.MONITORING)
+
+    # --- requests ------------------------------------------------------------
+
+    def _next_seq(self) -> str:
+        self._sequence = (self._sequence + 1) % 1_000_000_000
+        return str(self._sequence)
+
+    def _publish(self, client: mqtt.Client, message: dict[str, Any]) -> None:
+        client.publish(f"device/{self._serial}/request", json.dumps(message), qos=0)
+
+    def _request_pushall(self, client: mqtt.Client) -> None:
+        if self._loop is not None:
+            self._last_pushall_at = self._loop.time()
+        self._publish(client, {"pushing": {"sequence_id": self._next_seq(), "command": "pushall"}})
+
+    async def _command(self, command: str) -> None:
+        if command in _ALLOWED and self._state.status not in _ALLOWED[command]:
+            raise CommandNotAllowedError(f"Cannot {command} while {self._state.status.value}")
+        client = self._mqttc
+        if client is None or not self._established:
+            raise CommandError(f"Not connected to {self._host}")
+        seq = self._next_seq()
+        fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._pending[seq] = fut
+        try:
+            self._publish(
+                client, {"print": {"sequence_id": seq, "command": command, "param": ""}}
+            )
+            async with asyncio.timeout(self._command_timeout):
+                answer = await fut
+        except TimeoutError as err:
+            raise CommandTimeoutError(
+                f"Printer did not confirm {command} within {self._command_timeout} s"
+            ) from err
+        finally:
+            self._pending.pop(seq, None)
+        result = str(answer.get("result", "")).lower()
+        if result != "success":
+            raise CommandError(f"Printer rejected {command}: {answer.get('reason') or result}")
+
+    async def async_poll(self) -> PrinterState:
+        """Return the last known state."""
+        return self._state
+
+    async def async_pause(self) -> None:
+        """Pause the print; returns when the printer confirmed."""
+        await self._command("pause")
+
+    async def async_resume(self) -> None:
+        """Resume the print; returns when the printer confirmed."""
+        await self._command("resume")
+
+    async def async_stop(self) -> None:
+        """Stop (cancel) the print; returns when the printer confirmed."""
+        await self._command("stop")
+
+    # --- reconnect -----------------------------------------------------------
+
+    def _start_reconnect(self) -> None:
+        if self._closing or (self._reconnect_task and not self._reconnect_task.done()):
+            return
+        assert self._loop is not None
+        self._reconnect_task = self._loop.create_task(self._reconnect_loop())
+
+    async def _reconnect_loop(self) -> None:
+        delay = self.reconnect_min
+        while not self._closing:
+            await asyncio.sleep(delay * random.uniform(0.8, 1.2))
+            if self._closing:
+                return
+            self._reconnects += 1
+            try:
+                await self._open()
+            except PrinterAuthError as err:
+                _LOGGER.warning("Printer %s refused the access code, giving up", self._host)
+                self._set_phase(ConnectionPhase.ERROR, str(err))
+                return
+            except (PrinterConnectionError, PrinterIdentityError) as err:
+                _LOGGER.debug("Reconnect to %s failed: %s", self._host, err)
+                self._set_phase(ConnectionPhase.FAILED, str(err))
+                delay = min(self.reconnect_max, delay * 2)
+            else:
+                return
+
+    # --- diagnostics -----------------------------------------------------------
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Connection facts and the last merged report (never the access code)."""
+        now = self._loop.time() if self._loop is not None else None
+        return {
+            "host": self._host,
+            "port": self._port,
+            "serial": self._serial,
+            "insecure_tls": self._insecure,
+            "custom_ca_file": self._ca_file is not None,
+            "connected": self.connected,
+            "phase": self._phase.value if self._phase else None,
+            "phase_message": self._phase_message,
+            "connected_since": self._connected_since,
+            "reconnect_attempts": self._reconnects,
+            "seconds_since_last_report": (
+                round(now - self._last_report_at, 1)
+                if now is not None and self._last_report_at is not None
+                else None
+            ),
+            "info": dataclasses.asdict(self._info) if self._info else None,
+            "state": dataclasses.asdict(self._state) | {"extra": dict(self._state.extra)},
+            "last_report": self.last_report,
+        }
+
+
+def _dispose_sockets(client: mqtt.Client) -> None:
+    """Close paho's socket and socket pair (any thread; never raises)."""
+    with contextlib.suppress(Exception):
+        client._reset_sockets()  # noqa: SLF001
+
+
+__all__ = ["BambuClient"]

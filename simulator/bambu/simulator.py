@@ -1,0 +1,448 @@
+"""BambuSimulator: a Bambu Lab printer on 127.0.0.1 (MQTT over TLS, implicit FTPS, SSDP NOTIFY).
+
+Reports are built from the real captures in ``tests/fixtures/bambu``. Tests
+drive a print explicitly (``start_print``, ``set_progress``, ``pause``...);
+``autoplay`` loops a print on the wall clock for development.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import json
+import logging
+from pathlib import Path
+import shutil
+import ssl
+import tempfile
+from typing import Any
+
+from .certs import CertChain, make_chain
+from .ftps import FtpsServer
+from .mqtt_broker import MqttBroker
+
+_LOGGER = logging.getLogger(__name__)
+
+FIXTURES_DIR = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "bambu"
+PRINT_ERROR_CANCELLED = 50348044
+
+#: model -> (fixture file, SSDP DevModel code)
+MODELS: dict[str, tuple[str, str]] = {
+    "P1P": ("P1P.json", "C11"),
+    "A1": ("MOCK-A1.json", "N2S"),
+    "X1C": ("MOCK-X1CMULTIAMS.json", "3DPrinter-X1-Carbon"),
+}
+
+_DEFAULT_FILES: dict[str, bytes] = {
+    "/cache/benchy.3mf": b"PK\x03\x04simulated-3mf-benchy" + bytes(range(256)) * 8,
+    "/cache/cube.gcode": b"; simulated gcode\nG28\nG1 X10 Y10 Z0.2 F3000\nM104 S0\n",
+    "/model/calibration.gcode": b"; calibration\nG28\n",
+}
+
+
+def load_fixture(path: str | Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Return (print report, get_version ``info`` object) from a capture file."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    report = data.get("pushall") or data.get("push_all") or {}
+    if isinstance(report.get("print"), dict):
+        report = report["print"]
+    version = data.get("get_version") or {}
+    if isinstance(version.get("info"), dict):
+        version = version["info"]
+    return report, version
+
+
+class BambuSimulator:
+    """A protocol-level Bambu Lab printer for tests and development."""
+
+    def __init__(
+        self,
+        serial: str = "01P00A000000001",
+        access_code: str = "12345678",
+        model: str = "P1P",
+        host: str = "127.0.0.1",
+        mqtt_port: int = 0,
+        ftps_port: int = 0,
+        fixture: str | Path | None = None,
+        *,
+        delta_updates: bool = True,
+        wrong_cn: bool = False,
+        other_ca: bool = False,
+        files: dict[str, bytes] | None = None,
+        name: str | None = None,
+    ) -> None:
+        """Configure the simulator (``start`` opens the sockets).
+
+        ``delta_updates`` publishes only changed keys after the first full
+        report (like P1/A1); False publishes the full state each time (X1).
+        ``wrong_cn``/``other_ca`` make the printer certificate wrong for tests.
+        """
+        self.serial = serial
+        self.access_code = access_code
+        self.model = model
+        self.host = host
+        self.name = name or f"Simulated {model}"
+        self.delta_updates = delta_updates
+        #: Don't answer commands at all (timeout tests).
+        self.ignore_commands = False
+        #: Result to echo for the next commands (``"success"`` or ``"fail"``).
+        self.command_result = "success"
+        self._wrong_cn = wrong_cn
+        self._other_ca = other_ca
+        fixture_name, self.model_code = MODELS.get(model, MODELS["P1P"])
+        self._fixture = Path(fixture) if fixture else FIXTURES_DIR / fixture_name
+        self._mqtt_port = mqtt_port
+        self._ftps_port = ftps_port
+        self._files = dict(files if files is not None else _DEFAULT_FILES)
+        self.state: dict[str, Any] = {}
+        self._version: dict[str, Any] = {}
+        self._chain: CertChain | None = None
+        self._tmpdir: str | None = None
+        self._broker: MqttBroker | None = None
+        self._ftps: FtpsServer | None = None
+        self._ssl: ssl.SSLContext | None = None
+        self._autoplay: asyncio.Task[None] | None = None
+        self._task_counter = 100000
+        self._total_minutes = 60
+        #: Every request received (decoded JSON), for assertions.
+        self.requests: list[dict[str, Any]] = []
+        self.pushall_count = 0
+
+    # --- properties --------------------------------------------------------
+
+    @property
+    def mqtt_port(self) -> int:
+        """The MQTT/TLS port."""
+        return self._broker.port if self._broker else self._mqtt_port
+
+    @property
+    def ftps_port(self) -> int:
+        """The implicit FTPS port."""
+        return self._ftps.port if self._ftps else self._ftps_port
+
+    @property
+    def ca_file(self) -> str:
+        """Path of the PEM file of the test CA (plays Bambu Lab's CA)."""
+        assert self._tmpdir is not None, "start() first"
+        return str(Path(self._tmpdir) / "ca.pem")
+
+    @property
+    def ca_pem(self) -> str:
+        """PEM of the test CA."""
+        assert self._chain is not None, "start() first"
+        return self._chain.ca_pem
+
+    @property
+    def report_topic(self) -> str:
+        """``device/<serial>/report``."""
+        return f"device/{self.serial}/report"
+
+    @property
+    def client_count(self) -> int:
+        """Number of logged-in MQTT clients."""
+        return self._broker.client_count if self._broker else 0
+
+    # --- lifecycle ---------------------------------------------------------
+
+    def _prepare(self) -> ssl.SSLContext:
+        """Blocking part of start: fixtures, certificates, SSL context."""
+        self.state, self._version = load_fixture(self._fixture)
+        self.state = copy.deepcopy(self.state)
+        self._chain = make_chain(self.serial, wrong_cn=self._wrong_cn, other_ca=self._other_ca)
+        self._tmpdir = tempfile.mkdtemp(prefix="bambu-sim-")
+        tmp = Path(self._tmpdir)
+        (tmp / "ca.pem").write_text(self._chain.ca_pem)
+        (tmp / "cert.pem").write_text(self._chain.cert_pem)
+        (tmp / "key.pem").write_text(self._chain.key_pem)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(tmp / "cert.pem", tmp / "key.pem")
+        return ctx
+
+    def _check_login(self, username: str | None, password: str | None) -> bool:
+        return username == "bblp" and password == self.access_code
+
+    async def start(self, *, autoplay: bool = False) -> None:
+        """Generate certificates and start the MQTT broker and the FTPS server."""
+        loop = asyncio.get_running_loop()
+        self._ssl = await loop.run_in_executor(None, self._prepare)
+        self._broker = MqttBroker(
+            host=self.host,
+            port=self._mqtt_port,
+            ssl_context=self._ssl,
+            check_login=self._check_login,
+            on_message=self._on_message,
+        )
+        await self._broker.start()
+        self._ftps = FtpsServer(
+            host=self.host,
+            port=self._ftps_port,
+            ssl_context=self._ssl,
+            check_login=self._check_login,
+            files=self._files,
+        )
+        await self._ftps.start()
+        if autoplay:
+            self._autoplay = asyncio.create_task(self._autoplay_loop())
+
+    async def stop(self) -> None:
+        """Stop everything started."""
+        if self._autoplay is not None:
+            self._autoplay.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._autoplay
+            self._autoplay = None
+        if self._broker is not None:
+            await self._broker.stop()
+            self._broker = None
+        if self._ftps is not None:
+            await self._ftps.stop()
+            self._ftps = None
+        if self._tmpdir is not None:
+            await asyncio.get_running_loop().run_in_executor(
+                None, shutil.rmtree, self._tmpdir, True
+            )
+            self._tmpdir = None
+
+    async def restart_broker(self) -> None:
+        """Drop all MQTT connections and listen again on the same port."""
+        assert self._broker is not None
+        port = self._broker.port
+        await self._broker.stop()
+        self._broker = MqttBroker(
+            host=self.host,
+            port=port,
+            ssl_context=self._ssl,
+            check_login=self._check_login,
+            on_message=self._on_message,
+        )
+        await self._broker.start()
+
+    async def __aenter__(self) -> BambuSimulator:
+        """Start."""
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        """Stop."""
+        await self.stop()
+
+    # --- MQTT --------------------------------------------------------------
+
+    def _publish(self, message: dict[str, Any]) -> None:
+        if self._broker is not None:
+            self._broker.publish(self.report_topic, json.dumps(message).encode())
+
+    async def publish_raw(self, payload: bytes) -> None:
+        """Publish raw bytes on the report topic (malformed input tests)."""
+        if self._broker is not None:
+            self._broker.publish(self.report_topic, payload)
+
+    async def publish_full(self) -> None:
+        """Publish the full state (a pushall answer)."""
+        self._publish(
+            {"print": {**copy.deepcopy(self.state), "command": "push_status", "msg": 0}}
+        )
+
+    async def _publish_delta(self, changes: dict[str, Any]) -> None:
+        if not self.delta_updates:
+            await self.publish_full()
+            return
+        self._publish({"print": {**copy.deepcopy(changes), "command": "push_status", "msg": 1}})
+
+    async def update(self, **changes: Any) -> None:
+        """Change top-level report fields and publish them (delta or full)."""
+        self.state.update(changes)
+        await self._publish_delta(changes)
+
+    async def _on_message(self, topic: str, payload: bytes) -> None:
+        if topic != f"device/{self.serial}/request":
+            return
+        try:
+            request = json.loads(payload)
+        except ValueError:
+            return
+        if not isinstance(request, dict):
+            return
+        self.requests.append(request)
+        if isinstance(pushing := request.get("pushing"), dict):
+            if pushing.get("command") == "pushall":
+                self.pushall_count += 1
+                await self.publish_full()
+        elif isinstance(info := request.get("info"), dict):
+            if info.get("command") == "get_version":
+                self._publish(
+                    {
+                        "info": {
+                            **copy.deepcopy(self._version),
+                            "command": "get_version",
+                            "sequence_id": info.get("sequence_id", "0"),
+                        }
+                    }
+                )
+        elif isinstance(cmd := request.get("print"), dict):
+            await self._command(cmd)
+
+    async def _command(self, cmd: dict[str, Any]) -> None:
+        command = cmd.get("command")
+        if command not in ("pause", "resume", "stop") or self.ignore_commands:
+            return
+        result = self.command_result
+        if result.lower() == "success":
+            state = self.state.get("gcode_state")
+            allowed = {
+                "pause": ("RUNNING", "PREPARE"),
+                "resume": ("PAUSE",),
+                "stop": ("RUNNING", "PREPARE", "PAUSE"),
+            }[command]
+            if state not in allowed:
+                result = "fail"
+        self._publish(
+            {
+                "print": {
+                    "command": command,
+                    "sequence_id": cmd.get("sequence_id"),
+                    "param": cmd.get("param", ""),
+                    "result": result,
+                    "reason": "" if result.lower() == "success" else "not allowed",
+                }
+            }
+        )
+        if result.lower() != "success":
+            return
+        if command == "pause":
+            await self.pause()
+        elif command == "resume":
+            await self.resume()
+        else:
+            await self.cancel()
+
+    # --- scripted print ----------------------------------------------------
+
+    async def start_print(
+        self, file_name: str = "benchy.3mf", total_layers: int = 100, total_minutes: int = 60
+    ) -> None:
+        """Start a print: PREPARE with targets set, progress 0."""
+        self._task_counter += 1
+        self._total_minutes = total_minutes
+        await self.update(
+            gcode_state="PREPARE",
+            subtask_name=file_name.rsplit(".", 1)[0],
+            gcode_file=file_name,
+            task_id=str(self._task_counter),
+            subtask_id=str(self._task_counter),
+            mc_percent=0,
+            mc_remaining_time=total_minutes,
+            layer_num=0,
+            total_layer_num=total_layers,
+            print_error=0,
+            nozzle_target_temper=220,
+            bed_target_temper=60,
+            mc_print_stage="2",
+            stg_cur=2,
+        )
+
+    async def set_progress(self, percent: int) -> None:
+        """RUNNING at ``percent``; layers, remaining time and temps follow."""
+        percent = max(0, min(100, int(percent)))
+        total = int(self.state.get("total_layer_num") or 0)
+        await self.update(
+            gcode_state="RUNNING",
+            mc_percent=percent,
+            layer_num=round(total * percent / 100),
+            mc_remaining_time=round(self._total_minutes * (100 - percent) / 100),
+            nozzle_temper=220.0,
+            bed_temper=60.0,
+            nozzle_target_temper=220,
+            bed_target_temper=60,
+            mc_print_stage="2",
+            stg_cur=0,
+        )
+
+    async def pause(self) -> None:
+        """PAUSE."""
+        await self.update(gcode_state="PAUSE", stg_cur=16)
+
+    async def resume(self) -> None:
+        """Back to RUNNING."""
+        await self.update(gcode_state="RUNNING", stg_cur=0)
+
+    async def finish(self) -> None:
+        """FINISH: 100 %, all layers, heaters off."""
+        await self.update(
+            gcode_state="FINISH",
+            mc_percent=100,
+            layer_num=self.state.get("total_layer_num", 0),
+            mc_remaining_time=0,
+            nozzle_target_temper=0,
+            bed_target_temper=0,
+            mc_print_stage="1",
+            stg_cur=-1,
+        )
+
+    async def fail(self, print_error: int = 0x0300_4000) -> None:
+        """FAILED with a print error."""
+        await self.update(
+            gcode_state="FAILED",
+            print_error=print_error,
+            nozzle_target_temper=0,
+            bed_target_temper=0,
+            mc_print_stage="1",
+            stg_cur=-1,
+        )
+
+    async def cancel(self) -> None:
+        """FAILED with print_error 50348044 (cancelled by the user)."""
+        await self.fail(PRINT_ERROR_CANCELLED)
+
+    async def idle(self) -> None:
+        """IDLE."""
+        await self.update(gcode_state="IDLE", print_error=0, mc_percent=0, stg_cur=0)
+
+    async def _autoplay_loop(self, step: float = 2.0) -> None:
+        """Loop prepare -> run (5 % steps) -> finish on the wall clock."""
+        n = 0
+        while True:
+            n += 1
+            await self.start_print(f"autoplay_{n}.3mf", total_layers=120, total_minutes=20)
+            await asyncio.sleep(step * 2)
+            for percent in range(0, 101, 5):
+                await self.set_progress(percent)
+                await asyncio.sleep(step)
+            await self.finish()
+            await asyncio.sleep(step * 3)
+
+    # --- discovery ---------------------------------------------------------
+
+    def announcement(self) -> bytes:
+        """The SSDP NOTIFY datagram a Bambu printer sends."""
+        lines = [
+            "NOTIFY * HTTP/1.1",
+            "HOST: 239.255.255.250:1990",
+            "Server: UPnP/1.0",
+            f"Location: {self.host}",
+            "NT: urn:bambulab-com:device:3dprinter:1",
+            "NTS: ssdp:alive",
+            f"USN: {self.serial}",
+            "Cache-Control: max-age=1800",
+            f"DevModel.bambu.com: {self.model_code}",
+            f"DevName.bambu.com: {self.name}",
+            "DevSignal.bambu.com: -44",
+            "DevConnect.bambu.com: lan",
+            "DevBind.bambu.com: free",
+            "Devseclink.bambu.com: secure",
+            "DevVersion.bambu.com: 01.07.00.00",
+            "DevCap.bambu.com: 1",
+        ]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+    async def send_announcement(self, target_host: str, target_port: int) -> None:
+        """Send the NOTIFY datagram to ``target_host:target_port`` over UDP."""
+        loop = asyncio.get_running_loop()
+        transport, _ = await loop.create_datagram_endpoint(
+            asyncio.DatagramProtocol, remote_addr=(target_host, target_port)
+        )
+        try:
+            transport.sendto(self.announcement())
+        finally:
+            transport.close()

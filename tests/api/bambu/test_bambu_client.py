@@ -1,0 +1,225 @@
+"""BambuClient against the simulator over real TLS sockets on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from custom_components.printernizer.api.models import (
+    CommandError,
+    CommandNotAllowedError,
+    CommandTimeoutError,
+    ConnectionPhase,
+    PrinterAuthError,
+    PrinterClient,
+    PrinterIdentityError,
+    PrinterStatus,
+)
+from simulator.bambu import BambuSimulator
+
+from bambu_helpers import CODE, SERIAL, Recorder, make_client, wait_for
+
+pytestmark = pytest.mark.simulator
+
+
+async def test_connect_pushall_and_info(sim, client_factory) -> None:
+    """Connect returns after the first full report; get_version fills info."""
+    client = client_factory()
+    assert isinstance(client, PrinterClient)
+    rec = Recorder()
+    client.set_listeners(rec.on_state, rec.on_connection)
+    await client.async_connect()
+    assert rec.phases == ["connecting", "connected", "monitoring"]
+    state = await client.async_poll()
+    assert state.status == PrinterStatus.FAILED
+    assert state.job_name == "Fidget Collection"
+    assert state.nozzle_temp == 21.25
+    assert rec.states[-1] == state
+    assert sim.pushall_count == 1
+    await wait_for(lambda: client.info is not None)
+    assert client.info.model == "P1P"
+    assert client.info.serial == SERIAL
+    assert client.info.firmware == "01.07.00.00"
+    assert client.info.manufacturer == "Bambu Lab"
+    assert client.last_report["gcode_state"] == "FAILED"
+    diag = client.diagnostics()
+    assert CODE not in repr(diag)
+    assert diag["connected"] is True
+    # the listeners ran on the loop thread
+    assert client.poll_interval is None
+
+
+async def test_print_updates_via_deltas(sim, client_factory) -> None:
+    """Scripted print: deltas merge into the full state."""
+    client = client_factory()
+    rec = Recorder()
+    client.set_listeners(rec.on_state, rec.on_connection)
+    await client.async_connect()
+    await sim.start_print("benchy.3mf", total_layers=100, total_minutes=50)
+    await wait_for(lambda: rec.states[-1].status == PrinterStatus.PREPARING)
+    await sim.set_progress(40)
+    await wait_for(lambda: rec.states[-1].progress == 40)
+    state = rec.states[-1]
+    assert state.status == PrinterStatus.PRINTING
+    assert state.layer == 40
+    assert state.total_layers == 100
+    assert state.remaining_seconds == 30 * 60
+    assert state.job_name == "benchy"
+    assert state.printer_job_id is not None
+    assert state.nozzle_target == 220
+    # a key the deltas never carried survives
+    assert client.last_report["nozzle_type"] == "hardened_steel"
+    await sim.finish()
+    await wait_for(lambda: rec.states[-1].status == PrinterStatus.FINISHED)
+    assert rec.states[-1].progress == 100
+    await sim.start_print("cube.gcode")
+    await wait_for(lambda: rec.states[-1].status == PrinterStatus.PREPARING)
+    await sim.cancel()
+    await wait_for(lambda: rec.states[-1].status == PrinterStatus.FAILED)
+    assert rec.states[-1].cancelled is True
+    assert rec.states[-1].error is None
+    await sim.start_print("cube.gcode")
+    await wait_for(lambda: rec.states[-1].status == PrinterStatus.PREPARING)
+    await sim.fail(0x0300_4000)
+    await wait_for(lambda: rec.states[-1].status == PrinterStatus.FAILED)
+    assert rec.states[-1].cancelled is False
+    assert rec.states[-1].error == "0300_4000"
+
+
+async def test_commands_confirmed_by_echo(sim, client_factory) -> None:
+    """pause/resume/stop return after the echo and the state follows."""
+    client = client_factory()
+    rec = Recorder()
+    client.set_listeners(rec.on_state, rec.on_connection)
+    await client.async_connect()
+    with pytest.raises(CommandNotAllowedError):
+        await client.async_pause()  # FAILED state in the capture
+    await sim.start_print()
+    await sim.set_progress(10)
+    await wait_for(lambda: rec.states[-1].status == PrinterStatus.PRINTING)
+    with pytest.raises(CommandNotAllowedError):
+        await client.async_resume()
+    await client.async_pause()
+    await wait_for(lambda: rec.states[-1].status == PrinterStatus.PAUSED)
+    await client.async_resume()
+    await wait_for(lambda: rec.states[-1].status == PrinterStatus.PRINTING)
+    await client.async_stop()
+    await wait_for(lambda: rec.states[-1].status == PrinterStatus.FAILED)
+    assert rec.states[-1].cancelled
+    commands = [r["print"]["command"] for r in sim.requests if "print" in r]
+    assert commands == ["pause", "resume", "stop"]
+
+
+async def test_command_fail_and_timeout(sim, client_factory) -> None:
+    """A 'fail' echo raises CommandError; no echo raises CommandTimeoutError."""
+    client = client_factory(command_timeout=0.3)
+    await client.async_connect()
+    await sim.start_print()
+    await sim.set_progress(5)
+    await wait_for(lambda: client._state.status == PrinterStatus.PRINTING)
+    sim.command_result = "fail"
+    with pytest.raises(CommandError) as err:
+        await client.async_pause()
+    assert not isinstance(err.value, CommandTimeoutError)
+    sim.command_result = "success"
+    sim.ignore_commands = True
+    with pytest.raises(CommandTimeoutError):
+        await client.async_pause()
+
+
+async def test_wrong_access_code(sim) -> None:
+    """rc 5 → PrinterAuthError, ERROR phase, nothing keeps running."""
+    client = make_client(sim, access_code="wrong")
+    rec = Recorder()
+    client.set_listeners(rec.on_state, rec.on_connection)
+    with pytest.raises(PrinterAuthError):
+        await client.async_connect()
+    assert rec.phases[-1] == "error"
+    assert client._reconnect_task is None
+    assert client._misc_timer is None
+    await client.async_disconnect()
+
+
+async def test_broker_restart_reconnects(sim, client_factory) -> None:
+    """Lost connection → FAILED, then reconnect and a new pushall."""
+    client = client_factory()
+    client.reconnect_min = 0.05
+    rec = Recorder()
+    client.set_listeners(rec.on_state, rec.on_connection)
+    await client.async_connect()
+    await sim.restart_broker()
+    await wait_for(lambda: "failed" in rec.phases)
+    await wait_for(lambda: rec.phases[-1] == "monitoring" and sim.pushall_count == 2)
+    assert rec.phases[rec.phases.index("failed") :] == [
+        "failed",
+        "connecting",
+        "connected",
+        "monitoring",
+    ]
+    await sim.start_print()
+    await wait_for(lambda: rec.states[-1].status == PrinterStatus.PREPARING)
+
+
+async def test_access_code_changed_while_connected(sim, client_factory) -> None:
+    """After a drop, a changed access code ends in ERROR and retries stop."""
+    client = client_factory()
+    client.reconnect_min = 0.05
+    rec = Recorder()
+    client.set_listeners(rec.on_state, rec.on_connection)
+    await client.async_connect()
+    sim.access_code = "87654321"
+    await sim.restart_broker()
+    await wait_for(lambda: rec.phases[-1] == "error")
+    await wait_for(lambda: client._reconnect_task.done())
+    assert rec.updates[-1].phase == ConnectionPhase.ERROR
+
+
+async def test_malformed_reports_ignored(sim, client_factory) -> None:
+    """Garbage on the report topic is ignored, the session stays up."""
+    client = client_factory()
+    rec = Recorder()
+    client.set_listeners(rec.on_state, rec.on_connection)
+    await client.async_connect()
+    for raw in (b"\xff\xfe", b"[1,2]", b'{"print": 5}', b'{"print": {"mc_percent": "x"}}',
+                b'{"print": {"gcode_state": 7, "nozzle_temper": {}}}', b"null", b""):
+        await sim.publish_raw(raw)
+    await sim.update(mc_percent=33, gcode_state="RUNNING")
+    await wait_for(lambda: rec.states[-1].progress == 33)
+    assert client.connected
+
+
+@pytest.mark.parametrize(("kwargs", "ok"), [({"wrong_cn": True}, False), ({"other_ca": True}, False)])
+async def test_identity_errors(kwargs, ok) -> None:
+    """Wrong CN or another CA → PrinterIdentityError; insecure_tls connects anyway."""
+    bad = BambuSimulator(serial=SERIAL, access_code=CODE, **kwargs)
+    await bad.start()
+    try:
+        client = make_client(bad)
+        with pytest.raises(PrinterIdentityError):
+            await client.async_connect()
+        await client.async_disconnect()
+        insecure = make_client(bad, insecure_tls=True, ca_file=None)
+        try:
+            await insecure.async_connect()
+            assert (await insecure.async_poll()).status == PrinterStatus.FAILED
+        finally:
+            await insecure.async_disconnect()
+    finally:
+        await bad.stop()
+
+
+async def test_no_thread_touches_listeners(sim, client_factory) -> None:
+    """Listeners run on the event loop thread."""
+    client = client_factory()
+    threads: set[int] = set()
+    client.set_listeners(
+        lambda s: threads.add(threading.get_ident()),
+        lambda u: threads.add(threading.get_ident()),
+    )
+    await client.async_connect()
+    await sim.set_progress(3)
+    await wait_for(lambda: len(threads) > 0 and client._state.progress == 3)
+    assert threads == {threading.get_ident()}
+    asyncio.get_running_loop()
