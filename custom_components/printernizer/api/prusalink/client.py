@@ -65,6 +65,11 @@ _POLL_ACTIVE_STATUSES = frozenset(
 _VALID_HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-._")
 
 
+def _now() -> float:
+    """Monotonic clock (a function so tests can freeze it without touching ``time``)."""
+    return time.monotonic()
+
+
 class PrusaLinkTimeoutError(PrinterConnectionError):
     """The printer did not answer in time (a :class:`PrinterConnectionError`)."""
 
@@ -190,7 +195,7 @@ class PrusaLinkClient:
         """Seconds until the next poll: 2 s after a command, 5 s during a job, else 30 s."""
         if (
             self._last_command is not None
-            and time.monotonic() - self._last_command < FAST_POLL_WINDOW
+            and _now() - self._last_command < FAST_POLL_WINDOW
         ):
             return FAST_POLL_INTERVAL
         if self._last_state is not None and self._last_state.status in _POLL_ACTIVE_STATUSES:
@@ -380,7 +385,7 @@ class PrusaLinkClient:
             raise CommandError(str(err)) from err
         name = action or "stop"
         if response.status_code in (200, 204):
-            self._last_command = time.monotonic()
+            self._last_command = _now()
             _LOGGER.debug("PrusaLink %s of job %s accepted", name, job_id)
             return
         if response.status_code == 409:

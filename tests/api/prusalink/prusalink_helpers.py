@@ -1,0 +1,154 @@
+"""Helpers for the PrusaLink tests: fixture loading and OpenAPI validation of responses."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+from referencing import Registry
+from referencing.jsonschema import DRAFT7
+
+ROOT = Path(__file__).resolve().parents[3]
+FIXTURES = ROOT / "tests" / "fixtures" / "prusalink"
+SPEC_PATH = ROOT / "tests" / "fixtures" / "reference" / "prusalink-openapi.yaml"
+SPEC_URI = "urn:prusalink-openapi"
+
+
+def load_fixture(name: str) -> Any:
+    """Load ``tests/fixtures/prusalink/<name>.json``."""
+    return json.loads((FIXTURES / f"{name}.json").read_text())
+
+
+def _one_of_to_any_of(node: Any) -> Any:
+    """Replace ``oneOf`` by ``anyOf`` throughout the spec.
+
+    The spec's ``oneOf`` alternatives do not exclude each other (e.g. ``Job`` is
+    ``oneOf`` JobSerialPrint/JobFilePrint, neither with required properties, and
+    the file schemas only differ in optional properties), so every valid body
+    matches several branches and a strict ``oneOf`` would reject all of them.
+    """
+    if isinstance(node, dict):
+        return {
+            ("anyOf" if key == "oneOf" else key): _one_of_to_any_of(value)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_one_of_to_any_of(value) for value in node]
+    return node
+
+
+def _pointer(*parts: str | int) -> str:
+    return "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+@dataclass
+class Recorded:
+    """One HTTP exchange seen by the test client."""
+
+    method: str
+    path: str
+    status: int
+    content_type: str
+    body: bytes
+
+
+class OpenApi:
+    """Validates simulator responses against the PrusaLink OpenAPI spec."""
+
+    def __init__(self) -> None:
+        """Load the spec once."""
+        raw = yaml.safe_load(SPEC_PATH.read_text())
+        self.spec: dict[str, Any] = _one_of_to_any_of(raw)
+        self.registry: Registry = Registry().with_resource(
+            SPEC_URI, DRAFT7.create_resource(self.spec)
+        )
+        self._templates: list[tuple[re.Pattern[str], str]] = []
+        for template in self.spec["paths"]:
+            pattern = re.escape(template)
+            pattern = pattern.replace(re.escape("{path}"), "(?:.*)")
+            pattern = re.sub(r"\\\{[a-z_]+\\\}", "[^/]+", pattern)
+            self._templates.append((re.compile(f"^{pattern}$"), template))
+
+    def template_for(self, path: str) -> str | None:
+        """Return the spec's path template matching ``path``."""
+        if re.fullmatch(r"/api/v1/files/[^/]+/?", path):
+            return "/api/v1/files/{storage}/{path}"
+        for pattern, template in self._templates:
+            if pattern.match(path):
+                return template
+        return None
+
+    def validate_schema(self, pointer: str, body: Any) -> None:
+        """Validate ``body`` against the schema at ``#<pointer>`` of the spec."""
+        validator = jsonschema.Draft7Validator(
+            {"$ref": f"{SPEC_URI}#/{pointer}"}, registry=self.registry
+        )
+        validator.validate(body)
+
+    def validate_component(self, name: str, body: Any) -> None:
+        """Validate ``body`` against ``components/schemas/<name>``."""
+        self.validate_schema(_pointer("components", "schemas", name), body)
+
+    def check(self, exchange: Recorded) -> str:
+        """Validate one exchange; return the template it matched (raise on mismatch)."""
+        template = self.template_for(exchange.path)
+        assert template is not None, f"{exchange.path} is not in the OpenAPI spec"
+        operation = self.spec["paths"][template].get(exchange.method.lower())
+        if operation is None and exchange.method == "HEAD":
+            operation = self.spec["paths"][template]["get"]
+        assert operation is not None, f"{exchange.method} {template} is not in the spec"
+        responses = operation["responses"]
+        if exchange.status in responses:
+            response = responses[exchange.status]
+            pointer_base: tuple[str | int, ...] = (
+                "paths",
+                template,
+                exchange.method.lower(),
+                "responses",
+                exchange.status,
+            )
+        elif exchange.status == 401:
+            # Every operation is behind the spec's global digest security scheme.
+            response = {"$ref": "#/components/responses/Unauthorized"}
+        else:
+            raise AssertionError(
+                f"{exchange.method} {exchange.path}: status {exchange.status} not in the spec"
+            )
+        if "$ref" in response:
+            name = response["$ref"].rsplit("/", 1)[1]
+            response = self.spec["components"]["responses"][name]
+            pointer_base = ("components", "responses", name)
+        content = response.get("content")
+        if not content:
+            assert exchange.body == b"", f"{exchange.path}: {exchange.status} must have no body"
+            return template
+        if "application/json" in exchange.content_type:
+            assert "application/json" in content, f"{exchange.path}: JSON not documented"
+            body = json.loads(exchange.body)
+            self.validate_schema(
+                _pointer(*pointer_base, "content", "application/json", "schema"), body
+            )
+            if template == "/api/v1/files/{storage}/{path}":
+                _check_file_types(body)
+        else:
+            assert exchange.content_type.split(";")[0] in content, (
+                f"{exchange.path}: content type {exchange.content_type} not documented"
+            )
+        return template
+
+
+def _check_file_types(body: dict[str, Any]) -> None:
+    """What ``oneOf`` cannot tell for file infos: the ``type`` must fit the shape."""
+    if body["type"] == "FOLDER":
+        assert "children" in body
+        for child in body["children"]:
+            _check_file_types(child)
+    else:
+        assert "children" not in body
+        if body["type"] == "PRINT_FILE":
+            assert {"download", "icon", "thumbnail"} <= set(body["refs"])
