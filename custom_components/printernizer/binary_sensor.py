@@ -1,0 +1,77 @@
+"""Binary sensors of a printer: connectivity and printer error."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.binary_sensor import (
+    BinarySensorDeviceClass,
+    BinarySensorEntity,
+)
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddEntitiesCallback
+
+from .core.coordinator import PrinterCoordinator
+from .entity import PrinternizerEntity
+from .runtime import PrinternizerConfigEntry
+
+PARALLEL_UPDATES = 0
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: PrinternizerConfigEntry,
+    async_add_entities: AddEntitiesCallback,
+) -> None:
+    """Add the binary sensors."""
+    coordinator = entry.runtime_data
+    entities: list[BinarySensorEntity] = [ConnectivitySensor(coordinator)]
+    if coordinator.data is not None and "hms" in coordinator.data.extra:
+        entities.append(PrinterErrorSensor(coordinator))
+    async_add_entities(entities)
+
+
+class ConnectivitySensor(PrinternizerEntity, BinarySensorEntity):
+    """Whether the printer is reachable; always available."""
+
+    _attr_device_class = BinarySensorDeviceClass.CONNECTIVITY
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+    _attr_translation_key = "connectivity"
+
+    def __init__(self, coordinator: PrinterCoordinator) -> None:
+        """Initialize the sensor."""
+        super().__init__(coordinator, "connectivity")
+
+    @property
+    def available(self) -> bool:
+        """The connectivity sensor itself never goes unavailable."""
+        return True
+
+    @property
+    def is_on(self) -> bool:
+        """On while the printer is online."""
+        return self.coordinator.online
+
+
+class PrinterErrorSensor(PrinternizerEntity, BinarySensorEntity):
+    """A printer error (Bambu print_error / HMS codes) is active."""
+
+    _attr_device_class = BinarySensorDeviceClass.PROBLEM
+    _attr_translation_key = "printer_error"
+
+    def __init__(self, coordinator: PrinterCoordinator) -> None:
+        """Initialize the sensor."""
+        super().__init__(coordinator, "printer_error")
+
+    @property
+    def is_on(self) -> bool:
+        """On while the printer reports an error or HMS message."""
+        state = self.coordinator.data
+        return bool(state.error or state.extra.get("hms"))
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """The error code (hex) and HMS codes."""
+        state = self.coordinator.data
+        return {"error_code": state.error, "hms_codes": list(state.extra.get("hms") or [])}

@@ -1,0 +1,60 @@
+"""Build the protocol client for a config entry (the one place that knows the families)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.httpx_client import get_async_client
+
+from .api.models import PrinterClient
+from .const import (
+    CONF_ACCESS_CODE,
+    CONF_FAMILY,
+    CONF_INSECURE_TLS,
+    CONF_SERIAL,
+    FAMILY_BAMBU,
+    FAMILY_PRUSA,
+)
+
+DEFAULT_BAMBU_PORT = 8883
+
+
+def split_host_port(value: str, default_port: int) -> tuple[str, int]:
+    """Split ``host`` or ``host:port`` (IPv6 in brackets) into host and port."""
+    value = value.strip()
+    if value.startswith("["):
+        host, _, rest = value[1:].partition("]")
+        port = rest.removeprefix(":")
+        return host, int(port) if port else default_port
+    if value.count(":") == 1:
+        host, port = value.split(":")
+        return host, int(port)
+    return value, default_port
+
+
+def create_client(hass: HomeAssistant, data: dict[str, Any], options: dict[str, Any]) -> PrinterClient:
+    """Return a client for entry data (also used by the config flow to validate)."""
+    family = data[CONF_FAMILY]
+    if family == FAMILY_BAMBU:
+        from .api.bambu.client import BambuClient  # noqa: PLC0415
+
+        host, port = split_host_port(data[CONF_HOST], DEFAULT_BAMBU_PORT)
+        return BambuClient(
+            host,
+            data[CONF_SERIAL],
+            data[CONF_ACCESS_CODE],
+            port=port,
+            insecure_tls=bool(options.get(CONF_INSECURE_TLS, False)),
+        )
+    if family == FAMILY_PRUSA:
+        from .api.prusalink.client import PrusaLinkClient  # noqa: PLC0415
+
+        return PrusaLinkClient(
+            get_async_client(hass),
+            data[CONF_HOST],
+            username=data.get(CONF_USERNAME) or "maker",
+            password=data[CONF_PASSWORD],
+        )
+    raise ValueError(f"unknown printer family {family!r}")

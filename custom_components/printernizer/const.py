@@ -1,0 +1,28 @@
+"""Constants of the Printernizer integration."""
+
+from __future__ import annotations
+
+from typing import Final
+
+DOMAIN: Final = "printernizer"
+
+CONF_FAMILY: Final = "family"
+CONF_SERIAL: Final = "serial"
+CONF_ACCESS_CODE: Final = "access_code"
+CONF_INSECURE_TLS: Final = "insecure_tls"
+
+FAMILY_BAMBU: Final = "bambu_lab"
+FAMILY_PRUSA: Final = "prusa"
+
+#: Background monitoring intervals (seconds), as the contract documents them.
+PRINTER_STATUS_INTERVAL: Final = 30
+JOB_UPDATE_INTERVAL: Final = 10
+#: At most one printer_status_update per this many seconds when only
+#: temperatures changed (a change of status, progress or job is never held back).
+TEMPERATURE_EVENT_INTERVAL: Final = 5.0
+
+ATTR_DEVICE_ID: Final = "device_id"
+ATTR_JOB_ID: Final = "job_id"
+ATTR_JOB_NAME: Final = "job_name"
+ATTR_STATUS: Final = "status"
+ATTR_PROGRESS: Final = "progress"

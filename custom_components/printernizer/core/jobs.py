@@ -1,0 +1,280 @@
+"""Print jobs: a persistent store, the actions' operations, and tracking from printer state."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+import logging
+from typing import Any, Final
+from uuid import uuid4
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from ..api.models import PrinterState, PrinterStatus
+from ..emitter import EventEmitter
+
+_LOGGER = logging.getLogger(__name__)
+
+STORAGE_KEY: Final = "printernizer.jobs"
+STORAGE_VERSION: Final = 1
+SAVE_DELAY: Final = 2
+#: Oldest finished jobs are dropped beyond this many.
+MAX_JOBS: Final = 1000
+
+JOB_STATUSES: Final = ("pending", "running", "paused", "completed", "failed", "cancelled")
+TERMINAL_STATUSES: Final = frozenset({"completed", "failed", "cancelled"})
+
+SOURCE_PRINTER: Final = "printer"
+SOURCE_MANUAL: Final = "manual"
+
+
+@dataclass(slots=True)
+class Job:
+    """A print job."""
+
+    job_id: str
+    printer_id: str | None
+    job_name: str
+    status: str
+    progress: int
+    created_at: str
+    source: str
+    started_at: str | None = None
+    ended_at: str | None = None
+    printer_job_id: str | None = None
+
+    @property
+    def is_active(self) -> bool:
+        """Return True while the job has not ended."""
+        return self.status not in TERMINAL_STATUSES
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the job as a plain dict (storage, responses)."""
+        return asdict(self)
+
+
+class JobManager:
+    """Owns every job; fires the job lifecycle events.
+
+    Jobs with ``source == "printer"`` are created and ended by :meth:`track`
+    from what printers do; manual jobs only change through the actions.
+    """
+
+    def __init__(self, hass: HomeAssistant, emitter: EventEmitter) -> None:
+        """Initialize the manager."""
+        self._hass = hass
+        self._emitter = emitter
+        self._store: Store[dict[str, Any]] = Store(hass, STORAGE_VERSION, STORAGE_KEY)
+        self._jobs: dict[str, Job] = {}
+
+    async def async_load(self) -> None:
+        """Load jobs saved by an earlier run."""
+        data = await self._store.async_load()
+        if not data:
+            return
+        for raw in data.get("jobs", []):
+            try:
+                job = Job(**raw)
+            except TypeError:
+                _LOGGER.warning("Ignoring a malformed stored job: %s", raw)
+                continue
+            self._jobs[job.job_id] = job
+
+    @callback
+    def _save(self) -> None:
+        self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
+
+    @callback
+    def _data_to_save(self) -> dict[str, Any]:
+        return {"jobs": [job.as_dict() for job in self._jobs.values()]}
+
+    # --- queries ------------------------------------------------------------
+
+    def get(self, job_id: str) -> Job | None:
+        """Return a job by id."""
+        return self._jobs.get(job_id)
+
+    def jobs(self, printer_id: str | None = None, status: str | None = None) -> list[Job]:
+        """Return jobs, newest first, optionally for one printer and/or status."""
+        found: Iterable[Job] = self._jobs.values()
+        if printer_id is not None:
+            found = (j for j in found if j.printer_id == printer_id)
+        if status is not None:
+            found = (j for j in found if j.status == status)
+        return sorted(found, key=lambda j: j.created_at, reverse=True)
+
+    def active_jobs(self) -> list[Job]:
+        """Return every job that has not ended."""
+        return [job for job in self._jobs.values() if job.is_active]
+
+    def printer_job(self, printer_id: str) -> Job | None:
+        """Return the active printer-tracked job of a printer."""
+        for job in self._jobs.values():
+            if job.printer_id == printer_id and job.source == SOURCE_PRINTER and job.is_active:
+                return job
+        return None
+
+    # --- operations (each fires its events) --------------------------------
+
+    @callback
+    def create(
+        self,
+        printer_id: str | None,
+        job_name: str,
+        *,
+        source: str = SOURCE_MANUAL,
+        printer_job_id: str | None = None,
+    ) -> Job:
+        """Create a pending job; fires job_created."""
+        job = Job(
+            job_id=uuid4().hex,
+            printer_id=printer_id,
+            job_name=job_name,
+            status="pending",
+            progress=0,
+            created_at=dt_util.utcnow().isoformat(),
+            source=source,
+            printer_job_id=printer_job_id,
+        )
+        self._jobs[job.job_id] = job
+        self._prune()
+        self._save()
+        self._emitter.fire(
+            "job_created",
+            {"job_id": job.job_id, "printer_id": printer_id or "", "job_name": job_name},
+        )
+        return job
+
+    @callback
+    def set_status(self, job: Job, status: str) -> None:
+        """Change a job's status; fires job_status_changed, job_started, job_completed."""
+        if status not in JOB_STATUSES:
+            raise ValueError(f"invalid job status {status!r}")
+        if status == job.status:
+            return
+        now = dt_util.utcnow().isoformat()
+        job.status = status
+        if status == "running" and job.started_at is None:
+            job.started_at = now
+            started = True
+        else:
+            started = False
+        if status in TERMINAL_STATUSES:
+            job.ended_at = now
+            if status == "completed" and job.progress < 100:
+                job.progress = 100
+        else:
+            job.ended_at = None
+        self._save()
+        self._emitter.fire(
+            "job_status_changed",
+            {"job_id": job.job_id, "status": status, "printer_id": job.printer_id},
+        )
+        if started:
+            self._emitter.fire(
+                "job_started",
+                {"job_id": job.job_id, "printer_id": job.printer_id or "", "job_name": job.job_name},
+            )
+        if status in TERMINAL_STATUSES:
+            self._emitter.fire(
+                "job_completed",
+                {
+                    "job_id": job.job_id,
+                    "printer_id": job.printer_id or "",
+                    "job_name": job.job_name,
+                    "status": status,
+                },
+            )
+
+    @callback
+    def set_progress(self, job: Job, progress: int) -> None:
+        """Set a job's progress (whole percent); fires job_progress_updated on change."""
+        progress = max(0, min(100, int(progress)))
+        if progress == job.progress:
+            return
+        job.progress = progress
+        self._save()
+        self._emitter.fire(
+            "job_progress_updated",
+            {"job_id": job.job_id, "progress": progress, "printer_id": job.printer_id},
+        )
+
+    @callback
+    def delete(self, job_id: str) -> Job | None:
+        """Delete a job; fires job_deleted. Returns the deleted job (None if unknown)."""
+        job = self._jobs.pop(job_id, None)
+        if job is None:
+            return None
+        self._save()
+        self._emitter.fire("job_deleted", {"job_id": job_id, "printer_id": job.printer_id})
+        return job
+
+    def _prune(self) -> None:
+        if len(self._jobs) <= MAX_JOBS:
+            return
+        ended = sorted(
+            (j for j in self._jobs.values() if not j.is_active), key=lambda j: j.created_at
+        )
+        for job in ended[: len(self._jobs) - MAX_JOBS]:
+            del self._jobs[job.job_id]
+
+    # --- tracking from printer state ---------------------------------------
+
+    @callback
+    def track(self, printer_id: str, state: PrinterState) -> None:
+        """Create, advance and end the printer's job from its normalized state."""
+        if state.status is PrinterStatus.OFFLINE:
+            # A printer that goes away mid-print keeps its job: it continues
+            # when the printer is back.
+            return
+        job = self.printer_job(printer_id)
+        if state.is_active:
+            if job is not None and not _same_job(job, state):
+                self._end(job, _outcome_unseen(job))
+                job = None
+            if job is None:
+                job = self.create(
+                    printer_id,
+                    state.job_name or "Unknown job",
+                    source=SOURCE_PRINTER,
+                    printer_job_id=state.printer_job_id,
+                )
+            elif job.printer_job_id is None and state.printer_job_id:
+                job.printer_job_id = state.printer_job_id
+            status = {
+                PrinterStatus.PREPARING: job.status if job.status != "paused" else "running",
+                PrinterStatus.PRINTING: "running",
+                PrinterStatus.PAUSED: "paused",
+            }[state.status]
+            self.set_status(job, status)
+            if state.status is not PrinterStatus.PREPARING:
+                self.set_progress(job, state.progress)
+            return
+        if job is None:
+            return
+        if state.status is PrinterStatus.FINISHED:
+            self._end(job, "completed")
+        elif state.cancelled:
+            self._end(job, "cancelled")
+        elif state.status in (PrinterStatus.FAILED, PrinterStatus.ERROR):
+            self._end(job, "failed")
+        else:  # idle: the end was not seen
+            self._end(job, _outcome_unseen(job))
+
+    def _end(self, job: Job, status: str) -> None:
+        self.set_status(job, status)
+
+
+def _same_job(job: Job, state: PrinterState) -> bool:
+    if job.printer_job_id and state.printer_job_id:
+        return job.printer_job_id == state.printer_job_id
+    if job.job_name and state.job_name:
+        return job.job_name == state.job_name
+    return True
+
+
+def _outcome_unseen(job: Job) -> str:
+    """Best guess for a job whose end the printer did not report."""
+    return "completed" if job.progress >= 100 else "cancelled"

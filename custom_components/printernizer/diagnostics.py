@@ -1,0 +1,54 @@
+"""Diagnostics: configuration (secrets redacted), state, client facts, event counts."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.const import CONF_HOST, CONF_PASSWORD
+from homeassistant.core import HomeAssistant
+
+from .const import CONF_ACCESS_CODE, CONF_SERIAL
+from .runtime import DATA_KEY, PrinternizerConfigEntry
+
+TO_REDACT = {
+    CONF_ACCESS_CODE,
+    CONF_PASSWORD,
+    CONF_SERIAL,
+    "api_key",
+    "password",
+    "access_code",
+    "serial",
+    "sn",
+    "printer_id",
+    "unique_id",
+    "serial_number",
+    CONF_HOST,
+}
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: PrinternizerConfigEntry
+) -> dict[str, Any]:
+    """Return diagnostics for a printer."""
+    coordinator = entry.runtime_data
+    data = hass.data[DATA_KEY]
+    state = coordinator.data
+    return async_redact_data(
+        {
+            "entry": {
+                "title": entry.title,
+                "data": dict(entry.data),
+                "options": dict(entry.options),
+            },
+            "online": coordinator.online,
+            "state": asdict(state) if state is not None else None,
+            "client": coordinator.client.diagnostics(),
+            "jobs": [
+                job.as_dict() for job in data.jobs.jobs(printer_id=coordinator.printer_id)[:20]
+            ],
+            "events": data.emitter.status(),
+        },
+        TO_REDACT,
+    )

@@ -1,0 +1,30 @@
+"""Runtime data: what the integration keeps while it runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.util.hass_dict import HassKey
+
+from .const import DOMAIN
+from .core.background import BackgroundMonitor
+from .core.coordinator import PrinterCoordinator
+from .core.jobs import JobManager
+from .emitter import EventEmitter
+
+type PrinternizerConfigEntry = ConfigEntry[PrinterCoordinator]
+
+
+@dataclass(slots=True)
+class PrinternizerData:
+    """Integration-wide objects (one set per Home Assistant instance)."""
+
+    emitter: EventEmitter
+    jobs: JobManager
+    background: BackgroundMonitor
+    #: printer_id -> coordinator of every loaded printer
+    coordinators: dict[str, PrinterCoordinator] = field(default_factory=dict)
+
+
+DATA_KEY: HassKey[PrinternizerData] = HassKey(DOMAIN)

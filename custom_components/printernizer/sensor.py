@@ -1,0 +1,226 @@
+"""Sensors of a printer: status, progress, temperatures, job, time, layers and family extras."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import (
+    PERCENTAGE,
+    EntityCategory,
+    UnitOfLength,
+    UnitOfTemperature,
+    UnitOfTime,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.util import dt as dt_util
+
+from .api.models import PrinterState, PrinterStatus
+from .entity import PrinternizerEntity
+from .runtime import PrinternizerConfigEntry
+
+PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class PrinterSensorDescription(SensorEntityDescription):
+    """A sensor on the normalized state."""
+
+    value_fn: Callable[[PrinterState], Any]
+    #: decides at set-up whether this printer has the sensor
+    exists_fn: Callable[[PrinterState], bool] = lambda _: True
+
+
+def _extra(key: str) -> Callable[[PrinterState], Any]:
+    return lambda state: state.extra.get(key)
+
+
+def _has_extra(key: str) -> Callable[[PrinterState], bool]:
+    return lambda state: key in state.extra
+
+
+def _end_time(state: PrinterState) -> datetime | None:
+    if not state.is_active or state.remaining_seconds is None:
+        return None
+    # Whole minutes, so the end time does not jitter with every update.
+    end = dt_util.utcnow() + timedelta(seconds=state.remaining_seconds)
+    return end.replace(second=0, microsecond=0)
+
+
+def _temperature(key: str, attr: str, **kwargs: Any) -> PrinterSensorDescription:
+    return PrinterSensorDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.TEMPERATURE,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
+        suggested_display_precision=1,
+        value_fn=lambda state: getattr(state, attr),
+        **kwargs,
+    )
+
+
+SENSORS: tuple[PrinterSensorDescription, ...] = (
+    PrinterSensorDescription(
+        key="status",
+        translation_key="status",
+        device_class=SensorDeviceClass.ENUM,
+        options=[status.value for status in PrinterStatus],
+        value_fn=lambda state: state.status.value,
+    ),
+    PrinterSensorDescription(
+        key="progress",
+        translation_key="progress",
+        native_unit_of_measurement=PERCENTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda state: state.progress,
+    ),
+    _temperature("nozzle_temperature", "nozzle_temp"),
+    _temperature("nozzle_target_temperature", "nozzle_target"),
+    _temperature("bed_temperature", "bed_temp"),
+    _temperature("bed_target_temperature", "bed_target"),
+    _temperature(
+        "chamber_temperature",
+        "chamber_temp",
+        exists_fn=lambda state: state.chamber_temp is not None,
+    ),
+    PrinterSensorDescription(
+        key="current_job",
+        translation_key="current_job",
+        value_fn=lambda state: state.job_name,
+    ),
+    PrinterSensorDescription(
+        key="remaining_time",
+        translation_key="remaining_time",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.SECONDS,
+        suggested_unit_of_measurement=UnitOfTime.MINUTES,
+        value_fn=lambda state: state.remaining_seconds if state.is_active else None,
+    ),
+    PrinterSensorDescription(
+        key="end_time",
+        translation_key="end_time",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=_end_time,
+    ),
+    PrinterSensorDescription(
+        key="current_layer",
+        translation_key="current_layer",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda state: state.layer,
+        exists_fn=lambda state: state.layer is not None or state.total_layers is not None,
+    ),
+    PrinterSensorDescription(
+        key="total_layers",
+        translation_key="total_layers",
+        value_fn=lambda state: state.total_layers,
+        exists_fn=lambda state: state.layer is not None or state.total_layers is not None,
+    ),
+    # --- Bambu Lab extras
+    PrinterSensorDescription(
+        key="print_stage",
+        translation_key="print_stage",
+        value_fn=_extra("print_stage"),
+        exists_fn=_has_extra("print_stage"),
+    ),
+    PrinterSensorDescription(
+        key="ams_active_tray",
+        translation_key="ams_active_tray",
+        value_fn=_extra("ams_active_tray"),
+        exists_fn=_has_extra("ams_active_tray"),
+    ),
+    # --- PrusaLink extras
+    PrinterSensorDescription(
+        key="print_speed",
+        translation_key="print_speed",
+        native_unit_of_measurement=PERCENTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=_extra("speed"),
+        exists_fn=_has_extra("speed"),
+    ),
+    PrinterSensorDescription(
+        key="flow",
+        translation_key="flow",
+        native_unit_of_measurement=PERCENTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=_extra("flow"),
+        exists_fn=_has_extra("flow"),
+    ),
+    PrinterSensorDescription(
+        key="z_height",
+        translation_key="z_height",
+        device_class=SensorDeviceClass.DISTANCE,
+        native_unit_of_measurement=UnitOfLength.MILLIMETERS,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=2,
+        value_fn=_extra("z_height"),
+        exists_fn=_has_extra("z_height"),
+    ),
+    PrinterSensorDescription(
+        key="fan_hotend",
+        translation_key="fan_hotend",
+        native_unit_of_measurement="rpm",
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_registry_enabled_default=False,
+        value_fn=_extra("fan_hotend"),
+        exists_fn=_has_extra("fan_hotend"),
+    ),
+    PrinterSensorDescription(
+        key="fan_print",
+        translation_key="fan_print",
+        native_unit_of_measurement="rpm",
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_registry_enabled_default=False,
+        value_fn=_extra("fan_print"),
+        exists_fn=_has_extra("fan_print"),
+    ),
+    PrinterSensorDescription(
+        key="nozzle_diameter",
+        translation_key="nozzle_diameter",
+        device_class=SensorDeviceClass.DISTANCE,
+        native_unit_of_measurement=UnitOfLength.MILLIMETERS,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=_extra("nozzle_diameter"),
+        exists_fn=_has_extra("nozzle_diameter"),
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: PrinternizerConfigEntry,
+    async_add_entities: AddEntitiesCallback,
+) -> None:
+    """Add the sensors this printer reports."""
+    coordinator = entry.runtime_data
+    state = coordinator.data
+    async_add_entities(
+        PrinterSensor(coordinator, description)
+        for description in SENSORS
+        if state is not None and description.exists_fn(state)
+    )
+
+
+class PrinterSensor(PrinternizerEntity, SensorEntity):
+    """A sensor on the printer's normalized state."""
+
+    entity_description: PrinterSensorDescription
+
+    def __init__(self, coordinator: Any, description: PrinterSensorDescription) -> None:
+        """Initialize the sensor."""
+        super().__init__(coordinator, description.key)
+        self.entity_description = description
+
+    @property
+    def native_value(self) -> Any:
+        """The value from the current state."""
+        return self.entity_description.value_fn(self.coordinator.data)

@@ -1,0 +1,184 @@
+"""Actions: print control, event status and job management."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import voluptuous as vol
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import config_validation as cv, device_registry as dr
+
+from .const import (
+    ATTR_DEVICE_ID,
+    ATTR_JOB_ID,
+    ATTR_JOB_NAME,
+    ATTR_PROGRESS,
+    ATTR_STATUS,
+    DOMAIN,
+)
+from .core.coordinator import PrinterCoordinator
+from .core.jobs import JOB_STATUSES, Job
+from .runtime import DATA_KEY
+
+SERVICE_PAUSE = "pause_print"
+SERVICE_RESUME = "resume_print"
+SERVICE_STOP = "stop_print"
+SERVICE_EVENT_STATUS = "get_event_status"
+SERVICE_CREATE_JOB = "create_job"
+SERVICE_UPDATE_JOB = "update_job"
+SERVICE_DELETE_JOB = "delete_job"
+SERVICE_LIST_JOBS = "list_jobs"
+
+DEVICE_SCHEMA = vol.Schema({vol.Required(ATTR_DEVICE_ID): cv.string})
+CREATE_JOB_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_DEVICE_ID): cv.string,
+        vol.Required(ATTR_JOB_NAME): vol.All(cv.string, vol.Length(min=1, max=255)),
+    }
+)
+# status and progress are checked in the handler, so bad values get a
+# translated ServiceValidationError that names the field.
+UPDATE_JOB_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_JOB_ID): cv.string,
+        vol.Optional(ATTR_STATUS): cv.string,
+        vol.Optional(ATTR_PROGRESS): vol.Any(int, float, str),
+    }
+)
+DELETE_JOB_SCHEMA = vol.Schema({vol.Required(ATTR_JOB_ID): cv.string})
+LIST_JOBS_SCHEMA = vol.Schema(
+    {
+        vol.Optional(ATTR_DEVICE_ID): cv.string,
+        vol.Optional(ATTR_STATUS): cv.string,
+    }
+)
+
+
+def _validation_error(key: str, **placeholders: str) -> ServiceValidationError:
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders=placeholders or None,
+    )
+
+
+def _printer_id(hass: HomeAssistant, device_id: str) -> str:
+    device = dr.async_get(hass).async_get(device_id)
+    if device is not None:
+        for domain, identifier in device.identifiers:
+            if domain == DOMAIN:
+                return identifier
+    raise _validation_error("unknown_device", device_id=device_id)
+
+
+def _coordinator(hass: HomeAssistant, device_id: str) -> PrinterCoordinator:
+    printer_id = _printer_id(hass, device_id)
+    coordinator = hass.data[DATA_KEY].coordinators.get(printer_id)
+    if coordinator is None or coordinator.config_entry.state is not ConfigEntryState.LOADED:
+        raise _validation_error("printer_not_loaded", device_id=device_id)
+    return coordinator
+
+
+def _check_status(status: str) -> str:
+    if status not in JOB_STATUSES:
+        raise _validation_error("invalid_status", status=status, allowed=", ".join(JOB_STATUSES))
+    return status
+
+
+def _check_progress(value: Any) -> int:
+    try:
+        progress = float(value)
+    except (TypeError, ValueError):
+        progress = -1.0
+    if not 0 <= progress <= 100:
+        raise _validation_error("invalid_progress", progress=str(value))
+    return int(progress)
+
+
+def _job(hass: HomeAssistant, job_id: str) -> Job:
+    job = hass.data[DATA_KEY].jobs.get(job_id)
+    if job is None:
+        raise _validation_error("unknown_job", job_id=job_id)
+    return job
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the integration's actions."""
+
+    async def command(call: ServiceCall, name: str) -> None:
+        await _coordinator(hass, call.data[ATTR_DEVICE_ID]).async_command(name)  # type: ignore[arg-type]
+
+    async def pause(call: ServiceCall) -> None:
+        await command(call, "pause")
+
+    async def resume(call: ServiceCall) -> None:
+        await command(call, "resume")
+
+    async def stop(call: ServiceCall) -> None:
+        await command(call, "stop")
+
+    @callback
+    def event_status(call: ServiceCall) -> ServiceResponse:
+        return hass.data[DATA_KEY].emitter.status()
+
+    @callback
+    def create_job(call: ServiceCall) -> ServiceResponse:
+        printer_id = _printer_id(hass, call.data[ATTR_DEVICE_ID])
+        job = hass.data[DATA_KEY].jobs.create(printer_id, call.data[ATTR_JOB_NAME])
+        return {"job": job.as_dict()}
+
+    @callback
+    def update_job(call: ServiceCall) -> ServiceResponse:
+        job = _job(hass, call.data[ATTR_JOB_ID])
+        # Validate everything before changing anything.
+        status = _check_status(call.data[ATTR_STATUS]) if ATTR_STATUS in call.data else None
+        progress = (
+            _check_progress(call.data[ATTR_PROGRESS]) if ATTR_PROGRESS in call.data else None
+        )
+        if status is None and progress is None:
+            raise _validation_error("nothing_to_update")
+        jobs = hass.data[DATA_KEY].jobs
+        if progress is not None:
+            jobs.set_progress(job, progress)
+        if status is not None:
+            jobs.set_status(job, status)
+        return {"job": job.as_dict()}
+
+    @callback
+    def delete_job(call: ServiceCall) -> None:
+        job = _job(hass, call.data[ATTR_JOB_ID])
+        hass.data[DATA_KEY].jobs.delete(job.job_id)
+
+    @callback
+    def list_jobs(call: ServiceCall) -> ServiceResponse:
+        printer_id = (
+            _printer_id(hass, call.data[ATTR_DEVICE_ID]) if ATTR_DEVICE_ID in call.data else None
+        )
+        status = _check_status(call.data[ATTR_STATUS]) if ATTR_STATUS in call.data else None
+        jobs = hass.data[DATA_KEY].jobs.jobs(printer_id, status)
+        return {"jobs": [job.as_dict() for job in jobs]}
+
+    register: list[tuple[str, Any, vol.Schema, SupportsResponse]] = [
+        (SERVICE_PAUSE, pause, DEVICE_SCHEMA, SupportsResponse.NONE),
+        (SERVICE_RESUME, resume, DEVICE_SCHEMA, SupportsResponse.NONE),
+        (SERVICE_STOP, stop, DEVICE_SCHEMA, SupportsResponse.NONE),
+        (SERVICE_EVENT_STATUS, event_status, vol.Schema({}), SupportsResponse.ONLY),
+        (SERVICE_CREATE_JOB, create_job, CREATE_JOB_SCHEMA, SupportsResponse.OPTIONAL),
+        (SERVICE_UPDATE_JOB, update_job, UPDATE_JOB_SCHEMA, SupportsResponse.OPTIONAL),
+        (SERVICE_DELETE_JOB, delete_job, DELETE_JOB_SCHEMA, SupportsResponse.NONE),
+        (SERVICE_LIST_JOBS, list_jobs, LIST_JOBS_SCHEMA, SupportsResponse.ONLY),
+    ]
+    for name, handler, schema, supports_response in register:
+        hass.services.async_register(
+            DOMAIN, name, handler, schema=schema, supports_response=supports_response
+        )
