@@ -161,9 +161,11 @@ class PrusaLinkSimulator:
         if self._runner is not None:
             raise RuntimeError("already started")
         self._stopping = asyncio.Event()
-        runner = web.AppRunner(self._make_app(), access_log=None, handle_signals=False)
+        runner = web.AppRunner(
+            self._make_app(), access_log=None, handle_signals=False, shutdown_timeout=0.1
+        )
         await runner.setup()
-        site = web.TCPSite(runner, self.host, self._requested_port, shutdown_timeout=0.1)
+        site = web.TCPSite(runner, self.host, self._requested_port)
         try:
             await site.start()
         except BaseException:

@@ -31,10 +31,11 @@ def _one_of_to_any_of(node: Any) -> Any:
     ``oneOf`` JobSerialPrint/JobFilePrint, neither with required properties, and
     the file schemas only differ in optional properties), so every valid body
     matches several branches and a strict ``oneOf`` would reject all of them.
+    Keys become strings (YAML reads status codes as ints) so JSON pointers work.
     """
     if isinstance(node, dict):
         return {
-            ("anyOf" if key == "oneOf" else key): _one_of_to_any_of(value)
+            ("anyOf" if key == "oneOf" else str(key)): _one_of_to_any_of(value)
             for key, value in node.items()
         }
     if isinstance(node, list):
@@ -103,14 +104,15 @@ class OpenApi:
             operation = self.spec["paths"][template]["get"]
         assert operation is not None, f"{exchange.method} {template} is not in the spec"
         responses = operation["responses"]
-        if exchange.status in responses:
-            response = responses[exchange.status]
+        status = str(exchange.status)
+        if status in responses:
+            response = responses[status]
             pointer_base: tuple[str | int, ...] = (
                 "paths",
                 template,
                 exchange.method.lower(),
                 "responses",
-                exchange.status,
+                status,
             )
         elif exchange.status == 401:
             # Every operation is behind the spec's global digest security scheme.
