@@ -54,9 +54,11 @@ GCODE_STATE_MAP: dict[str, PrinterStatus] = {
 }
 
 #: Model codes (``project_name`` of the ``ota`` module in ``get_version``, SSDP
-#: ``DevModel.bambu.com``) to model names. Sources: the ha-bambulab integration's
-#: device-type table (pybambu ``const.py``/``utils.py``) and Bambu Studio's
-#: printer profiles (``resources/profiles/BBL/machine/*.json``, ``model_id``).
+#: ``DevModel.bambu.com``) to model names. Sources: Bambu Studio's printer
+#: profiles (``resources/profiles/BBL/machine/*.json``, ``model_id``), the
+#: community SSDP lists (gist Alex-Schaefer/72a9e2491a42da2ef99fb87601955cc3,
+#: github psychoticbeef/BambuLabOrcaSlicerDiscovery) and the captures in
+#: ``tests/fixtures/bambu`` (C11 = P1P, N2S = A1).
 MODEL_CODES: dict[str, str] = {
     "3DPrinter-X1-Carbon": "X1C",
     "3DPrinter-X1": "X1",
@@ -66,11 +68,13 @@ MODEL_CODES: dict[str, str] = {
     "C11": "P1P",
     "C12": "P1S",
     "N7": "P2S",
+    "N6": "X2D",
     "N1": "A1 mini",
     "N2S": "A1",
     "O1D": "H2D",
     "O1S": "H2S",
     "O1C": "H2C",
+    "O1C2": "H2C",
 }
 
 #: Product names (``product_name`` of the ``ota`` module, newer firmware).

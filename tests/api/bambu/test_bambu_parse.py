@@ -1,0 +1,247 @@
+"""Pure parsing: the real captures, deltas, packed temperatures, fuzzing."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bambu_helpers import FIXTURES, load_report
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from custom_components.printernizer.api.bambu.parse import (
+    decode_payload,
+    format_error_code,
+    is_full_report,
+    merge_report,
+    model_name,
+    normalize,
+    parse_version,
+    unpack_temp,
+)
+from custom_components.printernizer.api.models import PrinterState, PrinterStatus
+
+
+def test_p1p_capture() -> None:
+    """P1P: FAILED, job 'Fidget Collection', layer 1/70, chamber 5, tray 0."""
+    report = load_report("P1P.json")
+    assert is_full_report(report)
+    state = normalize(report)
+    assert state.status == PrinterStatus.FAILED
+    assert state.cancelled is False
+    assert state.error is None
+    assert state.nozzle_temp == 21.25
+    assert state.nozzle_target == 0
+    assert state.bed_temp == 19.84375
+    assert state.bed_target == 0
+    assert state.chamber_temp == 5.0
+    assert state.progress == 0
+    assert state.remaining_seconds == 759 * 60
+    assert (state.layer, state.total_layers) == (1, 70)
+    assert state.job_name == "Fidget Collection"
+    assert state.printer_job_id is None  # task_id "0"
+    assert state.extra == {
+        "print_stage": 0,
+        "hms": [],
+        "ams_active_tray": 0,
+        "wifi_signal": -53,
+        "nozzle_diameter": 0.4,
+    }
+    version = json.loads((FIXTURES / "P1P.json").read_text())["get_version"]
+    info = parse_version(version, serial="01P00A000000001")
+    assert (info.serial, info.model, info.firmware, info.manufacturer) == (
+        "01P00A000000001",
+        "P1P",
+        "01.07.00.00",
+        "Bambu Lab",
+    )
+
+
+def test_a1_capture() -> None:
+    """A1: IDLE, no job, tray 255 → None."""
+    state = normalize(load_report("MOCK-A1.json"))
+    assert state.status == PrinterStatus.IDLE
+    assert state.nozzle_temp == 27.8125
+    assert state.bed_temp == 29.75
+    assert state.chamber_temp == 5.0
+    assert state.progress == 0
+    assert state.remaining_seconds == 0
+    assert (state.layer, state.total_layers) == (0, 0)
+    assert state.job_name is None
+    assert state.printer_job_id is None
+    assert state.extra["ams_active_tray"] is None
+    assert state.extra["wifi_signal"] == -48
+    version = json.loads((FIXTURES / "MOCK-A1.json").read_text())["get_version"]
+    info = parse_version(version)
+    assert (info.serial, info.model, info.firmware) == ("MOCK-A1", "A1", "01.05.00.00")
+
+
+def test_x1c_capture() -> None:
+    """X1C: FINISH 100 %, 480/480, no chamber_temper but device.ctc, packed temps."""
+    report = load_report("MOCK-X1CMULTIAMS.json")
+    assert "chamber_temper" not in report
+    state = normalize(report)
+    assert state.status == PrinterStatus.FINISHED
+    assert state.progress == 100
+    assert state.remaining_seconds == 0
+    assert (state.layer, state.total_layers) == (480, 480)
+    assert state.job_name == "Garden Hose Healer: Male fitting"
+    assert state.printer_job_id == "702383065"
+    assert state.nozzle_temp == 26.0
+    assert state.nozzle_target == 0
+    assert state.bed_temp == 23.0
+    assert state.bed_target == 0
+    assert state.chamber_temp == 25.0  # device.ctc.info.temp
+    assert state.extra["print_stage"] == -1
+    assert state.extra["wifi_signal"] == -66
+    version = json.loads((FIXTURES / "MOCK-X1CMULTIAMS.json").read_text())["get_version"]
+    info = parse_version(version)
+    assert (info.serial, info.model, info.firmware) == ("MOCK-X1CMULTIAMS", "X1C", "01.09.00.01")
+
+
+def test_no_chamber() -> None:
+    """No chamber_temper and no device.ctc → chamber_temp None."""
+    report = load_report("P1P.json")
+    del report["chamber_temper"]
+    assert normalize(report).chamber_temp is None
+
+
+def test_packed_temperatures() -> None:
+    """Low 16 bits current, high 16 bits target; packed values win."""
+    assert unpack_temp((220 << 16) | 215) == (215.0, 220.0)
+    assert unpack_temp("x") is None
+    assert unpack_temp(-1) is None
+    report = {
+        "gcode_state": "RUNNING",
+        "nozzle_temper": 1.0,
+        "device": {
+            "bed": {"info": {"temp": (60 << 16) | 58}},
+            "extruder": {
+                "state": 0x11,
+                "info": [{"id": 0, "temp": (200 << 16) | 100}, {"id": 1, "temp": (250 << 16) | 249}],
+            },
+            "ctc": {"info": {"temp": (45 << 16) | 40}},
+        },
+    }
+    state = normalize(report)
+    assert (state.bed_temp, state.bed_target) == (58.0, 60.0)
+    assert (state.nozzle_temp, state.nozzle_target) == (249.0, 250.0)  # active extruder 1
+    assert state.chamber_temp == 40.0
+
+
+def test_delta_merge() -> None:
+    """Deltas keep absent keys, merge nested dicts, replace lists."""
+    full = load_report("P1P.json")
+    merged = merge_report(full, {"mc_percent": 50, "gcode_state": "RUNNING", "ams": {"tray_now": "2"},
+                                 "hms": [{"attr": 0x03000100, "code": 0x00010007}]})
+    assert merged["subtask_name"] == "Fidget Collection"
+    assert merged["ams"]["tray_now"] == "2"
+    assert merged["ams"]["ams"] == full["ams"]["ams"]
+    state = normalize(merged)
+    assert state.status == PrinterStatus.PRINTING
+    assert state.progress == 50
+    assert state.extra["ams_active_tray"] == 2
+    assert state.extra["hms"] == ["0300_0100_0001_0007"]
+    assert full["mc_percent"] == 0  # inputs untouched
+    assert not is_full_report({"mc_percent": 3, "msg": 1})
+
+
+def test_status_mapping_and_errors() -> None:
+    """gcode_state mapping, cancel, error codes, unknown state keeps previous."""
+    for gs, status in (("IDLE", "idle"), ("PREPARE", "preparing"), ("SLICING", "preparing"),
+                       ("RUNNING", "printing"), ("PAUSE", "paused"), ("FINISH", "finished"),
+                       ("FAILED", "failed")):
+        assert normalize({"gcode_state": gs}).status == status
+    cancelled = normalize({"gcode_state": "FAILED", "print_error": 50348044})
+    assert cancelled.cancelled and cancelled.error is None
+    failed = normalize({"gcode_state": "FAILED", "print_error": 0x0C008001})
+    assert not failed.cancelled and failed.error == "0C00_8001"
+    paused = normalize({"gcode_state": "PAUSE", "print_error": "50364437"})
+    assert paused.error == format_error_code(50364437)
+    prev = PrinterState(status=PrinterStatus.PRINTING)
+    assert normalize({"gcode_state": "WEIRD"}, prev).status == PrinterStatus.PRINTING
+    assert normalize({"gcode_state": 5}, prev).status == PrinterStatus.PRINTING
+    assert normalize({"mc_percent": 250}).progress == 100
+    assert normalize({"mc_percent": "12"}).progress == 12
+    assert normalize({"task_id": ""}).printer_job_id is None
+    assert normalize({"gcode_file": "a.gcode"}).job_name == "a.gcode"
+
+
+def test_decode_and_models() -> None:
+    """Payload decoding and model names."""
+    assert decode_payload(b'{"print": {}}') == {"print": {}}
+    for bad in (b"\xff", b"[]", b"1", b"null", b"", b"{"):
+        assert decode_payload(bad) is None
+    assert model_name("C11") == "P1P"
+    assert model_name("Bambu Lab X1-Carbon") == "X1C"
+    assert model_name("ZZ") == "ZZ"
+    assert model_name(None) is None
+    assert parse_version({"module": "x"}).model is None
+    assert parse_version([]).serial is None  # type: ignore[arg-type]
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=20,
+)
+field_names = st.sampled_from(
+    [
+        "gcode_state", "mc_percent", "mc_remaining_time", "nozzle_temper", "nozzle_target_temper",
+        "bed_temper", "bed_target_temper", "chamber_temper", "subtask_name", "gcode_file",
+        "layer_num", "total_layer_num", "print_error", "hms", "task_id", "mc_print_stage",
+        "stg_cur", "ams", "wifi_signal", "nozzle_diameter", "device", "msg",
+    ]
+)
+reports = st.dictionaries(field_names | st.text(max_size=6), json_values, max_size=12)
+device_reports = st.fixed_dictionaries(
+    {
+        "device": st.fixed_dictionaries(
+            {
+                "bed": st.fixed_dictionaries({"info": st.fixed_dictionaries({"temp": json_values})}),
+                "extruder": st.fixed_dictionaries(
+                    {"state": json_values, "info": st.lists(json_values, max_size=3)}
+                ),
+                "ctc": json_values,
+            }
+        ),
+        "ams": st.fixed_dictionaries({"tray_now": json_values}),
+        "hms": st.lists(st.fixed_dictionaries({"attr": json_values, "code": json_values})),
+    }
+)
+
+_FUZZ = settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@_FUZZ
+@given(base=reports, delta=reports | device_reports)
+def test_fuzz_merge_normalize(base: dict[str, Any], delta: dict[str, Any]) -> None:
+    """No exception escapes merge/normalize; results stay in range."""
+    merged = merge_report(base, delta)
+    for key in delta:
+        if not isinstance(delta[key], dict):
+            assert merged[key] is delta[key]
+    for key in base:
+        assert key in merged
+    state = normalize(merged, PrinterState(status=PrinterStatus.PAUSED))
+    assert 0 <= state.progress <= 100
+    assert state.remaining_seconds is None or state.remaining_seconds >= 0
+    is_full_report(merged)
+
+
+@_FUZZ
+@given(payload=st.binary(max_size=64) | json_values.map(lambda v: json.dumps(v).encode()))
+def test_fuzz_decode(payload: bytes) -> None:
+    """decode_payload returns a dict or None, never raises."""
+    result = decode_payload(payload)
+    assert result is None or isinstance(result, dict)
+    if result is not None:
+        normalize(result.get("print") if isinstance(result.get("print"), dict) else {})
+        parse_version(result)
+
+
+@_FUZZ
+@given(answer=json_values)
+def test_fuzz_version(answer: Any) -> None:
+    """parse_version never raises."""
+    parse_version(answer if isinstance(answer, dict) else {"module": answer})
