@@ -8,6 +8,7 @@ from unittest.mock import patch
 
 import pytest
 
+from homeassistant.const import MATCH_ALL
 from homeassistant.core import Event, HomeAssistant, callback
 
 from custom_components.printernizer.const import CONF_ACCESS_CODE, CONF_FAMILY, CONF_SERIAL, DOMAIN
@@ -37,7 +38,7 @@ class EventRecorder:
         self.events: list[tuple[str, dict[str, Any]]] = []
 
     @callback
-    def __call__(self, event: Event) -> None:
+    def record(self, event: Event) -> None:
         if not event.event_type.startswith(BUS_PREFIX):
             return
         name = event.event_type.removeprefix(BUS_PREFIX)
@@ -59,7 +60,7 @@ class EventRecorder:
 def events(hass: HomeAssistant) -> EventRecorder:
     """Every Printernizer event fired during the test, validated."""
     recorder = EventRecorder()
-    hass.bus.async_listen("*", recorder)  # type: ignore[arg-type]
+    hass.bus.async_listen(MATCH_ALL, recorder.record)
     return recorder
 
 

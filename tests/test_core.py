@@ -1,0 +1,435 @@
+"""The printer-agnostic core with a fake printer: connection, status, jobs, control, background."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from freezegun.api import FrozenDateTimeFactory
+import pytest
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+
+from custom_components.printernizer.api.models import (
+    CommandNotAllowedError,
+    CommandTimeoutError,
+    ConnectionPhase,
+    PrinterAuthError,
+    PrinterConnectionError,
+    PrinterStatus,
+)
+
+from .conftest import EventRecorder
+from .fake_client import FakeClient
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+
+STATUS = "sensor.workshop_x1_status"
+PROGRESS = "sensor.workshop_x1_progress"
+CONNECTION = "binary_sensor.workshop_x1_connection"
+PAUSE = "button.workshop_x1_pause_print"
+RESUME = "button.workshop_x1_resume_print"
+STOP = "button.workshop_x1_stop_print"
+
+
+async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+async def _press(hass: HomeAssistant, entity_id: str) -> None:
+    await hass.services.async_call("button", "press", {"entity_id": entity_id}, blocking=True)
+
+
+async def test_setup_fires_connection_and_monitoring_events(
+    hass: HomeAssistant, fake_entry: MockConfigEntry, use_fake: FakeClient, events: EventRecorder
+) -> None:
+    await _setup(hass, fake_entry)
+    assert fake_entry.state is ConfigEntryState.LOADED
+    progress = [e["status"] for e in events.of("printer_connection_progress")]
+    assert progress == ["connecting", "connected", "monitoring"]
+    assert events.of("printer_connected") == [
+        {"printer_id": "FAKE0001", "name": "Workshop X1", "type": "bambu_lab",
+         "timestamp": events.of("printer_connected")[0]["timestamp"]}
+    ]
+    assert len(events.of("printer_monitoring_started")) == 1
+    update = events.of("printer_status_update")[0]
+    assert update["status"] == "idle"
+    assert update["temperature"]["nozzle"] == 25.0
+    assert update["temperature"]["chamber"] == 22.0
+    assert hass.states.get(STATUS).state == "idle"
+    assert hass.states.get(CONNECTION).state == "on"
+    # nothing to pause, resume or stop while idle
+    for button in (PAUSE, RESUME, STOP):
+        assert hass.states.get(button).state == STATE_UNAVAILABLE
+
+
+async def test_whole_print(
+    hass: HomeAssistant, fake_entry: MockConfigEntry, use_fake: FakeClient, events: EventRecorder
+) -> None:
+    await _setup(hass, fake_entry)
+    events.clear()
+    fake = use_fake
+    fake.update(status=PrinterStatus.PREPARING, job_name="benchy.3mf", printer_job_id="77")
+    await hass.async_block_till_done()
+    assert events.names()[:2] == ["printer_status_update", "job_created"]
+    job_id = events.of("job_created")[0]["job_id"]
+    assert events.of("job_created")[0]["job_name"] == "benchy.3mf"
+    assert hass.states.get(PAUSE).state != STATE_UNAVAILABLE
+
+    fake.update(status=PrinterStatus.PRINTING, progress=1, remaining_seconds=3600, layer=1,
+                total_layers=100)
+    await hass.async_block_till_done()
+    assert [e["status"] for e in events.of("job_status_changed")] == ["running"]
+    assert events.of("job_started") == [
+        {"job_id": job_id, "printer_id": "FAKE0001", "job_name": "benchy.3mf",
+         "timestamp": events.of("job_started")[0]["timestamp"]}
+    ]
+    assert hass.states.get(STATUS).state == "printing"
+    assert hass.states.get("sensor.workshop_x1_current_job").state == "benchy.3mf"
+    assert hass.states.get("sensor.workshop_x1_current_layer").state == "1"
+
+    for progress in (1, 2, 2, 3):
+        fake.update(progress=progress)
+    await hass.async_block_till_done()
+    assert [e["progress"] for e in events.of("job_progress_updated")] == [1, 2, 3]
+    assert hass.states.get(PROGRESS).state == "3"
+
+    # pause from the button: confirmed -> print_paused, job paused
+    await _press(hass, PAUSE)
+    await hass.async_block_till_done()
+    assert fake.commands == ["pause"]
+    assert len(events.of("print_paused")) == 1
+    assert events.of("job_status_changed")[-1]["status"] == "paused"
+    assert hass.states.get(PAUSE).state == STATE_UNAVAILABLE
+    assert hass.states.get(RESUME).state != STATE_UNAVAILABLE
+
+    # resume through the action
+    device_id = _device_id(hass)
+    await hass.services.async_call(
+        "printernizer", "resume_print", {"device_id": device_id}, blocking=True
+    )
+    await hass.async_block_till_done()
+    assert len(events.of("print_resumed")) == 1
+    assert events.of("job_status_changed")[-1]["status"] == "running"
+    assert len(events.of("job_started")) == 1  # started once
+
+    fake.update(status=PrinterStatus.FINISHED, progress=100)
+    await hass.async_block_till_done()
+    completed = events.of("job_completed")
+    assert len(completed) == 1
+    assert completed[0]["status"] == "completed"
+    assert completed[0]["job_id"] == job_id
+    assert hass.states.get(STATUS).state == "finished"
+
+
+@pytest.mark.parametrize(
+    ("status", "cancelled", "outcome"),
+    [
+        (PrinterStatus.FAILED, False, "failed"),
+        (PrinterStatus.ERROR, False, "failed"),
+        (PrinterStatus.FAILED, True, "cancelled"),
+        (PrinterStatus.IDLE, False, "cancelled"),
+    ],
+)
+async def test_job_outcomes(
+    hass: HomeAssistant,
+    fake_entry: MockConfigEntry,
+    use_fake: FakeClient,
+    events: EventRecorder,
+    status: PrinterStatus,
+    cancelled: bool,
+    outcome: str,
+) -> None:
+    await _setup(hass, fake_entry)
+    use_fake.update(status=PrinterStatus.PRINTING, job_name="a.gcode", progress=40)
+    use_fake.update(status=status, cancelled=cancelled)
+    await hass.async_block_till_done()
+    assert [e["status"] for e in events.of("job_completed")] == [outcome]
+
+
+async def test_stop_command(
+    hass: HomeAssistant, fake_entry: MockConfigEntry, use_fake: FakeClient, events: EventRecorder
+) -> None:
+    await _setup(hass, fake_entry)
+    use_fake.update(status=PrinterStatus.PRINTING, job_name="a.gcode", progress=40)
+    await hass.async_block_till_done()
+    await _press(hass, STOP)
+    assert len(events.of("print_stopped")) == 1
+    use_fake.update(status=PrinterStatus.FAILED, cancelled=True)
+    await hass.async_block_till_done()
+    assert events.of("job_completed")[0]["status"] == "cancelled"
+
+
+@pytest.mark.parametrize(
+    ("error", "key"),
+    [
+        (CommandNotAllowedError("409"), "command_not_allowed"),
+        (CommandTimeoutError("no echo"), "command_timeout"),
+    ],
+)
+async def test_unconfirmed_command_raises_and_fires_nothing(
+    hass: HomeAssistant,
+    fake_entry: MockConfigEntry,
+    use_fake: FakeClient,
+    events: EventRecorder,
+    error: Exception,
+    key: str,
+) -> None:
+    await _setup(hass, fake_entry)
+    use_fake.update(status=PrinterStatus.PRINTING, job_name="a.gcode")
+    await hass.async_block_till_done()
+    use_fake.command_error = error  # type: ignore[assignment]
+    with pytest.raises(HomeAssistantError) as err:
+        await _press(hass, PAUSE)
+    assert err.value.translation_key == key
+    assert events.of("print_paused") == []
+
+
+async def test_disconnect_and_reconnect_push(
+    hass: HomeAssistant, fake_entry: MockConfigEntry, use_fake: FakeClient, events: EventRecorder
+) -> None:
+    await _setup(hass, fake_entry)
+    use_fake.update(status=PrinterStatus.PRINTING, job_name="a.gcode", progress=10)
+    await hass.async_block_till_done()
+    events.clear()
+    use_fake.connection(ConnectionPhase.FAILED, "connection lost")
+    use_fake.connection(ConnectionPhase.FAILED, "retry failed")
+    await hass.async_block_till_done()
+    assert len(events.of("printer_disconnected")) == 1
+    assert hass.states.get(STATUS).state == STATE_UNAVAILABLE
+    assert hass.states.get(CONNECTION).state == "off"
+    assert events.of("job_completed") == []  # the job survives a disconnect
+
+    use_fake.connection(ConnectionPhase.CONNECTED)
+    use_fake.connection(ConnectionPhase.MONITORING)
+    use_fake.update(progress=11)
+    await hass.async_block_till_done()
+    assert len(events.of("printer_connected")) == 1
+    assert hass.states.get(STATUS).state == "printing"
+    assert hass.states.get(PROGRESS).state == "11"
+    assert events.of("job_created") == []
+    assert [e["progress"] for e in events.of("job_progress_updated")] == [11]
+    use_fake.connection(ConnectionPhase.FAILED, "gone")
+    with pytest.raises(HomeAssistantError) as err:
+        await hass.services.async_call(
+            "printernizer", "pause_print", {"device_id": _device_id(hass)}, blocking=True
+        )
+    assert err.value.translation_key == "printer_offline"
+    assert use_fake.commands == []
+
+
+async def test_auth_error_while_running_starts_reauth(
+    hass: HomeAssistant, fake_entry: MockConfigEntry, use_fake: FakeClient, events: EventRecorder
+) -> None:
+    await _setup(hass, fake_entry)
+    use_fake.connection(ConnectionPhase.ERROR, "not authorized")
+    await hass.async_block_till_done()
+    assert events.of("printer_connection_progress")[-1]["status"] == "error"
+    assert events.of("printer_connection_progress")[-1]["message"] == "not authorized"
+    flows = hass.config_entries.flow.async_progress_by_handler("printernizer")
+    assert [f["context"]["source"] for f in flows] == ["reauth"]
+
+
+async def test_setup_errors(
+    hass: HomeAssistant, fake_entry: MockConfigEntry, use_fake: FakeClient, events: EventRecorder
+) -> None:
+    use_fake.connect_error = PrinterConnectionError("timed out")
+    assert not await hass.config_entries.async_setup(fake_entry.entry_id)
+    assert fake_entry.state is ConfigEntryState.SETUP_RETRY
+    assert events.of("printer_connection_progress")[-1] == {
+        "printer_id": "FAKE0001", "status": "failed", "message": "timed out",
+        "timestamp": events.of("printer_connection_progress")[-1]["timestamp"],
+    }
+    assert events.of("printer_monitoring_started") == []
+    await hass.config_entries.async_unload(fake_entry.entry_id)
+
+
+async def test_setup_auth_error(
+    hass: HomeAssistant, fake_entry: MockConfigEntry, use_fake: FakeClient
+) -> None:
+    use_fake.connect_error = PrinterAuthError("bad access code")
+    assert not await hass.config_entries.async_setup(fake_entry.entry_id)
+    assert fake_entry.state is ConfigEntryState.SETUP_ERROR
+    flows = hass.config_entries.flow.async_progress_by_handler("printernizer")
+    assert [f["context"]["source"] for f in flows] == ["reauth"]
+
+
+async def test_poll_client_offline_after_two_failures(
+    hass: HomeAssistant, fake_entry: MockConfigEntry, events: EventRecorder,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    from unittest.mock import patch
+
+    fake = FakeClient(push=False, family="prusa")
+    with patch("custom_components.printernizer.clients.create_client", return_value=fake):
+        hass.config_entries.async_update_entry(fake_entry, data={**fake_entry.data,
+                                                                 "family": "prusa"})
+        await _setup(hass, fake_entry)
+    assert hass.states.get(STATUS).state == "idle"
+    fake.state = fake.state.__class__(status=PrinterStatus.PRINTING, job_name="x.bgcode",
+                                      progress=5, printer_job_id="9")
+
+    async def tick() -> None:
+        freezer.tick(timedelta(seconds=fake.interval or 5))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+
+    await tick()
+    assert hass.states.get(STATUS).state == "printing"
+    assert len(events.of("job_created")) == 1
+    fake.go_away()
+    await tick()
+    assert hass.states.get(STATUS).state == "printing"  # one failed poll is not offline
+    assert events.of("printer_disconnected") == []
+    await tick()
+    assert hass.states.get(STATUS).state == STATE_UNAVAILABLE
+    assert len(events.of("printer_disconnected")) == 1
+    await tick()
+    assert len(events.of("printer_disconnected")) == 1
+    fake.poll_error = None
+    await tick()
+    assert hass.states.get(STATUS).state == "printing"
+    assert len(events.of("printer_connected")) == 2  # setup + back
+    assert len(events.of("job_created")) == 1  # the same job continues
+    # 401 while polling: error, reauth, no more polling
+    fake.poll_error = PrinterAuthError("401")
+    await tick()
+    polls = fake.polls
+    await tick()
+    await tick()
+    assert fake.polls == polls
+    assert events.of("printer_connection_progress")[-1]["status"] == "error"
+    flows = hass.config_entries.flow.async_progress_by_handler("printernizer")
+    assert [f["context"]["source"] for f in flows] == ["reauth"]
+
+
+async def test_temperature_jitter_is_rate_limited(
+    hass: HomeAssistant, fake_entry: MockConfigEntry, use_fake: FakeClient, events: EventRecorder,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await _setup(hass, fake_entry)
+    events.clear()
+    use_fake.update(nozzle_temp=25.5)
+    use_fake.update(nozzle_temp=26.0)
+    use_fake.update(nozzle_temp=26.5)
+    await hass.async_block_till_done()
+    assert events.of("printer_status_update") == []  # held back (< 5 s since the last one)
+    # a status change is never held back
+    use_fake.update(status=PrinterStatus.PREPARING, job_name="j")
+    await hass.async_block_till_done()
+    updates = events.of("printer_status_update")
+    assert [u["status"] for u in updates] == ["preparing"]
+    assert updates[0]["temperature"]["nozzle"] == 26.5
+    use_fake.update(nozzle_temp=30.0)
+    await hass.async_block_till_done()
+    assert len(events.of("printer_status_update")) == 1
+    freezer.tick(timedelta(seconds=6))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    updates = events.of("printer_status_update")
+    assert len(updates) == 2
+    assert updates[1]["temperature"]["nozzle"] == 30.0
+
+
+async def test_background_monitoring(
+    hass: HomeAssistant, fake_entry: MockConfigEntry, use_fake: FakeClient, events: EventRecorder,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await _setup(hass, fake_entry)
+    events.clear()
+
+    async def advance(seconds: int) -> None:
+        for _ in range(seconds // 10):
+            freezer.tick(timedelta(seconds=10))
+            async_fire_time_changed(hass)
+            await hass.async_block_till_done()
+
+    await advance(10)
+    assert events.of("job_update")[0]["active_jobs"] == 0
+    assert events.of("job_update")[0]["job_updates"] == []
+    use_fake.update(status=PrinterStatus.PRINTING, job_name="a.gcode", progress=5)
+    await advance(10)
+    update = events.of("job_update")[-1]
+    assert update["active_jobs"] == 1
+    assert len(update["job_updates"]) == 1
+    assert update["job_updates"][0]["new_status"] == "running"
+    assert update["job_updates"][0]["new_progress"] == 5
+    await advance(10)
+    assert events.of("job_update")[-1]["job_updates"] == []  # nothing changed
+    assert len(events.of("printer_status")) == 1
+    status = events.of("printer_status")[0]
+    assert status["status_changes"] == []
+    assert status["printers"][0]["status"] == "online"
+    assert status["printers"][0]["current_job"] == "a.gcode"
+    use_fake.connection(ConnectionPhase.FAILED, "lost")
+    await advance(30)
+    status = events.of("printer_status")[-1]
+    assert status["printers"][0]["status"] == "offline"
+    assert [(c["old_status"], c["new_status"]) for c in status["status_changes"]] == [
+        ("online", "offline")
+    ]
+    use_fake.connection(ConnectionPhase.CONNECTED)
+    use_fake.update(status=PrinterStatus.FINISHED, progress=100)
+    await advance(10)
+    ended = events.of("job_update")[-1]["job_updates"]
+    assert [(u["old_status"], u["new_status"]) for u in ended] == [("running", "completed")]
+    assert events.of("job_update")[-1]["active_jobs"] == 0
+
+    # unloading the last printer stops background monitoring
+    assert await hass.config_entries.async_unload(fake_entry.entry_id)
+    await hass.async_block_till_done()
+    assert len(events.of("printer_monitoring_stopped")) == 1
+    count = len(events.of("job_update"))
+    await advance(30)
+    assert len(events.of("job_update")) == count
+
+
+async def test_restart_mid_print_continues_job(
+    hass: HomeAssistant, fake_entry: MockConfigEntry, use_fake: FakeClient, events: EventRecorder,
+    hass_storage: dict,
+) -> None:
+    hass_storage["printernizer.jobs"] = {
+        "version": 1,
+        "key": "printernizer.jobs",
+        "data": {"jobs": [{
+            "job_id": "job-before-restart", "printer_id": "FAKE0001", "job_name": "a.gcode",
+            "status": "running", "progress": 40, "created_at": "2025-11-08T10:00:00+00:00",
+            "source": "printer", "started_at": "2025-11-08T10:01:00+00:00", "ended_at": None,
+            "printer_job_id": "5",
+        }]},
+    }
+    use_fake.state = use_fake.state.__class__(
+        status=PrinterStatus.PRINTING, job_name="a.gcode", printer_job_id="5", progress=41
+    )
+    await _setup(hass, fake_entry)
+    assert events.of("job_created") == []
+    assert events.of("job_progress_updated")[0]["job_id"] == "job-before-restart"
+    use_fake.update(status=PrinterStatus.FINISHED, progress=100)
+    await hass.async_block_till_done()
+    assert events.of("job_completed")[0]["job_id"] == "job-before-restart"
+
+
+async def test_jobs_are_saved(
+    hass: HomeAssistant, fake_entry: MockConfigEntry, use_fake: FakeClient,
+    hass_storage: dict, freezer: FrozenDateTimeFactory,
+) -> None:
+    await _setup(hass, fake_entry)
+    use_fake.update(status=PrinterStatus.PRINTING, job_name="saved.gcode", progress=3)
+    await hass.async_block_till_done()
+    freezer.tick(timedelta(seconds=5))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    jobs = hass_storage["printernizer.jobs"]["data"]["jobs"]
+    assert [(j["job_name"], j["status"], j["progress"]) for j in jobs] == [
+        ("saved.gcode", "running", 3)
+    ]
+
+
+def _device_id(hass: HomeAssistant) -> str:
+    from homeassistant.helpers import device_registry as dr
+
+    device = dr.async_get(hass).async_get_device(identifiers={("printernizer", "FAKE0001")})
+    assert device is not None
+    return device.id
