@@ -46,8 +46,9 @@ class FtpsServer:
 
     async def start(self) -> None:
         """Listen."""
+        # TLS is started in the handlers: a failed handshake stays in our hands.
         self._server = await asyncio.start_server(
-            self._handle, self._host, self._port, ssl=self._ssl, reuse_address=True
+            self._handle, self._host, self._port, reuse_address=True
         )
         self._port = self._server.sockets[0].getsockname()[1]
 
@@ -110,10 +111,18 @@ class FtpsServer:
             async def on_data(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
                 if fut.done():
                     w.transport.abort()
-                else:
+                    return
+                try:
+                    await w.start_tls(self._ssl, ssl_handshake_timeout=10)
+                except (OSError, ssl.SSLError, asyncio.CancelledError) as err:
+                    w.transport.abort()
+                    if not fut.done():
+                        fut.set_exception(ConnectionError(f"data TLS failed: {err}"))
+                    return
+                if not fut.done():
                     fut.set_result((r, w))
 
-            data_server = await asyncio.start_server(on_data, self._host, 0, ssl=self._ssl)
+            data_server = await asyncio.start_server(on_data, self._host, 0)
             self._data_servers.add(data_server)
             return data_server.sockets[0].getsockname()[1]
 
@@ -126,7 +135,7 @@ class FtpsServer:
             await writer.drain()
             try:
                 _r, w = await asyncio.wait_for(data_conn, 10)
-            except TimeoutError:
+            except (TimeoutError, ConnectionError):
                 reply("425 No data connection")
                 return
             w.write(payload)
@@ -144,6 +153,7 @@ class FtpsServer:
             return posixpath.normpath(posixpath.join(cwd, arg)) if arg else cwd
 
         try:
+            await writer.start_tls(self._ssl, ssl_handshake_timeout=10)
             reply("220 Bambu simulator FTPS ready")
             await writer.drain()
             while line := await reader.readline():

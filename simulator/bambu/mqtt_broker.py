@@ -96,8 +96,11 @@ class MqttBroker:
 
     async def start(self) -> None:
         """Listen (on the same port again after a stop)."""
+        # TLS is started in the handler so that a failed handshake (a client
+        # rejecting our certificate) ends up in our except clause instead of
+        # the loop's exception handler.
         self._server = await asyncio.start_server(
-            self._handle, self._host, self._port, ssl=self._ssl, reuse_address=True
+            self._handle, self._host, self._port, reuse_address=True
         )
         self._port = self._server.sockets[0].getsockname()[1]
 
@@ -135,6 +138,8 @@ class MqttBroker:
         session = _Session(writer)
         self._sessions.add(session)
         try:
+            if self._ssl is not None:
+                await writer.start_tls(self._ssl, ssl_handshake_timeout=10)
             await self._serve(session, reader)
         except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError, OSError):
             pass

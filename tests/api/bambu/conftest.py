@@ -5,13 +5,17 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Callable
 from pathlib import Path
 import sys
+import tempfile
 from typing import Any
 
+from hypothesis.configuration import set_hypothesis_home_dir
 import pytest
 
 _ROOT = str(Path(__file__).resolve().parents[3])
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
+# keep hypothesis' cache out of the repository
+set_hypothesis_home_dir(str(Path(tempfile.gettempdir()) / "printernizer-hypothesis"))
 
 from bambu_helpers import CODE, SERIAL, make_client  # noqa: E402
 
