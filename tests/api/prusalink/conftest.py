@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from custom_components.printernizer.api.prusalink import PrusaLinkClient  # noqa: E402
-from prusalink_helpers import OpenApi, Recorded  # noqa: E402
+from prusalink_helpers import ClientFactory, OpenApi, Recorded, SimFactory  # noqa: E402
 from simulator.prusalink import PrusaLinkSimulator  # noqa: E402
 
 _OPENAPI: OpenApi | None = None
@@ -71,9 +71,6 @@ async def http(recorded: list[Recorded], openapi: OpenApi) -> AsyncIterator[http
         openapi.check(exchange)
 
 
-SimFactory = Callable[..., Awaitable[PrusaLinkSimulator]]
-
-
 @pytest.fixture
 async def make_sim() -> AsyncIterator[SimFactory]:
     """Start simulators on 127.0.0.1 (free ports); all are stopped at teardown."""
@@ -94,9 +91,6 @@ async def make_sim() -> AsyncIterator[SimFactory]:
 async def sim(make_sim: SimFactory) -> PrusaLinkSimulator:
     """A digest-auth simulator with default settings."""
     return await make_sim()
-
-
-ClientFactory = Callable[..., PrusaLinkClient]
 
 
 @pytest.fixture

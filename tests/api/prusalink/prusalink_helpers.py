@@ -4,16 +4,26 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
 import yaml
 from referencing import Registry
 from referencing.jsonschema import DRAFT7
 
+if TYPE_CHECKING:
+    from custom_components.printernizer.api.prusalink import PrusaLinkClient
+    from simulator.prusalink import PrusaLinkSimulator
+
 ROOT = Path(__file__).resolve().parents[3]
+
+#: ``make_sim(**kwargs)`` fixture type: starts a simulator, stopped at teardown.
+SimFactory = Callable[..., Awaitable["PrusaLinkSimulator"]]
+#: ``make_client(sim, **kwargs)`` fixture type.
+ClientFactory = Callable[..., "PrusaLinkClient"]
 FIXTURES = ROOT / "tests" / "fixtures" / "prusalink"
 SPEC_PATH = ROOT / "tests" / "fixtures" / "reference" / "prusalink-openapi.yaml"
 SPEC_URI = "urn:prusalink-openapi"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from conftest import ClientFactory, SimFactory
+from prusalink_helpers import ClientFactory, SimFactory
 
 from custom_components.printernizer.api.models import (
     ConnectionPhase,

@@ -9,8 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import ClientFactory, SimFactory
-from prusalink_helpers import load_fixture
+from prusalink_helpers import ClientFactory, SimFactory, load_fixture
 
 from custom_components.printernizer.api.models import (
     CommandError,

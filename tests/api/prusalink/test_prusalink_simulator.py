@@ -13,8 +13,7 @@ import zlib
 
 import httpx
 import pytest
-from conftest import ROOT, SimFactory
-from prusalink_helpers import OpenApi, Recorded, load_fixture
+from prusalink_helpers import ROOT, OpenApi, Recorded, SimFactory, load_fixture
 
 from custom_components.printernizer.api.prusalink.auth import PrusaLinkAuth
 from simulator.prusalink import PrusaLinkSimulator
