@@ -20,9 +20,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=0, help="port; 0 picks a free one (default)")
     parser.add_argument("--username", default="maker")
     parser.add_argument("--password", default="secret-pass", help="digest password / API key")
-    parser.add_argument(
-        "--auth", choices=("digest", "digest_no_qop", "apikey"), default="digest"
-    )
+    parser.add_argument("--auth", choices=("digest", "digest_no_qop", "apikey"), default="digest")
     parser.add_argument("--serial", default="SN-SIM-0001", help="serial; empty for none")
     parser.add_argument("--hostname", default="prusa-mk4")
     parser.add_argument("--api-version", default="2.0.0")

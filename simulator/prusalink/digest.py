@@ -56,7 +56,9 @@ class DigestVerifier:
         self.last_failure = reason
         return False
 
-    def verify(self, header: str | None, method: str, uri: str, username: str, password: str) -> bool:
+    def verify(
+        self, header: str | None, method: str, uri: str, username: str, password: str
+    ) -> bool:
         """Check an ``Authorization`` header against the expected credentials."""
         if not header:
             return self._fail("no authorization header")
@@ -83,9 +85,7 @@ class DigestVerifier:
             algorithm = params.get("algorithm", "MD5")
             if algorithm.upper() != "MD5":
                 return self._fail("only MD5 supported")
-            expected = _md5(
-                f"{ha1}:{params['nonce']}:{params['nc']}:{params['cnonce']}:auth:{ha2}"
-            )
+            expected = _md5(f"{ha1}:{params['nonce']}:{params['nc']}:{params['cnonce']}:auth:{ha2}")
         else:
             if "algorithm" in params:
                 # The firmware quirk: a legacy challenge answered with algorithm= fails.

@@ -58,7 +58,7 @@ class PrusaLinkSimulator:
         self,
         *,
         username: str = "maker",
-        password: str = "secret-pass",
+        password: str = "secret-pass",  # noqa: S107 (simulator default)
         api_key: str | None = None,
         auth_mode: AuthMode = "digest",
         host: str = "127.0.0.1",

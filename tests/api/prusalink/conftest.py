@@ -14,8 +14,9 @@ ROOT = Path(__file__).resolve().parents[3]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from custom_components.printernizer.api.prusalink import PrusaLinkClient  # noqa: E402
 from prusalink_helpers import ClientFactory, OpenApi, Recorded, SimFactory  # noqa: E402
+
+from custom_components.printernizer.api.prusalink import PrusaLinkClient  # noqa: E402
 from simulator.prusalink import PrusaLinkSimulator  # noqa: E402
 
 _OPENAPI: OpenApi | None = None

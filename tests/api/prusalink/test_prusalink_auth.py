@@ -56,15 +56,11 @@ async def test_plain_httpx_digest_fails_on_legacy_challenge(
 ) -> None:
     """Why LegacyDigestAuth exists: httpx.DigestAuth sends algorithm= and is rejected."""
     sim = await make_sim(auth_mode="digest_no_qop")
-    plain = await http.get(
-        f"{sim.url}/api/version", auth=httpx.DigestAuth("maker", sim.password)
-    )
+    plain = await http.get(f"{sim.url}/api/version", auth=httpx.DigestAuth("maker", sim.password))
     assert plain.status_code == 401
     assert sim.digest.last_failure is not None
     assert "algorithm" in sim.digest.last_failure
-    legacy = await http.get(
-        f"{sim.url}/api/version", auth=LegacyDigestAuth("maker", sim.password)
-    )
+    legacy = await http.get(f"{sim.url}/api/version", auth=LegacyDigestAuth("maker", sim.password))
     assert legacy.status_code == 200
 
 

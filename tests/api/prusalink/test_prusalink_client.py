@@ -211,7 +211,9 @@ async def test_error_and_printer_side_states(
     assert state.status is PrinterStatus.PREPARING
 
 
-async def test_job_204(sim: PrusaLinkSimulator, client: PrusaLinkClient, http: httpx.AsyncClient) -> None:
+async def test_job_204(
+    sim: PrusaLinkSimulator, client: PrusaLinkClient, http: httpx.AsyncClient
+) -> None:
     """/api/v1/job answers 204 without a job; the client then does not ask for it."""
     response = await http.get(f"{sim.url}/api/v1/job", auth=client._auth)
     assert response.status_code == 204
@@ -251,9 +253,7 @@ async def test_job_fetched_only_when_job_id_changes(
     assert sim.request_count["/api/v1/status"] == 9
 
 
-async def test_command_with_stale_job_id(
-    sim: PrusaLinkSimulator, client: PrusaLinkClient
-) -> None:
+async def test_command_with_stale_job_id(sim: PrusaLinkSimulator, client: PrusaLinkClient) -> None:
     """A job id the printer no longer knows → 404 → CommandError; the next try uses the new id."""
     sim.start_print()
     await client.async_poll()
@@ -266,9 +266,7 @@ async def test_command_with_stale_job_id(
     assert sim.state == "PAUSED"
 
 
-async def test_command_before_first_poll(
-    sim: PrusaLinkSimulator, client: PrusaLinkClient
-) -> None:
+async def test_command_before_first_poll(sim: PrusaLinkSimulator, client: PrusaLinkClient) -> None:
     """Without a poll the client reads the job id from /api/v1/status."""
     sim.start_print()
     await client.async_pause()
@@ -281,7 +279,9 @@ async def test_wrong_job_id_404_via_http(
     """The simulator answers 404 for a wrong job id and 409 for disallowed commands."""
     job_id = sim.start_print()
     auth = client._auth
-    assert (await http.put(f"{sim.url}/api/v1/job/{job_id + 1}/pause", auth=auth)).status_code == 404
+    assert (
+        await http.put(f"{sim.url}/api/v1/job/{job_id + 1}/pause", auth=auth)
+    ).status_code == 404
     assert (await http.put(f"{sim.url}/api/v1/job/abc/pause", auth=auth)).status_code == 404
     assert (await http.put(f"{sim.url}/api/v1/job/{job_id}/resume", auth=auth)).status_code == 409
     assert (await http.put(f"{sim.url}/api/v1/job/{job_id}/continue", auth=auth)).status_code == 409
@@ -418,8 +418,13 @@ async def test_transport_errors_mapped() -> None:
             raise httpx.ReadTimeout("slow", request=request)
         raise httpx.ConnectError("refused", request=request)
 
-    async with _mock_client({"/api/version": boom, "/api/v1/status": GOOD["/api/v1/status"],
-                              "/api/v1/job/129/pause": boom}) as http:
+    async with _mock_client(
+        {
+            "/api/version": boom,
+            "/api/v1/status": GOOD["/api/v1/status"],
+            "/api/v1/job/129/pause": boom,
+        }
+    ) as http:
         client = PrusaLinkClient(http, "prusa.local", password="pw")
         with pytest.raises(PrinterConnectionError):
             await client.async_connect()

@@ -55,11 +55,11 @@ def test_valid(user_input: str, expected: str) -> None:
 )
 def test_invalid(user_input: str) -> None:
     """Garbage, empty input and other schemes raise ValueError."""
-    with pytest.raises(ValueError):  # noqa: PT011
+    with pytest.raises(ValueError):
         normalize_host(user_input)
 
 
 def test_not_a_string() -> None:
     """Non-strings raise ValueError."""
-    with pytest.raises(ValueError):  # noqa: PT011
+    with pytest.raises(ValueError):
         normalize_host(None)  # type: ignore[arg-type]

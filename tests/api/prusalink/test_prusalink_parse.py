@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 import pytest
+from prusalink_helpers import load_fixture
 
 from custom_components.printernizer.api.models import PrinterInfo, PrinterStatus
 from custom_components.printernizer.api.prusalink.parse import (
@@ -18,8 +19,6 @@ from custom_components.printernizer.api.prusalink.parse import (
     parse_version,
     status_job_id,
 )
-
-from prusalink_helpers import load_fixture
 
 
 def test_status_printing_with_job() -> None:

@@ -59,8 +59,13 @@ def test_validator_rejects_drift(openapi: OpenApi) -> None:
         openapi.validate_job(job)
     with pytest.raises(jsonschema.ValidationError):
         openapi.validate_file_info(
-            {"name": "A.GCO", "type": "PRINT_FILE", "read_only": "no", "m_timestamp": 1,
-             "refs": {"download": "/a", "icon": "/b", "thumbnail": "/c"}}
+            {
+                "name": "A.GCO",
+                "type": "PRINT_FILE",
+                "read_only": "no",
+                "m_timestamp": 1,
+                "refs": {"download": "/a", "icon": "/b", "thumbnail": "/c"},
+            }
         )
 
 
@@ -159,7 +164,9 @@ async def test_every_response_matches_openapi(
     assert expected <= seen
 
 
-async def test_storage_files_and_thumbnails(sim: PrusaLinkSimulator, http: httpx.AsyncClient) -> None:
+async def test_storage_files_and_thumbnails(
+    sim: PrusaLinkSimulator, http: httpx.AsyncClient
+) -> None:
     """Folder listing, file metadata, downloads via refs.download, PNG thumbnails via refs."""
     auth = _auth(sim)
     listing = (await http.get(f"{sim.url}/api/v1/files/usb", auth=auth)).json()
@@ -213,7 +220,9 @@ def _assert_valid_png(data: bytes) -> None:
     assert len(zlib.decompress(idat)) == height * (1 + 3 * width)
 
 
-async def test_request_count_and_password_change(make_sim: SimFactory, http: httpx.AsyncClient) -> None:
+async def test_request_count_and_password_change(
+    make_sim: SimFactory, http: httpx.AsyncClient
+) -> None:
     """request_count counts per path; a changed password takes effect at once."""
     sim = await make_sim(auth_mode="apikey", password="one")
     ok = await http.get(f"{sim.url}/api/v1/status", headers={"X-Api-Key": "one"})
@@ -261,8 +270,19 @@ def test_cli_prints_port_and_stops_on_sigterm() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     code = "import sys; from simulator.prusalink import main; main(sys.argv[1:])"
     proc = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-c", code, "--port", "0", "--password", "cli-pass", "--auth",
-         "digest_no_qop", "--serial", ""],
+        [
+            sys.executable,
+            "-c",
+            code,
+            "--port",
+            "0",
+            "--password",
+            "cli-pass",
+            "--auth",
+            "digest_no_qop",
+            "--serial",
+            "",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         env=env,

@@ -69,7 +69,7 @@ class PrusaLinkAuth(httpx.Auth):
         self._digest = LegacyDigestAuth(username, password)
         self.mode: AuthMode | None = None
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response]:
         """Authenticate ``request`` with the known scheme, or find the scheme first."""
         if self.mode == "apikey":
             request.headers[API_KEY_HEADER] = self._password

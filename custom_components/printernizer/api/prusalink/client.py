@@ -193,10 +193,7 @@ class PrusaLinkClient:
     @property
     def poll_interval(self) -> float:
         """Seconds until the next poll: 2 s after a command, 5 s during a job, else 30 s."""
-        if (
-            self._last_command is not None
-            and _now() - self._last_command < FAST_POLL_WINDOW
-        ):
+        if self._last_command is not None and _now() - self._last_command < FAST_POLL_WINDOW:
             return FAST_POLL_INTERVAL
         if self._last_state is not None and self._last_state.status in _POLL_ACTIVE_STATUSES:
             return ACTIVE_POLL_INTERVAL

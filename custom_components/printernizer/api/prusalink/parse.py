@@ -312,9 +312,7 @@ def parse_state(
     thumbnail: str | None = None
     file_path: str | None = None
     if file is not None:
-        job_name = _opt_str(file, "display_name", "job.file") or _opt_str(
-            file, "name", "job.file"
-        )
+        job_name = _opt_str(file, "display_name", "job.file") or _opt_str(file, "name", "job.file")
         refs = _opt_obj(file, "refs", "job.file")
         if refs is not None:
             thumbnail = _opt_str(refs, "thumbnail", "job.file.refs")
