@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 
 import pytest
@@ -14,9 +15,11 @@ from custom_components.printernizer.api.models import (
     ConnectionPhase,
     PrinterAuthError,
     PrinterClient,
+    PrinterConnectionError,
     PrinterIdentityError,
     PrinterStatus,
 )
+from custom_components.printernizer.api.bambu.client import BambuClient
 from simulator.bambu import BambuSimulator
 
 from bambu_helpers import CODE, SERIAL, Recorder, make_client, wait_for
@@ -223,3 +226,64 @@ async def test_no_thread_touches_listeners(sim, client_factory) -> None:
     await wait_for(lambda: len(threads) > 0 and client._state.progress == 3)
     assert threads == {threading.get_ident()}
     asyncio.get_running_loop()
+
+
+async def test_watchdog_asks_for_pushall(sim, client_factory) -> None:
+    """No report for report_watchdog seconds → pushall again."""
+    client = client_factory()
+    client.report_watchdog = 0.2
+    client.misc_interval = 0.05
+    await client.async_connect()
+    await wait_for(lambda: sim.pushall_count >= 3)
+    assert client.connected
+
+
+async def test_connection_refused() -> None:
+    """Nothing listening → PrinterConnectionError, FAILED phase, nothing left running."""
+    server = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    server.close()
+    await server.wait_closed()
+    client = BambuClient("127.0.0.1", SERIAL, CODE, port=port, ca_file=None)
+    rec = Recorder()
+    client.set_listeners(rec.on_state, rec.on_connection)
+    with pytest.raises(PrinterConnectionError):
+        await client.async_connect()
+    assert rec.phases == ["connecting", "failed"]
+    assert client._reconnect_task is None
+    await client.async_disconnect()
+
+
+async def test_tls_handshake_timeout() -> None:
+    """A peer that accepts TCP but never speaks TLS → PrinterConnectionError in time."""
+    writers: list[asyncio.StreamWriter] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.append(writer)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        client = BambuClient("127.0.0.1", SERIAL, CODE, port=port, connect_timeout=0.5)
+        async with asyncio.timeout(5):
+            with pytest.raises(PrinterConnectionError):
+                await client.async_connect()
+        await client.async_disconnect()
+    finally:
+        for writer in writers:
+            writer.close()
+        server.close()
+        await server.wait_closed()
+
+
+async def test_diagnostics_without_secret(sim, client_factory) -> None:
+    """diagnostics carries facts and the report, never the access code."""
+    client = client_factory()
+    await client.async_connect()
+    await sim.update(rtsp_note=f"rtsps://bblp:{CODE}@127.0.0.1/x")
+    await wait_for(lambda: "rtsp_note" in client.last_report)
+    diag = client.diagnostics()
+    assert CODE not in json.dumps(diag)
+    assert diag["last_report"]["rtsp_note"] == "**REDACTED**"
+    assert diag["phase"] == "monitoring"
+    assert diag["info"]["model"] == "P1P" or diag["info"] is None

@@ -57,6 +57,25 @@ _ALLOWED: dict[str, frozenset[PrinterStatus]] = {
 }
 
 
+class _MqttClient(mqtt.Client):
+    """paho client whose TLS handshake times out after ``handshake_timeout``.
+
+    paho uses the MQTT keepalive (60 s) as the handshake timeout; a printer
+    that accepts TCP but never answers would block an executor thread that
+    long. ``_ssl_wrap_socket`` is private paho API (stable in 2.x, pinned <3).
+    """
+
+    handshake_timeout: float = 10.0
+
+    def _ssl_wrap_socket(self, tcp_sock: Any) -> ssl.SSLSocket:
+        keepalive = self._keepalive
+        self._keepalive = self.handshake_timeout  # type: ignore[assignment]
+        try:
+            return super()._ssl_wrap_socket(tcp_sock)
+        finally:
+            self._keepalive = keepalive
+
+
 class BambuClient:
     """A Bambu Lab printer on the LAN (implements ``PrinterClient``)."""
 
@@ -68,6 +87,8 @@ class BambuClient:
     reconnect_max = 60.0
     #: Ask for a full report when nothing arrived for this long while connected.
     report_watchdog = 60.0
+    #: Period of the paho housekeeping timer (keepalive pings, watchdog).
+    misc_interval = 1.0
 
     def __init__(
         self,
@@ -234,7 +255,7 @@ class BambuClient:
         loop = asyncio.get_running_loop()
         self._set_phase(ConnectionPhase.CONNECTING)
         ctx = await self._get_ssl_context()
-        client = mqtt.Client(
+        client = _MqttClient(
             CallbackAPIVersion.VERSION2,
             client_id=f"printernizer-{secrets.token_hex(4)}",
             protocol=mqtt.MQTTv311,
@@ -244,6 +265,7 @@ class BambuClient:
         client.tls_set_context(ctx)
         client.tls_insecure_set(True)  # no hostname check: CN = serial, checked by us
         client.connect_timeout = self._connect_timeout
+        client.handshake_timeout = self._connect_timeout
         client.suppress_exceptions = True
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
@@ -257,13 +279,15 @@ class BambuClient:
         try:
             fut = loop.run_in_executor(None, self._blocking_connect, client)
             try:
-                await asyncio.shield(fut)
-            except asyncio.CancelledError:
-                fut.add_done_callback(lambda _f: _dispose_sockets(client))
-                raise
-            self._attach(client)
-            try:
                 async with asyncio.timeout_at(deadline):
+                    try:
+                        await asyncio.shield(fut)
+                    except (asyncio.CancelledError, TimeoutError):
+                        # the thread finishes on its own (bounded by the
+                        # handshake timeout); close what it opened then
+                        fut.add_done_callback(lambda _f: _dispose_sockets(client))
+                        raise
+                    self._attach(client)
                     await self._connack
                     await self._first_report
             except TimeoutError as err:
@@ -291,7 +315,7 @@ class BambuClient:
         loop.add_reader(sock, self._on_readable, client)
         if client.want_write():
             loop.add_writer(sock, self._on_writable, client)
-        self._misc_timer = loop.call_later(1, self._misc, client)
+        self._misc_timer = loop.call_later(self.misc_interval, self._misc, client)
         self._on_readable(client)
 
     def _teardown(self, reason: str) -> None:
@@ -325,7 +349,19 @@ class BambuClient:
 
     # --- socket callbacks (event loop) ---------------------------------------
 
+    def _guarded(self, client: mqtt.Client, func: Any) -> None:
+        """Run a paho step; an unexpected exception counts as a lost connection."""
+        try:
+            func(client)
+        except Exception as err:
+            _LOGGER.exception("MQTT processing failed for %s", self._host)
+            if self._mqttc is client:
+                self._on_disconnect(client, None, None, f"internal error: {err}", None)
+
     def _on_readable(self, client: mqtt.Client) -> None:
+        self._guarded(client, self._read)
+
+    def _read(self, client: mqtt.Client) -> None:
         rc = client.loop_read()
         # Bytes already decrypted by the TLS layer don't wake the selector.
         for _ in range(1000):
@@ -337,7 +373,7 @@ class BambuClient:
             rc = client.loop_read()
 
     def _on_writable(self, client: mqtt.Client) -> None:
-        client.loop_write()
+        self._guarded(client, lambda c: c.loop_write())
 
     def _on_socket_close(self, client: mqtt.Client, _userdata: Any, sock: Any) -> None:
         if self._loop is not None:
@@ -354,6 +390,9 @@ class BambuClient:
 
     def _misc(self, client: mqtt.Client) -> None:
         self._misc_timer = None
+        self._guarded(client, self._misc_step)
+
+    def _misc_step(self, client: mqtt.Client) -> None:
         if self._mqttc is not client or self._loop is None:
             return
         if client.loop_misc() != mqtt.MQTT_ERR_SUCCESS or self._mqttc is not client:
@@ -366,7 +405,7 @@ class BambuClient:
             _LOGGER.debug("No report from %s for %s s, asking for a full one", self._host,
                           self.report_watchdog)
             self._request_pushall(client)
-        self._misc_timer = self._loop.call_later(1, self._misc, client)
+        self._misc_timer = self._loop.call_later(self.misc_interval, self._misc, client)
 
     # --- MQTT callbacks (event loop) -----------------------------------------
 
@@ -397,6 +436,9 @@ class BambuClient:
     ) -> None:
         if self._mqttc is not client:
             return
+        if self._misc_timer is not None:
+            self._misc_timer.cancel()
+            self._misc_timer = None
         message = f"Connection to {self._host} lost ({reason_code})"
         if not self._established:
             # during an attempt: _open reports the failure
@@ -559,8 +601,19 @@ class BambuClient:
             ),
             "info": dataclasses.asdict(self._info) if self._info else None,
             "state": dataclasses.asdict(self._state) | {"extra": dict(self._state.extra)},
-            "last_report": self.last_report,
+            "last_report": _redact(self.last_report, self._access_code),
         }
+
+
+def _redact(value: Any, secret: str) -> Any:
+    """Replace any string containing the secret (never expected, but never leak it)."""
+    if isinstance(value, dict):
+        return {k: _redact(v, secret) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact(v, secret) for v in value]
+    if isinstance(value, str) and secret and secret in value:
+        return "**REDACTED**"
+    return value
 
 
 def _dispose_sockets(client: mqtt.Client) -> None:
