@@ -172,9 +172,7 @@ class PrusaLinkSimulator:
             await runner.cleanup()
             raise
         self._runner = runner
-        server = site._server  # the asyncio.Server, to read the bound port
-        assert server is not None
-        self._port = server.sockets[0].getsockname()[1]
+        self._port = int(runner.addresses[0][1])
         _LOGGER.debug("PrusaLink simulator on %s", self.url)
 
     async def stop(self) -> None:

@@ -29,7 +29,8 @@ from simulator.prusalink import PrusaLinkSimulator
 async def test_connect_reads_info(sim: PrusaLinkSimulator, make_client: ClientFactory) -> None:
     """Connect fills info, api_version, nozzle_diameter; the client is a PrinterClient."""
     client = make_client(sim)
-    assert isinstance(client, PrinterClient)
+    as_protocol: PrinterClient = client  # statically a PrinterClient ...
+    assert isinstance(as_protocol, PrinterClient)  # ... and at run time
     assert client.family == "prusa"
     assert client.push is False
     assert client.info is None
