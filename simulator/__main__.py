@@ -11,7 +11,7 @@ def main(argv: list[str] | None = None) -> int:
     """Dispatch to a simulator's ``main(argv)`` (imported lazily)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help"):
-        print(USAGE)  # noqa: T201
+        print(USAGE)
         return 0 if argv else 2
     kind, rest = argv[0], argv[1:]
     if kind == "bambu":
@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
 
         prusalink.main(rest)
     else:
-        print(USAGE, file=sys.stderr)  # noqa: T201
+        print(USAGE, file=sys.stderr)
         return 2
     return 0
 

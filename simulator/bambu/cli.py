@@ -46,7 +46,7 @@ async def _run(args: argparse.Namespace) -> None:
         name=args.name,
     )
     await sim.start(autoplay=args.autoplay)
-    print(  # noqa: T201
+    print(
         json.dumps(
             {
                 "simulator": "bambu",
@@ -75,8 +75,9 @@ async def _run(args: argparse.Namespace) -> None:
                 try:
                     await sim.send_announcement(host, port)
                 except OSError as err:
-                    logging.getLogger(__name__).warning("Announce to %s:%s failed: %s", host,
-                                                        port, err)
+                    logging.getLogger(__name__).warning(
+                        "Announce to %s:%s failed: %s", host, port, err
+                    )
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 5)
     finally:

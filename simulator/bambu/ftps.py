@@ -8,11 +8,11 @@ EPSV, LIST, NLST, MLSD, SIZE, RETR, NOOP, QUIT. Files live in memory
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 import contextlib
 import logging
 import posixpath
 import ssl
+from collections.abc import Callable
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -8,11 +8,11 @@ match, ``+`` and ``#``. No retained messages, no sessions.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 import contextlib
 import logging
 import ssl
 import struct
+from collections.abc import Awaitable, Callable
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -12,10 +12,10 @@ import contextlib
 import copy
 import json
 import logging
-from pathlib import Path
 import shutil
 import ssl
 import tempfile
+from pathlib import Path
 from typing import Any
 
 from .certs import CertChain, make_chain
@@ -56,7 +56,7 @@ def load_fixture(path: str | Path) -> tuple[dict[str, Any], dict[str, Any]]:
 class BambuSimulator:
     """A protocol-level Bambu Lab printer for tests and development."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0917 (positional order given by the test contract)
         self,
         serial: str = "01P00A000000001",
         access_code: str = "12345678",
@@ -240,9 +240,7 @@ class BambuSimulator:
 
     async def publish_full(self) -> None:
         """Publish the full state (a pushall answer)."""
-        self._publish(
-            {"print": {**copy.deepcopy(self.state), "command": "push_status", "msg": 0}}
-        )
+        self._publish({"print": {**copy.deepcopy(self.state), "command": "push_status", "msg": 0}})
 
     async def _publish_delta(self, changes: dict[str, Any]) -> None:
         if not self.delta_updates:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +24,10 @@ def load_report(name: str) -> dict[str, Any]:
     return report.get("print", report)
 
 
-async def wait_for(cond: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Poll ``cond`` until true; fail after ``timeout`` seconds."""
+async def wait_for(cond: Callable[[], bool], timeout: float = 5.0) -> None:  # noqa: ASYNC109
+    """Poll ``cond`` until true; fail after ``timeout`` seconds (a bounded wait)."""
     async with asyncio.timeout(timeout):
-        while not cond():
+        while not cond():  # noqa: ASYNC110
             await asyncio.sleep(0.01)
 
 
@@ -59,9 +59,8 @@ def make_client(sim: BambuSimulator, **kwargs: Any) -> BambuClient:
     }
     options.update(kwargs)
     return BambuClient(
-        "127.0.0.1", kwargs.pop("serial", sim.serial), kwargs.pop("access_code", CODE), **{
-            k: v for k, v in options.items() if k not in ("serial", "access_code")
-        }
+        "127.0.0.1",
+        kwargs.pop("serial", sim.serial),
+        kwargs.pop("access_code", CODE),
+        **{k: v for k, v in options.items() if k not in ("serial", "access_code")},
     )
-
-

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable
-from pathlib import Path
 import sys
 import tempfile
+from collections.abc import AsyncGenerator, Callable
+from pathlib import Path
 from typing import Any
 
-from hypothesis.configuration import set_hypothesis_home_dir
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 
 _ROOT = str(Path(__file__).resolve().parents[3])
 if _ROOT not in sys.path:
@@ -26,6 +26,7 @@ from simulator.bambu import BambuSimulator  # noqa: E402
 @pytest.fixture(autouse=True)
 def _loopback_sockets(socket_enabled: None) -> None:
     """Allow socket creation (pytest-socket still only lets 127.0.0.1 through)."""
+
 
 @pytest.fixture
 async def sim() -> AsyncGenerator[BambuSimulator]:

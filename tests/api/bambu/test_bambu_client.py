@@ -7,7 +7,9 @@ import json
 import threading
 
 import pytest
+from bambu_helpers import CODE, SERIAL, Recorder, make_client, wait_for
 
+from custom_components.printernizer.api.bambu.client import BambuClient
 from custom_components.printernizer.api.models import (
     CommandError,
     CommandNotAllowedError,
@@ -19,10 +21,7 @@ from custom_components.printernizer.api.models import (
     PrinterIdentityError,
     PrinterStatus,
 )
-from custom_components.printernizer.api.bambu.client import BambuClient
 from simulator.bambu import BambuSimulator
-
-from bambu_helpers import CODE, SERIAL, Recorder, make_client, wait_for
 
 pytestmark = pytest.mark.simulator
 
@@ -175,7 +174,8 @@ async def test_access_code_changed_while_connected(sim, client_factory) -> None:
     sim.access_code = "87654321"
     await sim.restart_broker()
     await wait_for(lambda: rec.phases[-1] == "error")
-    await wait_for(lambda: client._reconnect_task.done())
+    task = client._reconnect_task
+    await wait_for(task.done)
     assert rec.updates[-1].phase == ConnectionPhase.ERROR
 
 
@@ -185,15 +185,24 @@ async def test_malformed_reports_ignored(sim, client_factory) -> None:
     rec = Recorder()
     client.set_listeners(rec.on_state, rec.on_connection)
     await client.async_connect()
-    for raw in (b"\xff\xfe", b"[1,2]", b'{"print": 5}', b'{"print": {"mc_percent": "x"}}',
-                b'{"print": {"gcode_state": 7, "nozzle_temper": {}}}', b"null", b""):
+    for raw in (
+        b"\xff\xfe",
+        b"[1,2]",
+        b'{"print": 5}',
+        b'{"print": {"mc_percent": "x"}}',
+        b'{"print": {"gcode_state": 7, "nozzle_temper": {}}}',
+        b"null",
+        b"",
+    ):
         await sim.publish_raw(raw)
     await sim.update(mc_percent=33, gcode_state="RUNNING")
     await wait_for(lambda: rec.states[-1].progress == 33)
     assert client.connected
 
 
-@pytest.mark.parametrize(("kwargs", "ok"), [({"wrong_cn": True}, False), ({"other_ca": True}, False)])
+@pytest.mark.parametrize(
+    ("kwargs", "ok"), [({"wrong_cn": True}, False), ({"other_ca": True}, False)]
+)
 async def test_identity_errors(kwargs, ok) -> None:
     """Wrong CN or another CA → PrinterIdentityError; insecure_tls connects anyway."""
     bad = BambuSimulator(serial=SERIAL, access_code=CODE, **kwargs)

@@ -44,8 +44,14 @@ def test_parse_announcement_variants() -> None:
     assert ann is not None
     assert ann.model == "Z9"
     assert ann.host == "10.0.0.7"
-    for code, name in (("C11", "P1P"), ("C12", "P1S"), ("N2S", "A1"), ("N1", "A1 mini"),
-                       ("O1D", "H2D"), ("BL-P001", "X1C")):
+    for code, name in (
+        ("C11", "P1P"),
+        ("C12", "P1S"),
+        ("N2S", "A1"),
+        ("N1", "A1 mini"),
+        ("O1D", "H2D"),
+        ("BL-P001", "X1C"),
+    ):
         ann = parse_announcement(REAL.replace(b"3DPrinter-X1-Carbon", code.encode()), None)
         assert ann is not None
         assert ann.model == name

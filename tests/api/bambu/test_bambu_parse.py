@@ -6,7 +6,8 @@ import json
 from typing import Any
 
 from bambu_helpers import FIXTURES, load_report
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from custom_components.printernizer.api.bambu.parse import (
     decode_payload,
@@ -117,7 +118,10 @@ def test_packed_temperatures() -> None:
             "bed": {"info": {"temp": (60 << 16) | 58}},
             "extruder": {
                 "state": 0x11,
-                "info": [{"id": 0, "temp": (200 << 16) | 100}, {"id": 1, "temp": (250 << 16) | 249}],
+                "info": [
+                    {"id": 0, "temp": (200 << 16) | 100},
+                    {"id": 1, "temp": (250 << 16) | 249},
+                ],
             },
             "ctc": {"info": {"temp": (45 << 16) | 40}},
         },
@@ -131,8 +135,15 @@ def test_packed_temperatures() -> None:
 def test_delta_merge() -> None:
     """Deltas keep absent keys, merge nested dicts, replace lists."""
     full = load_report("P1P.json")
-    merged = merge_report(full, {"mc_percent": 50, "gcode_state": "RUNNING", "ams": {"tray_now": "2"},
-                                 "hms": [{"attr": 0x03000100, "code": 0x00010007}]})
+    merged = merge_report(
+        full,
+        {
+            "mc_percent": 50,
+            "gcode_state": "RUNNING",
+            "ams": {"tray_now": "2"},
+            "hms": [{"attr": 0x03000100, "code": 0x00010007}],
+        },
+    )
     assert merged["subtask_name"] == "Fidget Collection"
     assert merged["ams"]["tray_now"] == "2"
     assert merged["ams"]["ams"] == full["ams"]["ams"]
@@ -147,9 +158,15 @@ def test_delta_merge() -> None:
 
 def test_status_mapping_and_errors() -> None:
     """gcode_state mapping, cancel, error codes, unknown state keeps previous."""
-    for gs, status in (("IDLE", "idle"), ("PREPARE", "preparing"), ("SLICING", "preparing"),
-                       ("RUNNING", "printing"), ("PAUSE", "paused"), ("FINISH", "finished"),
-                       ("FAILED", "failed")):
+    for gs, status in (
+        ("IDLE", "idle"),
+        ("PREPARE", "preparing"),
+        ("SLICING", "preparing"),
+        ("RUNNING", "printing"),
+        ("PAUSE", "paused"),
+        ("FINISH", "finished"),
+        ("FAILED", "failed"),
+    ):
         assert normalize({"gcode_state": gs}).status == status
     cancelled = normalize({"gcode_state": "FAILED", "print_error": 50348044})
     assert cancelled.cancelled and cancelled.error is None
@@ -181,16 +198,35 @@ def test_decode_and_models() -> None:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=20,
 )
 field_names = st.sampled_from(
     [
-        "gcode_state", "mc_percent", "mc_remaining_time", "nozzle_temper", "nozzle_target_temper",
-        "bed_temper", "bed_target_temper", "chamber_temper", "subtask_name", "gcode_file",
-        "layer_num", "total_layer_num", "print_error", "hms", "task_id", "mc_print_stage",
-        "stg_cur", "ams", "wifi_signal", "nozzle_diameter", "device", "msg",
+        "gcode_state",
+        "mc_percent",
+        "mc_remaining_time",
+        "nozzle_temper",
+        "nozzle_target_temper",
+        "bed_temper",
+        "bed_target_temper",
+        "chamber_temper",
+        "subtask_name",
+        "gcode_file",
+        "layer_num",
+        "total_layer_num",
+        "print_error",
+        "hms",
+        "task_id",
+        "mc_print_stage",
+        "stg_cur",
+        "ams",
+        "wifi_signal",
+        "nozzle_diameter",
+        "device",
+        "msg",
     ]
 )
 reports = st.dictionaries(field_names | st.text(max_size=6), json_values, max_size=12)
@@ -198,7 +234,9 @@ device_reports = st.fixed_dictionaries(
     {
         "device": st.fixed_dictionaries(
             {
-                "bed": st.fixed_dictionaries({"info": st.fixed_dictionaries({"temp": json_values})}),
+                "bed": st.fixed_dictionaries(
+                    {"info": st.fixed_dictionaries({"temp": json_values})}
+                ),
                 "extruder": st.fixed_dictionaries(
                     {"state": json_values, "info": st.lists(json_values, max_size=3)}
                 ),
@@ -210,7 +248,9 @@ device_reports = st.fixed_dictionaries(
     }
 )
 
-_FUZZ = settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+_FUZZ = settings(
+    max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 @_FUZZ
@@ -218,9 +258,9 @@ _FUZZ = settings(max_examples=150, deadline=None, database=None, suppress_health
 def test_fuzz_merge_normalize(base: dict[str, Any], delta: dict[str, Any]) -> None:
     """No exception escapes merge/normalize; results stay in range."""
     merged = merge_report(base, delta)
-    for key in delta:
-        if not isinstance(delta[key], dict):
-            assert merged[key] is delta[key]
+    for key, value in delta.items():
+        if not isinstance(value, dict):
+            assert merged[key] is value
     for key in base:
         assert key in merged
     state = normalize(merged, PrinterState(status=PrinterStatus.PAUSED))

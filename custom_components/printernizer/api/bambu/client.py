@@ -239,7 +239,9 @@ class BambuClient:
             ) from err
         except (OSError, ssl.SSLError, ValueError) as err:
             _dispose_sockets(client)
-            raise PrinterConnectionError(f"Cannot connect to {self._host}:{self._port}: {err}") from err
+            raise PrinterConnectionError(
+                f"Cannot connect to {self._host}:{self._port}: {err}"
+            ) from err
         if self._insecure:
             return
         sock = client.socket()
@@ -336,9 +338,9 @@ class BambuClient:
             if fut is not None and not fut.done():
                 fut.set_exception(PrinterConnectionError(reason))
                 fut.exception()  # mark retrieved
-        for fut in self._pending.values():
-            if not fut.done():
-                fut.set_exception(CommandError(f"Connection lost: {reason}"))
+        for pending in self._pending.values():
+            if not pending.done():
+                pending.set_exception(CommandError(f"Connection lost: {reason}"))
         self._pending.clear()
 
     def _unwatch(self, client: mqtt.Client) -> None:
@@ -399,11 +401,13 @@ class BambuClient:
             return
         now = self._loop.time()
         if self._established and (
-            now - max(self._last_report_at or 0, self._last_pushall_at or 0)
-            >= self.report_watchdog
+            now - max(self._last_report_at or 0, self._last_pushall_at or 0) >= self.report_watchdog
         ):
-            _LOGGER.debug("No report from %s for %s s, asking for a full one", self._host,
-                          self.report_watchdog)
+            _LOGGER.debug(
+                "No report from %s for %s s, asking for a full one",
+                self._host,
+                self.report_watchdog,
+            )
             self._request_pushall(client)
         self._misc_timer = self._loop.call_later(self.misc_interval, self._misc, client)
 
@@ -519,9 +523,7 @@ class BambuClient:
         fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[seq] = fut
         try:
-            self._publish(
-                client, {"print": {"sequence_id": seq, "command": command, "param": ""}}
-            )
+            self._publish(client, {"print": {"sequence_id": seq, "command": command, "param": ""}})
             async with asyncio.timeout(self._command_timeout):
                 answer = await fut
         except TimeoutError as err:
@@ -619,7 +621,7 @@ def _redact(value: Any, secret: str) -> Any:
 def _dispose_sockets(client: mqtt.Client) -> None:
     """Close paho's socket and socket pair (any thread; never raises)."""
     with contextlib.suppress(Exception):
-        client._reset_sockets()  # noqa: SLF001
+        client._reset_sockets()
 
 
 __all__ = ["BambuClient"]

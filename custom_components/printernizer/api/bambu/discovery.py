@@ -9,11 +9,12 @@ ports 2021 and 1990 (``NT: urn:bambulab-com:device:3dprinter:1``,
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from dataclasses import dataclass
+import contextlib
 import ipaddress
 import logging
 import socket
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from .parse import model_name
@@ -48,7 +49,7 @@ def parse_announcement(data: bytes, addr: Any = None) -> BambuAnnouncement | Non
     """
     try:
         text = data.decode("utf-8", errors="replace")
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
     lines = text.replace("\r\n", "\n").split("\n")
     if not lines or not lines[0].strip().upper().startswith("NOTIFY "):
@@ -137,10 +138,8 @@ class BambuDiscoveryListener:
                 try:
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                     if hasattr(socket, "SO_REUSEPORT"):
-                        try:
+                        with contextlib.suppress(OSError):
                             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-                        except OSError:
-                            pass
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
                     sock.setblocking(False)
                     sock.bind((self._host, port))

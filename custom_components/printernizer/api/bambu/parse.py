@@ -28,10 +28,10 @@ Conventions (documented for the core):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 import json
 import logging
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from ..models import PrinterInfo, PrinterState, PrinterStatus
@@ -229,7 +229,9 @@ def _hms_codes(value: Any) -> list[str]:
         code = _int(item.get("code"), "hms code")
         if attr is None or code is None:
             continue
-        codes.append(f"{format_error_code(attr & 0xFFFFFFFF)}_{format_error_code(code & 0xFFFFFFFF)}")
+        codes.append(
+            f"{format_error_code(attr & 0xFFFFFFFF)}_{format_error_code(code & 0xFFFFFFFF)}"
+        )
     return codes
 
 

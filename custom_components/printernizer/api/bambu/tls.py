@@ -6,8 +6,8 @@ from an executor, never on the event loop.
 
 from __future__ import annotations
 
-from pathlib import Path
 import ssl
+from pathlib import Path
 from typing import Any
 
 CERTS_DIR = Path(__file__).parent / "certs"
@@ -15,9 +15,7 @@ CERTS_DIR = Path(__file__).parent / "certs"
 
 def shipped_ca_pem() -> str:
     """Return Bambu Lab's public CA certificates, concatenated (blocking I/O)."""
-    return "\n".join(
-        path.read_text(encoding="ascii") for path in sorted(CERTS_DIR.glob("*.cert"))
-    )
+    return "\n".join(path.read_text(encoding="ascii") for path in sorted(CERTS_DIR.glob("*.cert")))
 
 
 def create_ssl_context(*, insecure: bool = False, ca_file: str | None = None) -> ssl.SSLContext:
