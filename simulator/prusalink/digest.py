@@ -52,6 +52,11 @@ class DigestVerifier:
             return f'Digest realm="{self.realm}", qop="auth", algorithm=MD5, nonce="{nonce}"'
         return f'Digest realm="{self.realm}", nonce="{nonce}", stale=FALSE'
 
+    def expire_nonces(self) -> None:
+        """Forget every issued nonce (as the firmware does after a while): clients must
+        answer a fresh challenge."""
+        self.issued.clear()
+
     def _fail(self, reason: str) -> bool:
         self.last_failure = reason
         return False

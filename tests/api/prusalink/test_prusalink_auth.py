@@ -119,3 +119,21 @@ async def test_fail_mode_401(make_sim: SimFactory, make_client: ClientFactory) -
         await client.async_poll()
     sim.fail_mode = None
     await client.async_poll()
+
+
+@pytest.mark.parametrize("auth_mode", ["digest", "digest_no_qop"])
+async def test_expired_nonce_is_renewed(
+    make_sim: SimFactory, make_client: ClientFactory, auth_mode: str
+) -> None:
+    """When the printer forgets its nonces, the client answers the new challenge by itself."""
+    sim = await make_sim(auth_mode=auth_mode)
+    client = make_client(sim)
+    await client.async_connect()
+    await client.async_poll()
+    assert sim.request_count["/api/v1/status"] == 1
+    sim.digest.expire_nonces()
+    state = await client.async_poll()
+    assert state.status == "idle"
+    assert sim.request_count["/api/v1/status"] == 3  # refused once, then answered
+    await client.async_poll()
+    assert sim.request_count["/api/v1/status"] == 4
