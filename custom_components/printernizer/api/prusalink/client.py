@@ -313,7 +313,7 @@ class PrusaLinkClient:
 
     async def async_poll(self) -> PrinterState:
         """Fetch ``/api/v1/status`` (and ``/api/v1/job`` when the job id changed)."""
-        status_json = await self._get_json("/api/v1/status", not_found_unsupported=True)
+        status_json = await self._get_json("/api/v1/status")
         try:
             job_id = status_job_id(status_json)
         except PrusaLinkParseError as err:
