@@ -11,6 +11,7 @@ from homeassistant.helpers.httpx_client import get_async_client
 from .api.models import PrinterClient
 from .const import (
     CONF_ACCESS_CODE,
+    CONF_CA_FILE,
     CONF_FAMILY,
     CONF_INSECURE_TLS,
     CONF_SERIAL,
@@ -47,6 +48,9 @@ def create_client(hass: HomeAssistant, data: dict[str, Any], options: dict[str, 
             data[CONF_ACCESS_CODE],
             port=port,
             insecure_tls=bool(options.get(CONF_INSECURE_TLS, False)),
+            # Not a user option: scripts/develop and the tests point it at the
+            # simulator's CA. Absent for real printers (Bambu Lab's CA is used).
+            ca_file=data.get(CONF_CA_FILE),
         )
     if family == FAMILY_PRUSA:
         from .api.prusalink.client import PrusaLinkClient  # noqa: PLC0415

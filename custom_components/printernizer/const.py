@@ -10,6 +10,8 @@ CONF_FAMILY: Final = "family"
 CONF_SERIAL: Final = "serial"
 CONF_ACCESS_CODE: Final = "access_code"
 CONF_INSECURE_TLS: Final = "insecure_tls"
+#: Hidden entry key: trust this CA file instead of Bambu Lab's (simulator only).
+CONF_CA_FILE: Final = "ca_file"
 
 FAMILY_BAMBU: Final = "bambu_lab"
 FAMILY_PRUSA: Final = "prusa"
