@@ -45,6 +45,11 @@ async def _run(args: argparse.Namespace) -> None:
         delta_updates=not args.full_updates,
         name=args.name,
     )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
     await sim.start(autoplay=args.autoplay)
     print(
         json.dumps(
@@ -60,11 +65,6 @@ async def _run(args: argparse.Namespace) -> None:
         ),
         flush=True,
     )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
     targets = []
     for target in args.announce:
         host, _, port = target.rpartition(":")

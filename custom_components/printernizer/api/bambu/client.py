@@ -18,6 +18,7 @@ import random
 import secrets
 import ssl
 import time
+from functools import partial
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -287,7 +288,7 @@ class BambuClient:
                     except (asyncio.CancelledError, TimeoutError):
                         # the thread finishes on its own (bounded by the
                         # handshake timeout); close what it opened then
-                        fut.add_done_callback(lambda _f: _dispose_sockets(client))
+                        fut.add_done_callback(partial(_late_connect_done, client))
                         raise
                     self._attach(client)
                     await self._connack
@@ -616,6 +617,13 @@ def _redact(value: Any, secret: str) -> Any:
     if isinstance(value, str) and secret and secret in value:
         return "**REDACTED**"
     return value
+
+
+def _late_connect_done(client: mqtt.Client, fut: asyncio.Future[None]) -> None:
+    """Clean up after a connect thread we stopped waiting for."""
+    if not fut.cancelled():
+        fut.exception()  # retrieved: the attempt already failed with a timeout
+    _dispose_sockets(client)
 
 
 def _dispose_sockets(client: mqtt.Client) -> None:
