@@ -293,6 +293,8 @@ class BambuClient:
                     self._attach(client)
                     await self._connack
                     await self._first_report
+                if self._mqttc is not client or client.socket() is None:
+                    raise PrinterConnectionError(f"Connection to {self._host} lost during connect")
             except TimeoutError as err:
                 raise PrinterConnectionError(
                     f"No answer from {self._host} within {self._connect_timeout} s"

@@ -118,14 +118,12 @@ def is_full_report(report: Mapping[str, Any]) -> bool:
     """Return True when a ``print`` report looks like a full (pushall) report.
 
     Full reports carry ``gcode_state`` and either ``msg == 0`` (the printer's
-    own marker; deltas carry ``msg: 1``) or, lacking ``msg``, many keys.
+    own marker; deltas carry ``msg: 1``) or many keys (>= 40; a P1P pushall
+    has about 70, deltas a handful).
     """
     if not isinstance(report, Mapping) or "gcode_state" not in report:
         return False
-    msg = report.get("msg")
-    if msg is None:
-        return len(report) >= 20
-    return msg == 0
+    return report.get("msg") == 0 or len(report) >= 40
 
 
 def merge_report(base: Mapping[str, Any] | None, delta: Mapping[str, Any]) -> dict[str, Any]:
