@@ -71,13 +71,19 @@ class BambuSimulator:
         other_ca: bool = False,
         files: dict[str, bytes] | None = None,
         name: str | None = None,
+        autoplay: bool = False,
+        autoplay_step: float = 2.0,
     ) -> None:
         """Configure the simulator (``start`` opens the sockets).
 
         ``delta_updates`` publishes only changed keys after the first full
         report (like P1/A1); False publishes the full state each time (X1).
         ``wrong_cn``/``other_ca`` make the printer certificate wrong for tests.
+        ``autoplay`` loops a print (prepare -> 5 % steps -> finish) every
+        ``autoplay_step`` seconds of wall clock, for development.
         """
+        self.autoplay = autoplay
+        self.autoplay_step = autoplay_step
         self.serial = serial
         self.access_code = access_code
         self.model = model
@@ -162,7 +168,7 @@ class BambuSimulator:
     def _check_login(self, username: str | None, password: str | None) -> bool:
         return username == "bblp" and password == self.access_code
 
-    async def start(self, *, autoplay: bool = False) -> None:
+    async def start(self, *, autoplay: bool | None = None) -> None:
         """Generate certificates and start the MQTT broker and the FTPS server."""
         loop = asyncio.get_running_loop()
         self._ssl = await loop.run_in_executor(None, self._prepare)
@@ -182,8 +188,8 @@ class BambuSimulator:
             files=self._files,
         )
         await self._ftps.start()
-        if autoplay:
-            self._autoplay = asyncio.create_task(self._autoplay_loop())
+        if self.autoplay if autoplay is None else autoplay:
+            self._autoplay = asyncio.create_task(self._autoplay_loop(self.autoplay_step))
 
     async def stop(self) -> None:
         """Stop everything started."""

@@ -296,3 +296,22 @@ async def test_diagnostics_without_secret(sim, client_factory) -> None:
     assert diag["last_report"]["rtsp_note"] == "**REDACTED**"
     assert diag["phase"] == "monitoring"
     assert diag["info"]["model"] == "P1P" or diag["info"] is None
+
+
+async def test_autoplay_cycles() -> None:
+    """Autoplay (development mode) runs prepare → printing → finished on its own."""
+    auto = BambuSimulator(serial=SERIAL, access_code=CODE, autoplay=True, autoplay_step=0.01)
+    await auto.start()
+    client = make_client(auto)
+    seen: set[PrinterStatus] = set()
+    client.set_listeners(lambda s: seen.add(s.status), None)
+    try:
+        await client.async_connect()
+        await wait_for(
+            lambda: (
+                {PrinterStatus.PREPARING, PrinterStatus.PRINTING, PrinterStatus.FINISHED} <= seen
+            )
+        )
+    finally:
+        await client.async_disconnect()
+        await auto.stop()
