@@ -315,3 +315,24 @@ async def test_autoplay_cycles() -> None:
     finally:
         await client.async_disconnect()
         await auto.stop()
+
+
+async def test_disconnect_while_retrying() -> None:
+    """Printer gone: FAILED + retries with backoff; async_disconnect stops them all."""
+    gone = BambuSimulator(serial=SERIAL, access_code=CODE)
+    await gone.start()
+    client = make_client(gone)
+    client.reconnect_min = 0.02
+    rec = Recorder()
+    client.set_listeners(rec.on_state, rec.on_connection)
+    try:
+        await client.async_connect()
+    finally:
+        await gone.stop()
+    await wait_for(lambda: rec.phases.count("failed") >= 3)
+    await client.async_disconnect()
+    assert client._reconnect_task is None
+    assert not client.connected
+    count = len(rec.updates)
+    await asyncio.sleep(0.1)  # not an assertion on timing: nothing may follow
+    assert len(rec.updates) == count

@@ -9,6 +9,7 @@ from bambu_helpers import FIXTURES, load_report
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from custom_components.printernizer.api.bambu.client import BambuClient
 from custom_components.printernizer.api.bambu.parse import (
     decode_payload,
     format_error_code,
@@ -285,3 +286,31 @@ def test_fuzz_decode(payload: bytes) -> None:
 def test_fuzz_version(answer: Any) -> None:
     """parse_version never raises."""
     parse_version(answer if isinstance(answer, dict) else {"module": answer})
+
+
+_P1P_FULL = json.dumps({"print": {**load_report("P1P.json"), "msg": 0}}).encode()
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(
+    payloads=st.lists(
+        st.binary(max_size=32)
+        | st.builds(lambda r: json.dumps({"print": r}).encode(), reports | device_reports)
+        | st.builds(
+            lambda v: json.dumps({"info": {"command": "get_version", "module": v}}).encode(),
+            json_values,
+        ),
+        max_size=6,
+    )
+)
+def test_fuzz_client_handler(payloads: list[bytes]) -> None:
+    """The client's message handler survives any sequence of payloads."""
+    client = BambuClient("127.0.0.1", "S", "code")
+    states: list[PrinterState] = []
+    client.set_listeners(states.append, None)
+    client._handle_payload(_P1P_FULL)
+    for payload in payloads:
+        client._handle_payload(payload)
+    assert states
+    assert isinstance(client.last_report, dict)
+    client.diagnostics()
