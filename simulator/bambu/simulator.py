@@ -255,9 +255,42 @@ class BambuSimulator:
         self._publish({"print": {**copy.deepcopy(changes), "command": "push_status", "msg": 1}})
 
     async def update(self, **changes: Any) -> None:
-        """Change top-level report fields and publish them (delta or full)."""
+        """Change top-level report fields and publish them (delta or full).
+
+        Models whose report packs temperatures into ``device`` (newer
+        firmware, the X1C capture) get those packed values updated as well.
+        """
         self.state.update(changes)
+        if device := self._sync_packed(changes):
+            changes = {**changes, "device": device}
         await self._publish_delta(changes)
+
+    def _sync_packed(self, changes: dict[str, Any]) -> dict[str, Any] | None:
+        """Mirror ``*_temper`` changes into ``device.*.info.temp`` (low 16 current, high target)."""
+        device = self.state.get("device")
+        if not isinstance(device, dict):
+            return None
+        keys = {"nozzle_temper", "nozzle_target_temper", "bed_temper", "bed_target_temper"}
+        if not keys & changes.keys():
+            return None
+
+        def packed(current: str, target: str) -> int:
+            cur = round(float(self.state.get(current) or 0))
+            tar = round(float(self.state.get(target) or 0))
+            return (tar & 0xFFFF) << 16 | (cur & 0xFFFF)
+
+        delta: dict[str, Any] = {}
+        bed = device.get("bed")
+        if isinstance(bed, dict) and isinstance(bed.get("info"), dict):
+            bed["info"]["temp"] = packed("bed_temper", "bed_target_temper")
+            delta["bed"] = {"info": {"temp": bed["info"]["temp"]}}
+        extruder = device.get("extruder")
+        if isinstance(extruder, dict) and isinstance(extruder.get("info"), list):
+            for entry in extruder["info"]:
+                if isinstance(entry, dict) and entry.get("id", 0) == 0:
+                    entry["temp"] = packed("nozzle_temper", "nozzle_target_temper")
+            delta["extruder"] = {"info": copy.deepcopy(extruder["info"])}
+        return delta or None
 
     async def _on_message(self, topic: str, payload: bytes) -> None:
         if topic != f"device/{self.serial}/request":

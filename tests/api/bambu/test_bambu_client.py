@@ -336,3 +336,28 @@ async def test_disconnect_while_retrying() -> None:
     count = len(rec.updates)
     await asyncio.sleep(0.1)  # not an assertion on timing: nothing may follow
     assert len(rec.updates) == count
+
+
+async def test_x1c_packed_temperatures_full_updates() -> None:
+    """X1C capture (packed device temps, full reports each time) follows a print."""
+    x1c = BambuSimulator(serial=SERIAL, access_code=CODE, model="X1C", delta_updates=False)
+    await x1c.start()
+    client = make_client(x1c)
+    rec = Recorder()
+    client.set_listeners(rec.on_state, rec.on_connection)
+    try:
+        await client.async_connect()
+        first = await client.async_poll()
+        assert first.status == PrinterStatus.FINISHED
+        assert first.chamber_temp == 25.0
+        await x1c.start_print("plate.3mf", total_layers=200)
+        await x1c.set_progress(50)
+        await wait_for(lambda: rec.states[-1].progress == 50)
+        state = rec.states[-1]
+        assert (state.nozzle_temp, state.nozzle_target) == (220.0, 220.0)
+        assert (state.bed_temp, state.bed_target) == (60.0, 60.0)
+        assert state.layer == 100
+        assert client.last_report["device"]["bed"]["info"]["temp"] == (60 << 16) | 60
+    finally:
+        await client.async_disconnect()
+        await x1c.stop()
