@@ -153,13 +153,10 @@ async def test_broker_restart_reconnects(sim, client_factory) -> None:
     await client.async_connect()
     await sim.restart_broker()
     await wait_for(lambda: "failed" in rec.phases)
-    await wait_for(lambda: rec.phases[-1] == "monitoring" and sim.pushall_count == 2)
-    assert rec.phases[rec.phases.index("failed") :] == [
-        "failed",
-        "connecting",
-        "connected",
-        "monitoring",
-    ]
+    await wait_for(lambda: rec.phases[-1] == "monitoring" and sim.pushall_count >= 2)
+    after = rec.phases[rec.phases.index("failed") :]
+    assert after[-3:] == ["connecting", "connected", "monitoring"]
+    assert set(after[:-3]) <= {"failed", "connecting"}
     await sim.start_print()
     await wait_for(lambda: rec.states[-1].status == PrinterStatus.PREPARING)
 
