@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import cProfile
+import gc
 import time
+import tracemalloc
 from typing import Any
 from unittest.mock import patch
 
@@ -88,7 +90,10 @@ async def run_case(printers: int, updates: int, profile: bool) -> dict[str, Any]
         with patch(
             "custom_components.printernizer.clients.create_client", side_effect=create_client
         ):
+            tracemalloc.start()
             await setup_entries(hass, entries)
+            setup_bytes = tracemalloc.get_traced_memory()[0]
+            tracemalloc.stop()
         entity_count = len(hass.states.async_all())
 
         # every printer starts a job (not measured)
@@ -161,6 +166,27 @@ async def run_case(printers: int, updates: int, profile: bool) -> dict[str, Any]
             await hass.async_block_till_done()
         burst_per_update = (time.perf_counter() - t0) / (burst_rounds * printers)
 
+        # memory growth over many updates (a leak shows here): traced, so not timed; the
+        # first phases fill Home Assistant's bounded caches, the last one is reported
+        growth_updates = 1000
+        growth_phases = 3
+        tracemalloc.start()
+        growth_bytes = 0
+        k0 = 0
+        for _phase in range(growth_phases):
+            gc.collect()
+            before_bytes = tracemalloc.get_traced_memory()[0]
+            for k in range(k0, k0 + growth_updates):
+                fake, changes = next_update(k)
+                fake.update(**changes)
+                if k % 10 == 0:
+                    await hass.async_block_till_done()
+            k0 += growth_updates
+            await hass.async_block_till_done()
+            gc.collect()
+            growth_bytes = tracemalloc.get_traced_memory()[0] - before_bytes
+        tracemalloc.stop()
+
         if profiler:
             profile_top(profiler)
 
@@ -179,6 +205,8 @@ async def run_case(printers: int, updates: int, profile: bool) -> dict[str, Any]
             "cpu_per_update": total_cpu / updates,
             "wall_per_update": total_wall / updates,
             "burst_per_update": burst_per_update,
+            "setup_kib_per_printer": setup_bytes / 1024 / printers,
+            "growth_bytes_per_update": growth_bytes / growth_updates,
             "events_total": events[0] / updates,
             "events_state_changed": events[1] / updates,
             "events_printernizer": events[2] / updates,
@@ -208,7 +236,7 @@ def report(results: list[dict[str, Any]]) -> str:
                 f"{r['events_printernizer']:.2f}",
             ]
         )
-    return table(
+    timing = table(
         "bench_core: one state update (progress + nozzle/bed temperature) "
         "through coordinator, monitor, jobs, entities  [ms per update]",
         [
@@ -226,6 +254,21 @@ def report(results: list[dict[str, Any]]) -> str:
         ],
         rows,
     )
+    memory = table(
+        "bench_core memory (tracemalloc): set-up per printer (the first case also pays the "
+        "one-off imports of the integration and its platforms), and growth per update over "
+        "the third run of 1000 updates (~0: no leak)",
+        ["case", "set-up KiB/printer", "growth bytes/update"],
+        [
+            [
+                f"{r['printers']} printer(s)",
+                f"{r['setup_kib_per_printer']:.0f}",
+                f"{r['growth_bytes_per_update']:.1f}",
+            ]
+            for r in results
+        ],
+    )
+    return timing + "\n\n" + memory
 
 
 def main() -> None:
