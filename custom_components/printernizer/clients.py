@@ -20,6 +20,8 @@ from .const import (
 )
 
 DEFAULT_BAMBU_PORT = 8883
+#: Seconds for each PrusaLink request.
+PRUSALINK_TIMEOUT = 10.0
 
 
 def split_host_port(value: str, default_port: int) -> tuple[str, int]:
@@ -60,5 +62,6 @@ def create_client(hass: HomeAssistant, data: dict[str, Any], options: dict[str, 
             data[CONF_HOST],
             username=data.get(CONF_USERNAME) or "maker",
             password=data[CONF_PASSWORD],
+            timeout=PRUSALINK_TIMEOUT,
         )
     raise ValueError(f"unknown printer family {family!r}")

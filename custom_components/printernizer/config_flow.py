@@ -9,7 +9,6 @@ from typing import Any
 import voluptuous as vol
 
 from homeassistant.config_entries import (
-    SOURCE_REAUTH,
     ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
@@ -48,6 +47,8 @@ _LOGGER = logging.getLogger(__name__)
 
 PASSWORD_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 DEFAULT_PRUSA_USERNAME = "maker"
+#: PrusaLink's port for DHCP-discovered printers (the tests point it at the simulator).
+PRUSALINK_DHCP_PORT = 80
 
 
 async def async_validate(
@@ -255,26 +256,29 @@ class PrinternizerConfigFlow(ConfigFlow, domain=DOMAIN):
         """A device with Prusa Research's MAC prefix got an address."""
         from .api.prusalink.client import async_probe  # noqa: PLC0415
 
-        host = _normalize_prusa_host(discovery_info.ip)
-        if host is None:
-            return self.async_abort(reason="not_prusalink")
-        # A known printer (matched by host or MAC) moved: update its address.
-        await self.async_set_unique_id(f"mac_{discovery_info.macaddress}")
-        for entry in self._async_current_entries(include_ignore=False):
-            if entry.data.get(CONF_FAMILY) != FAMILY_PRUSA:
-                continue
-            if entry.data.get("mac") == discovery_info.macaddress:
-                self.hass.config_entries.async_update_entry(
-                    entry, data={**entry.data, CONF_HOST: host}
-                )
-                self.hass.config_entries.async_schedule_reload(entry.entry_id)
-                return self.async_abort(reason="already_configured")
-            if entry.data.get(CONF_HOST) == host:
-                return self.async_abort(reason="already_configured")
+        mac = discovery_info.macaddress
+        port = f":{PRUSALINK_DHCP_PORT}" if PRUSALINK_DHCP_PORT != 80 else ""
+        host = f"http://{discovery_info.ip}{port}"
+        await self.async_set_unique_id(f"mac_{mac}")
         self._abort_if_unique_id_configured()
         if not await async_probe(get_async_client(self.hass), host):
             return self.async_abort(reason="not_prusalink")
-        self._discovered = {CONF_HOST: host, "mac": discovery_info.macaddress}
+        # A known printer that moved: its MAC, or its own credentials, tell.
+        for entry in self._async_current_entries(include_ignore=False):
+            if entry.data.get(CONF_FAMILY) != FAMILY_PRUSA:
+                continue
+            known = entry.data.get("mac") == mac
+            if not known and entry.data.get(CONF_HOST) != host:
+                info, error = await async_validate(self.hass, {**entry.data, CONF_HOST: host})
+                known = error is None and _prusa_unique_id(info, host)[0] == entry.unique_id
+            if known or entry.data.get(CONF_HOST) == host:
+                if entry.data.get(CONF_HOST) != host or entry.data.get("mac") != mac:
+                    self.hass.config_entries.async_update_entry(
+                        entry, data={**entry.data, CONF_HOST: host, "mac": mac}
+                    )
+                    self.hass.config_entries.async_schedule_reload(entry.entry_id)
+                return self.async_abort(reason="already_configured")
+        self._discovered = {CONF_HOST: host, "mac": mac}
         self.context["title_placeholders"] = {"name": discovery_info.hostname or host}
         return await self.async_step_prusa_confirm()
 
@@ -371,10 +375,6 @@ class PrinternizerConfigFlow(ConfigFlow, domain=DOMAIN):
             ),
             errors=errors,
         )
-
-    @property
-    def _is_reauth(self) -> bool:
-        return self.source == SOURCE_REAUTH
 
 
 def _bambu_title(info: PrinterInfo | None, serial: str) -> str:

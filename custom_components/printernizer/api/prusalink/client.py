@@ -424,3 +424,27 @@ class PrusaLinkClient:
             "last_status": self._last_status_json,
             "last_job": self._last_job_json,
         }
+
+
+async def async_probe(http: httpx.AsyncClient, base_url: str, *, timeout: float = 5.0) -> bool:
+    """Return True when PrusaLink answers at ``base_url`` (used before offering a discovery).
+
+    Without credentials PrusaLink answers ``/api/version`` with 401 and a
+    Digest or ApiKey challenge; a printer that allows anonymous reads answers
+    200 with the version JSON. Anything else (no answer, another web server) is
+    not PrusaLink.
+    """
+    try:
+        response = await http.get(f"{base_url}/api/version", timeout=timeout)
+    except (httpx.HTTPError, OSError):
+        return False
+    if response.status_code == 401:
+        challenge = response.headers.get("WWW-Authenticate", "").lower()
+        return challenge.startswith(("digest", "apikey"))
+    if response.status_code == 200:
+        try:
+            body = response.json()
+        except ValueError:
+            return False
+        return isinstance(body, dict) and "api" in body and "printer" in body
+    return False
