@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
+import asyncio
+from collections.abc import Callable, Generator
 from typing import Any
 from unittest.mock import patch
 
@@ -22,6 +23,13 @@ from .fake_client import FakeClient
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Load custom_components/ in every test."""
+
+
+@pytest.fixture(autouse=True)
+def no_discovery_listener() -> Generator[None]:
+    """Tests do not bind UDP 2021/1990; the discovery tests bind a free port on 127.0.0.1."""
+    with patch("custom_components.printernizer.discovery.DISCOVERY_PORTS", ()):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -95,3 +103,18 @@ def use_fake(fake_client: FakeClient) -> Generator[FakeClient]:
         "custom_components.printernizer.clients.create_client", return_value=fake_client
     ):
         yield fake_client
+
+
+async def wait_for(
+    hass: HomeAssistant, condition: Callable[[], bool], *, timeout: float = 10.0
+) -> None:
+    """Wait until ``condition()`` holds (for pushes over real sockets); fail after ``timeout``.
+
+    The bound only turns a hang into a failure; no test relies on how long it takes.
+    """
+    async with asyncio.timeout(timeout):
+        while True:
+            await hass.async_block_till_done()
+            if condition():
+                return
+            await asyncio.sleep(0.01)

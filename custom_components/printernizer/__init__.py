@@ -6,22 +6,25 @@ import logging
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import config_validation as cv, issue_registry as ir
 from homeassistant.helpers.typing import ConfigType
 
 from . import clients
-from .const import CONF_FAMILY, DOMAIN
+from .const import CONF_FAMILY, CONF_INSECURE_TLS, DOMAIN
 from .core.background import BackgroundMonitor
 from .core.coordinator import PrinterCoordinator
 from .core.jobs import JobManager
 from .core.monitor import PrinterMonitor
+from .discovery import async_start_discovery
 from .emitter import EventEmitter
 from .runtime import DATA_KEY, PrinternizerConfigEntry, PrinternizerData
 from .services import async_setup_services
 
 _LOGGER = logging.getLogger(__name__)
 
-CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+# Printers are added from the UI. An empty ``printernizer:`` in configuration.yaml
+# loads the integration before the first printer, so discovery can find it.
+CONFIG_SCHEMA = cv.empty_config_schema(DOMAIN)
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.SENSOR]
 
 
@@ -38,6 +41,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
         coordinators=coordinators,
     )
     async_setup_services(hass)
+    hass.data[DATA_KEY].discovery = await async_start_discovery(hass)
     return True
 
 
@@ -53,6 +57,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: PrinternizerConfigEntry)
         name=entry.title,
         family=entry.data[CONF_FAMILY],
     )
+    _update_insecure_tls_issue(hass, entry)
     coordinator = PrinterCoordinator(hass, entry, client, monitor)
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = coordinator
@@ -66,6 +71,29 @@ async def async_setup_entry(hass: HomeAssistant, entry: PrinternizerConfigEntry)
 
 async def _async_reload_on_options(hass: HomeAssistant, entry: PrinternizerConfigEntry) -> None:
     await hass.config_entries.async_reload(entry.entry_id)
+
+
+def _update_insecure_tls_issue(hass: HomeAssistant, entry: PrinternizerConfigEntry) -> None:
+    """Raise a repair issue while a printer's TLS certificate is not verified."""
+    issue_id = f"insecure_tls_{entry.entry_id}"
+    if entry.options.get(CONF_INSECURE_TLS):
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            is_persistent=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="insecure_tls",
+            translation_placeholders={"name": entry.title},
+        )
+    else:
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: PrinternizerConfigEntry) -> None:
+    """Forget the printer's repair issue."""
+    ir.async_delete_issue(hass, DOMAIN, f"insecure_tls_{entry.entry_id}")
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: PrinternizerConfigEntry) -> bool:

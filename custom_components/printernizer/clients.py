@@ -20,6 +20,8 @@ from .const import (
 )
 
 DEFAULT_BAMBU_PORT = 8883
+#: Seconds a Bambu Lab printer has to echo a command.
+BAMBU_COMMAND_TIMEOUT = 10.0
 #: Seconds for each PrusaLink request.
 PRUSALINK_TIMEOUT = 10.0
 
@@ -53,6 +55,7 @@ def create_client(hass: HomeAssistant, data: dict[str, Any], options: dict[str, 
             # Not a user option: scripts/develop and the tests point it at the
             # simulator's CA. Absent for real printers (Bambu Lab's CA is used).
             ca_file=data.get(CONF_CA_FILE),
+            command_timeout=BAMBU_COMMAND_TIMEOUT,
         )
     if family == FAMILY_PRUSA:
         from .api.prusalink.client import PrusaLinkClient  # noqa: PLC0415

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.util.hass_dict import HassKey
 
+from .api.bambu.discovery import BambuDiscoveryListener
 from .const import DOMAIN
 from .core.background import BackgroundMonitor
 from .core.coordinator import PrinterCoordinator
@@ -25,6 +26,8 @@ class PrinternizerData:
     background: BackgroundMonitor
     #: printer_id -> coordinator of every loaded printer
     coordinators: dict[str, PrinterCoordinator] = field(default_factory=dict)
+    #: Bambu Lab announcement listener (None when disabled)
+    discovery: BambuDiscoveryListener | None = None
 
 
 DATA_KEY: HassKey[PrinternizerData] = HassKey(DOMAIN)

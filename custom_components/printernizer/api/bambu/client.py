@@ -449,10 +449,13 @@ class BambuClient:
         message = f"Connection to {self._host} lost ({reason_code})"
         if not self._established:
             # during an attempt: _open reports the failure
-            if self._connack is not None and not self._connack.done():
-                self._connack.set_exception(PrinterConnectionError(message))
-            elif self._first_report is not None and not self._first_report.done():
-                self._first_report.set_exception(PrinterConnectionError(message))
+            # Whichever of the two _open is not awaiting (the connack failed
+            # first, e.g. on bad credentials) is marked retrieved, so no
+            # "exception was never retrieved" is logged.
+            for fut in (self._connack, self._first_report):
+                if fut is not None and not fut.done():
+                    fut.set_exception(PrinterConnectionError(message))
+                    fut.exception()
             return
         self._teardown(message)
         if self._closing:

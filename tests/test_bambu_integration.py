@@ -1,0 +1,402 @@
+"""Bambu Lab printers end to end: the integration against the Bambu simulator (MQTT over TLS)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+import json
+from typing import Any
+
+import pytest
+
+from homeassistant.config_entries import (
+    SOURCE_IGNORE,
+    SOURCE_INTEGRATION_DISCOVERY,
+    SOURCE_USER,
+    ConfigEntryState,
+)
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.setup import async_setup_component
+
+from custom_components.printernizer import clients, discovery
+from custom_components.printernizer.api.bambu import tls
+from custom_components.printernizer.api.bambu.client import BambuClient
+from custom_components.printernizer.runtime import DATA_KEY
+from simulator.bambu import BambuSimulator
+
+from .conftest import EventRecorder, wait_for
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+SERIAL = "01P00A000000001"
+CODE = "12345678"
+STATUS = "sensor.p1p_status"
+PROGRESS = "sensor.p1p_progress"
+CONNECTION = "binary_sensor.p1p_connection"
+
+
+@pytest.fixture(autouse=True)
+def _fast(socket_enabled: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real sockets on 127.0.0.1; quick retries and command timeouts."""
+    monkeypatch.setattr(BambuClient, "reconnect_min", 0.05)
+    monkeypatch.setattr(BambuClient, "reconnect_max", 0.2)
+    monkeypatch.setattr(clients, "BAMBU_COMMAND_TIMEOUT", 0.5)
+
+
+@pytest.fixture
+async def sim(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[BambuSimulator]:
+    simulator = BambuSimulator(serial=SERIAL, access_code=CODE, model="P1P", name="P1P")
+    await simulator.start()
+    # The simulator's test CA plays Bambu Lab's CA.
+    monkeypatch.setattr(tls, "shipped_ca_pem", lambda: simulator.ca_pem)
+    monkeypatch.setattr(clients, "DEFAULT_BAMBU_PORT", simulator.mqtt_port)
+    yield simulator
+    await simulator.stop()
+
+
+def _data(sim: BambuSimulator, **extra: Any) -> dict[str, Any]:
+    return {"family": "bambu_lab", "host": f"127.0.0.1:{sim.mqtt_port}", "serial": SERIAL,
+            "access_code": CODE, **extra}
+
+
+@pytest.fixture
+async def entry(hass: HomeAssistant, sim: BambuSimulator) -> AsyncIterator[MockConfigEntry]:
+    entry = MockConfigEntry(domain="printernizer", title="P1P", unique_id=SERIAL,
+                            data=_data(sim))
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    yield entry
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def _bambu_form(hass: HomeAssistant) -> dict:
+    result = await hass.config_entries.flow.async_init("printernizer",
+                                                       context={"source": SOURCE_USER})
+    return await hass.config_entries.flow.async_configure(result["flow_id"],
+                                                          {"next_step_id": "bambu"})
+
+
+async def _unload_all(hass: HomeAssistant) -> None:
+    for e in hass.config_entries.async_entries("printernizer"):
+        await hass.config_entries.async_unload(e.entry_id)
+
+
+# --- config flow ---------------------------------------------------------------
+
+
+async def test_user_flow(hass: HomeAssistant, sim: BambuSimulator) -> None:
+    result = await _bambu_form(hass)
+    assert result["step_id"] == "bambu"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"host": f"127.0.0.1:{sim.mqtt_port}", "serial": SERIAL.lower(),
+                            "access_code": CODE},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == SERIAL
+    assert result["data"] == {"family": "bambu_lab", "host": f"127.0.0.1:{sim.mqtt_port}",
+                              "serial": SERIAL, "access_code": CODE}
+    await hass.async_block_till_done()
+    device = dr.async_get(hass).async_get_device(identifiers={("printernizer", SERIAL)})
+    assert device.manufacturer == "Bambu Lab"
+    assert device.model == "P1P"
+    assert device.sw_version  # from get_version
+    await _unload_all(hass)
+
+
+@pytest.mark.parametrize(
+    ("user_input", "error"),
+    [
+        ({"access_code": "wrong"}, "invalid_auth"),
+        ({"serial": "01P00A000000999"}, "wrong_serial"),
+        ({"host": "127.0.0.1:1"}, "cannot_connect"),
+    ],
+)
+async def test_user_flow_errors(
+    hass: HomeAssistant, sim: BambuSimulator, user_input: dict, error: str
+) -> None:
+    result = await _bambu_form(hass)
+    data = {"host": f"127.0.0.1:{sim.mqtt_port}", "serial": SERIAL, "access_code": CODE}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**data, **user_input}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": error}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], data)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    await _unload_all(hass)
+
+
+async def test_certificate_from_another_ca_is_refused(hass: HomeAssistant,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    other = BambuSimulator(serial=SERIAL, access_code=CODE, other_ca=True)
+    await other.start()
+    try:
+        monkeypatch.setattr(tls, "shipped_ca_pem", lambda: other.ca_pem)
+        result = await _bambu_form(hass)
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"host": f"127.0.0.1:{other.mqtt_port}", "serial": SERIAL,
+                                "access_code": CODE},
+        )
+        assert result["errors"] == {"base": "wrong_serial"}
+    finally:
+        await other.stop()
+
+
+async def test_duplicate_serial_aborted(hass: HomeAssistant, entry: MockConfigEntry,
+                                        sim: BambuSimulator) -> None:
+    result = await _bambu_form(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"host": "192.0.2.1", "serial": SERIAL, "access_code": CODE}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+# --- discovery -----------------------------------------------------------------
+
+
+@pytest.fixture
+async def listener_port(hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch) -> int:
+    """Printernizer loaded with its announcement listener on a free port of 127.0.0.1."""
+    monkeypatch.setattr(discovery, "DISCOVERY_PORTS", (0,))
+    monkeypatch.setattr(discovery, "DISCOVERY_HOST", "127.0.0.1")
+    assert await async_setup_component(hass, "printernizer", {"printernizer": None})
+    listener = hass.data[DATA_KEY].discovery
+    assert listener is not None
+    return listener.bound_ports[0]
+
+
+def _discovery_flows(hass: HomeAssistant) -> list[dict]:
+    return [f for f in hass.config_entries.flow.async_progress_by_handler("printernizer")
+            if f["context"]["source"] == SOURCE_INTEGRATION_DISCOVERY]
+
+
+async def test_discovery_from_announcement(
+    hass: HomeAssistant, sim: BambuSimulator, listener_port: int
+) -> None:
+    await sim.send_announcement("127.0.0.1", listener_port)
+    await wait_for(hass, lambda: len(_discovery_flows(hass)) == 1)
+    # a repeated announcement does not start another flow
+    await sim.send_announcement("127.0.0.1", listener_port)
+    await hass.async_block_till_done()
+    flow = _discovery_flows(hass)[0]
+    assert flow["step_id"] == "bambu_confirm"
+    assert flow["context"]["unique_id"] == SERIAL
+    result = await hass.config_entries.flow.async_configure(flow["flow_id"],
+                                                            {"access_code": "wrong"})
+    assert result["errors"] == {"base": "invalid_auth"}
+    result = await hass.config_entries.flow.async_configure(flow["flow_id"],
+                                                            {"access_code": CODE})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["host"] == "127.0.0.1"
+    assert result["data"]["serial"] == SERIAL
+    await hass.async_block_till_done()
+    assert hass.states.get(STATUS).state == "failed"  # the P1P capture's state
+    assert _discovery_flows(hass) == []
+    await _unload_all(hass)
+
+
+async def test_discovery_updates_address_of_known_printer(
+    hass: HomeAssistant, sim: BambuSimulator, listener_port: int
+) -> None:
+    known = MockConfigEntry(domain="printernizer", title="P1P", unique_id=SERIAL,
+                            data=_data(sim, host="192.0.2.77"))
+    known.add_to_hass(hass)
+    await sim.send_announcement("127.0.0.1", listener_port)
+    await wait_for(hass, lambda: known.data["host"] == "127.0.0.1")
+    assert _discovery_flows(hass) == []
+    await hass.async_block_till_done()
+    await _unload_all(hass)
+
+
+async def test_ignored_printer_stays_ignored(
+    hass: HomeAssistant, sim: BambuSimulator, listener_port: int
+) -> None:
+    ignored = MockConfigEntry(domain="printernizer", unique_id=SERIAL, source=SOURCE_IGNORE,
+                              data={})
+    ignored.add_to_hass(hass)
+    await sim.send_announcement("127.0.0.1", listener_port)
+    # the flow that the announcement starts aborts at once
+    await wait_for(hass, lambda: hass.data[DATA_KEY].discovery is not None)
+    await hass.async_block_till_done()
+    assert _discovery_flows(hass) == []
+    assert ignored.source == SOURCE_IGNORE
+
+
+# --- running -------------------------------------------------------------------
+
+
+async def test_whole_print(
+    hass: HomeAssistant, entry: MockConfigEntry, sim: BambuSimulator, events: EventRecorder
+) -> None:
+    # the P1P capture holds a failed print (gcode_state FAILED)
+    assert hass.states.get(STATUS).state == "failed"
+    assert hass.states.get("sensor.p1p_chamber_temperature") is not None
+    await sim.idle()
+    await wait_for(hass, lambda: hass.states.get(STATUS).state == "idle")
+    await sim.start_print("benchy.3mf", total_layers=50)
+    await sim.set_progress(10)
+    await wait_for(hass, lambda: hass.states.get(PROGRESS).state == "10")
+    assert hass.states.get(STATUS).state == "printing"
+    assert hass.states.get("sensor.p1p_current_job").state == "benchy"
+    assert hass.states.get("sensor.p1p_current_layer").state == "5"
+    assert [e["job_name"] for e in events.of("job_started")] == ["benchy"]
+
+    await hass.services.async_call("button", "press", {"entity_id": "button.p1p_pause_print"},
+                                   blocking=True)
+    assert len(events.of("print_paused")) == 1
+    await wait_for(hass, lambda: hass.states.get(STATUS).state == "paused")
+    await hass.services.async_call("button", "press", {"entity_id": "button.p1p_resume_print"},
+                                   blocking=True)
+    assert len(events.of("print_resumed")) == 1
+    await wait_for(hass, lambda: hass.states.get(STATUS).state == "printing")
+    await sim.set_progress(100)
+    await sim.finish()
+    await wait_for(hass, lambda: hass.states.get(STATUS).state == "finished")
+    assert [e["status"] for e in events.of("job_completed")] == ["completed"]
+    assert [e["status"] for e in events.of("job_status_changed")] == [
+        "running", "paused", "running", "completed"
+    ]
+
+
+async def test_stop_cancels(
+    hass: HomeAssistant, entry: MockConfigEntry, sim: BambuSimulator, events: EventRecorder
+) -> None:
+    await sim.start_print("cube.3mf", total_layers=10)
+    await sim.set_progress(5)
+    await wait_for(hass, lambda: hass.states.get(STATUS).state == "printing")
+    device = dr.async_get(hass).async_get_device(identifiers={("printernizer", SERIAL)})
+    await hass.services.async_call("printernizer", "stop_print", {"device_id": device.id},
+                                   blocking=True)
+    assert len(events.of("print_stopped")) == 1
+    await wait_for(hass, lambda: len(events.of("job_completed")) == 1)
+    assert events.of("job_completed")[0]["status"] == "cancelled"
+
+
+async def test_ignored_command_times_out(
+    hass: HomeAssistant, entry: MockConfigEntry, sim: BambuSimulator, events: EventRecorder
+) -> None:
+    await sim.start_print("cube.3mf", total_layers=10)
+    await wait_for(hass, lambda: hass.states.get(STATUS).state in ("printing", "preparing"))
+    sim.ignore_commands = True
+    with pytest.raises(HomeAssistantError) as err:
+        await hass.services.async_call("button", "press",
+                                       {"entity_id": "button.p1p_pause_print"}, blocking=True)
+    assert err.value.translation_key == "command_timeout"
+    assert events.of("print_paused") == []
+
+
+async def test_broker_restart_mid_print(
+    hass: HomeAssistant, entry: MockConfigEntry, sim: BambuSimulator, events: EventRecorder
+) -> None:
+    await sim.start_print("long.3mf", total_layers=100)
+    await sim.set_progress(30)
+    await wait_for(hass, lambda: hass.states.get(PROGRESS).state == "30")
+    events.clear()
+    unavailable_seen: list[bool] = []
+    hass.bus.async_listen(
+        "state_changed",
+        lambda e: unavailable_seen.append(True)
+        if e.data["entity_id"] == STATUS and e.data["new_state"].state == STATE_UNAVAILABLE
+        else None,
+    )
+    await sim.restart_broker()
+    await wait_for(hass, lambda: len(events.of("printer_connected")) == 1)
+    await sim.set_progress(31)
+    await wait_for(hass, lambda: hass.states.get(PROGRESS).state == "31")
+    assert len(events.of("printer_disconnected")) == 1
+    assert len(events.of("printer_connected")) == 1
+    assert unavailable_seen  # entities went unavailable in between
+    assert hass.states.get(CONNECTION).state == "on"
+    assert events.of("job_created") == []  # the same job continues
+    assert events.of("job_progress_updated")[-1]["progress"] == 31
+    assert sim.pushall_count >= 2  # asked for the full state again
+
+
+async def test_malformed_reports_are_ignored(
+    hass: HomeAssistant, entry: MockConfigEntry, sim: BambuSimulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await sim.idle()
+    for payload in (b"not json", b"[1,2]", json.dumps({"print": "x"}).encode(),
+                    json.dumps({"print": {"mc_percent": "lots", "gcode_state": 7}}).encode()):
+        await sim.publish_raw(payload)
+    await sim.update(nozzle_temper=33.0)
+    await wait_for(hass, lambda: hass.states.get("sensor.p1p_nozzle_temperature").state
+                   == "33.0")
+    assert entry.state is ConfigEntryState.LOADED
+    assert hass.states.get(STATUS).state == "idle"
+    assert "Traceback" not in caplog.text
+
+
+async def test_wrong_access_code_starts_reauth(
+    hass: HomeAssistant, entry: MockConfigEntry, sim: BambuSimulator, events: EventRecorder
+) -> None:
+    sim.access_code = "87654321"  # changed on the printer
+    await sim.restart_broker()
+    await wait_for(hass, lambda: any(
+        f["context"]["source"] == "reauth"
+        for f in hass.config_entries.flow.async_progress_by_handler("printernizer")))
+    assert events.of("printer_connection_progress")[-1]["status"] == "error"
+    flow = hass.config_entries.flow.async_progress_by_handler("printernizer")[0]
+    result = await hass.config_entries.flow.async_configure(flow["flow_id"],
+                                                            {"access_code": "87654321"})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    await hass.async_block_till_done()
+    assert entry.data["access_code"] == "87654321"
+    await wait_for(hass, lambda: hass.states.get(STATUS).state == "failed")
+
+
+async def test_options_insecure_tls_raises_repair_issue(
+    hass: HomeAssistant, entry: MockConfigEntry
+) -> None:
+    issue_id = f"insecure_tls_{entry.entry_id}"
+    registry = ir.async_get(hass)
+    assert registry.async_get_issue("printernizer", issue_id) is None
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"],
+                                                               {"insecure_tls": True})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert registry.async_get_issue("printernizer", issue_id) is not None
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    await hass.config_entries.options.async_configure(result["flow_id"],
+                                                      {"insecure_tls": False})
+    await hass.async_block_till_done()
+    assert registry.async_get_issue("printernizer", issue_id) is None
+
+
+async def test_reconfigure(hass: HomeAssistant, entry: MockConfigEntry,
+                           sim: BambuSimulator) -> None:
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"],
+                                                            {"host": "127.0.0.1:1"})
+    assert result["errors"] == {"base": "cannot_connect"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"host": f"localhost:{sim.mqtt_port}"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data["host"] == f"localhost:{sim.mqtt_port}"
+    await hass.async_block_till_done()
+
+
+async def test_diagnostics(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, entry: MockConfigEntry
+) -> None:
+    diag = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    text = json.dumps(diag)
+    assert CODE not in text
+    assert SERIAL not in text
+    assert diag["client"]  # the last raw report and connection facts
+    assert "last_report" in text or "report" in text
