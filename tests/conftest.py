@@ -8,14 +8,13 @@ from typing import Any
 from unittest.mock import patch
 
 import pytest
-
 from homeassistant.const import MATCH_ALL
 from homeassistant.core import Event, HomeAssistant, callback
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.printernizer.const import CONF_ACCESS_CODE, CONF_FAMILY, CONF_SERIAL, DOMAIN
 from custom_components.printernizer.contract import BUS_PREFIX, EVENTS, validate
 from custom_components.printernizer.emitter import EventEmitter
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from .fake_client import FakeClient
 
@@ -99,9 +98,7 @@ def fake_entry(hass: HomeAssistant) -> MockConfigEntry:
 @pytest.fixture
 def use_fake(fake_client: FakeClient) -> Generator[FakeClient]:
     """Make the integration talk to the fake client."""
-    with patch(
-        "custom_components.printernizer.clients.create_client", return_value=fake_client
-    ):
+    with patch("custom_components.printernizer.clients.create_client", return_value=fake_client):
         yield fake_client
 
 

@@ -46,7 +46,10 @@ class FakeClient:
         self.family = family
         self.push = push
         self._info = PrinterInfo(
-            serial=serial, model="Fake X1", name="Fake printer", firmware="1.2.3",
+            serial=serial,
+            model="Fake X1",
+            name="Fake printer",
+            firmware="1.2.3",
             manufacturer="Fake Labs",
         )
         self.state = state

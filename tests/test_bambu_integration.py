@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-
 from homeassistant.config_entries import (
     SOURCE_IGNORE,
     SOURCE_INTEGRATION_DISCOVERY,
@@ -18,8 +17,14 @@ from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.printernizer import clients, discovery
 from custom_components.printernizer.api.bambu import tls
@@ -28,11 +33,6 @@ from custom_components.printernizer.runtime import DATA_KEY
 from simulator.bambu import BambuSimulator
 
 from .conftest import EventRecorder, wait_for
-from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.components.diagnostics import (
-    get_diagnostics_for_config_entry,
-)
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 SERIAL = "01P00A000000001"
 CODE = "12345678"
@@ -61,14 +61,18 @@ async def sim(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[BambuSimulator]:
 
 
 def _data(sim: BambuSimulator, **extra: Any) -> dict[str, Any]:
-    return {"family": "bambu_lab", "host": f"127.0.0.1:{sim.mqtt_port}", "serial": SERIAL,
-            "access_code": CODE, **extra}
+    return {
+        "family": "bambu_lab",
+        "host": f"127.0.0.1:{sim.mqtt_port}",
+        "serial": SERIAL,
+        "access_code": CODE,
+        **extra,
+    }
 
 
 @pytest.fixture
 async def entry(hass: HomeAssistant, sim: BambuSimulator) -> AsyncIterator[MockConfigEntry]:
-    entry = MockConfigEntry(domain="printernizer", title="P1P", unique_id=SERIAL,
-                            data=_data(sim))
+    entry = MockConfigEntry(domain="printernizer", title="P1P", unique_id=SERIAL, data=_data(sim))
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
@@ -77,10 +81,12 @@ async def entry(hass: HomeAssistant, sim: BambuSimulator) -> AsyncIterator[MockC
 
 
 async def _bambu_form(hass: HomeAssistant) -> dict:
-    result = await hass.config_entries.flow.async_init("printernizer",
-                                                       context={"source": SOURCE_USER})
-    return await hass.config_entries.flow.async_configure(result["flow_id"],
-                                                          {"next_step_id": "bambu"})
+    result = await hass.config_entries.flow.async_init(
+        "printernizer", context={"source": SOURCE_USER}
+    )
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "bambu"}
+    )
 
 
 async def _unload_all(hass: HomeAssistant) -> None:
@@ -95,13 +101,17 @@ async def test_user_flow(hass: HomeAssistant, sim: BambuSimulator) -> None:
     result = await _bambu_form(hass)
     assert result["step_id"] == "bambu"
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"host": f"127.0.0.1:{sim.mqtt_port}", "serial": SERIAL.lower(),
-                            "access_code": CODE},
+        result["flow_id"],
+        {"host": f"127.0.0.1:{sim.mqtt_port}", "serial": SERIAL.lower(), "access_code": CODE},
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["result"].unique_id == SERIAL
-    assert result["data"] == {"family": "bambu_lab", "host": f"127.0.0.1:{sim.mqtt_port}",
-                              "serial": SERIAL, "access_code": CODE}
+    assert result["data"] == {
+        "family": "bambu_lab",
+        "host": f"127.0.0.1:{sim.mqtt_port}",
+        "serial": SERIAL,
+        "access_code": CODE,
+    }
     await hass.async_block_till_done()
     device = dr.async_get(hass).async_get_device(identifiers={("printernizer", SERIAL)})
     assert device.manufacturer == "Bambu Lab"
@@ -134,24 +144,26 @@ async def test_user_flow_errors(
     await _unload_all(hass)
 
 
-async def test_certificate_from_another_ca_is_refused(hass: HomeAssistant,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_certificate_from_another_ca_is_refused(
+    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
     other = BambuSimulator(serial=SERIAL, access_code=CODE, other_ca=True)
     await other.start()
     try:
         monkeypatch.setattr(tls, "shipped_ca_pem", lambda: other.ca_pem)
         result = await _bambu_form(hass)
         result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {"host": f"127.0.0.1:{other.mqtt_port}", "serial": SERIAL,
-                                "access_code": CODE},
+            result["flow_id"],
+            {"host": f"127.0.0.1:{other.mqtt_port}", "serial": SERIAL, "access_code": CODE},
         )
         assert result["errors"] == {"base": "wrong_serial"}
     finally:
         await other.stop()
 
 
-async def test_duplicate_serial_aborted(hass: HomeAssistant, entry: MockConfigEntry,
-                                        sim: BambuSimulator) -> None:
+async def test_duplicate_serial_aborted(
+    hass: HomeAssistant, entry: MockConfigEntry, sim: BambuSimulator
+) -> None:
     result = await _bambu_form(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"host": "192.0.2.1", "serial": SERIAL, "access_code": CODE}
@@ -175,8 +187,11 @@ async def listener_port(hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch) ->
 
 
 def _discovery_flows(hass: HomeAssistant) -> list[dict]:
-    return [f for f in hass.config_entries.flow.async_progress_by_handler("printernizer")
-            if f["context"]["source"] == SOURCE_INTEGRATION_DISCOVERY]
+    return [
+        f
+        for f in hass.config_entries.flow.async_progress_by_handler("printernizer")
+        if f["context"]["source"] == SOURCE_INTEGRATION_DISCOVERY
+    ]
 
 
 async def test_discovery_from_announcement(
@@ -190,11 +205,11 @@ async def test_discovery_from_announcement(
     flow = _discovery_flows(hass)[0]
     assert flow["step_id"] == "bambu_confirm"
     assert flow["context"]["unique_id"] == SERIAL
-    result = await hass.config_entries.flow.async_configure(flow["flow_id"],
-                                                            {"access_code": "wrong"})
+    result = await hass.config_entries.flow.async_configure(
+        flow["flow_id"], {"access_code": "wrong"}
+    )
     assert result["errors"] == {"base": "invalid_auth"}
-    result = await hass.config_entries.flow.async_configure(flow["flow_id"],
-                                                            {"access_code": CODE})
+    result = await hass.config_entries.flow.async_configure(flow["flow_id"], {"access_code": CODE})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"]["host"] == "127.0.0.1"
     assert result["data"]["serial"] == SERIAL
@@ -207,8 +222,9 @@ async def test_discovery_from_announcement(
 async def test_discovery_updates_address_of_known_printer(
     hass: HomeAssistant, sim: BambuSimulator, listener_port: int
 ) -> None:
-    known = MockConfigEntry(domain="printernizer", title="P1P", unique_id=SERIAL,
-                            data=_data(sim, host="192.0.2.77"))
+    known = MockConfigEntry(
+        domain="printernizer", title="P1P", unique_id=SERIAL, data=_data(sim, host="192.0.2.77")
+    )
     known.add_to_hass(hass)
     await sim.send_announcement("127.0.0.1", listener_port)
     await wait_for(hass, lambda: known.data["host"] == "127.0.0.1")
@@ -220,8 +236,9 @@ async def test_discovery_updates_address_of_known_printer(
 async def test_ignored_printer_stays_ignored(
     hass: HomeAssistant, sim: BambuSimulator, listener_port: int
 ) -> None:
-    ignored = MockConfigEntry(domain="printernizer", unique_id=SERIAL, source=SOURCE_IGNORE,
-                              data={})
+    ignored = MockConfigEntry(
+        domain="printernizer", unique_id=SERIAL, source=SOURCE_IGNORE, data={}
+    )
     ignored.add_to_hass(hass)
     await sim.send_announcement("127.0.0.1", listener_port)
     # the flow that the announcement starts aborts at once
@@ -250,12 +267,14 @@ async def test_whole_print(
     assert hass.states.get("sensor.p1p_current_layer").state == "5"
     assert [e["job_name"] for e in events.of("job_started")] == ["benchy"]
 
-    await hass.services.async_call("button", "press", {"entity_id": "button.p1p_pause_print"},
-                                   blocking=True)
+    await hass.services.async_call(
+        "button", "press", {"entity_id": "button.p1p_pause_print"}, blocking=True
+    )
     assert len(events.of("print_paused")) == 1
     await wait_for(hass, lambda: hass.states.get(STATUS).state == "paused")
-    await hass.services.async_call("button", "press", {"entity_id": "button.p1p_resume_print"},
-                                   blocking=True)
+    await hass.services.async_call(
+        "button", "press", {"entity_id": "button.p1p_resume_print"}, blocking=True
+    )
     assert len(events.of("print_resumed")) == 1
     await wait_for(hass, lambda: hass.states.get(STATUS).state == "printing")
     await sim.set_progress(100)
@@ -263,7 +282,10 @@ async def test_whole_print(
     await wait_for(hass, lambda: hass.states.get(STATUS).state == "finished")
     assert [e["status"] for e in events.of("job_completed")] == ["completed"]
     assert [e["status"] for e in events.of("job_status_changed")] == [
-        "running", "paused", "running", "completed"
+        "running",
+        "paused",
+        "running",
+        "completed",
     ]
 
 
@@ -274,8 +296,9 @@ async def test_stop_cancels(
     await sim.set_progress(5)
     await wait_for(hass, lambda: hass.states.get(STATUS).state == "printing")
     device = dr.async_get(hass).async_get_device(identifiers={("printernizer", SERIAL)})
-    await hass.services.async_call("printernizer", "stop_print", {"device_id": device.id},
-                                   blocking=True)
+    await hass.services.async_call(
+        "printernizer", "stop_print", {"device_id": device.id}, blocking=True
+    )
     assert len(events.of("print_stopped")) == 1
     await wait_for(hass, lambda: len(events.of("job_completed")) == 1)
     assert events.of("job_completed")[0]["status"] == "cancelled"
@@ -288,8 +311,9 @@ async def test_ignored_command_times_out(
     await wait_for(hass, lambda: hass.states.get(STATUS).state in ("printing", "preparing"))
     sim.ignore_commands = True
     with pytest.raises(HomeAssistantError) as err:
-        await hass.services.async_call("button", "press",
-                                       {"entity_id": "button.p1p_pause_print"}, blocking=True)
+        await hass.services.async_call(
+            "button", "press", {"entity_id": "button.p1p_pause_print"}, blocking=True
+        )
     assert err.value.translation_key == "command_timeout"
     assert events.of("print_paused") == []
 
@@ -304,9 +328,11 @@ async def test_broker_restart_mid_print(
     unavailable_seen: list[bool] = []
     hass.bus.async_listen(
         "state_changed",
-        lambda e: unavailable_seen.append(True)
-        if e.data["entity_id"] == STATUS and e.data["new_state"].state == STATE_UNAVAILABLE
-        else None,
+        lambda e: (
+            unavailable_seen.append(True)
+            if e.data["entity_id"] == STATUS and e.data["new_state"].state == STATE_UNAVAILABLE
+            else None
+        ),
     )
     await sim.restart_broker()
     await wait_for(hass, lambda: len(events.of("printer_connected")) == 1)
@@ -322,16 +348,21 @@ async def test_broker_restart_mid_print(
 
 
 async def test_malformed_reports_are_ignored(
-    hass: HomeAssistant, entry: MockConfigEntry, sim: BambuSimulator,
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    sim: BambuSimulator,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     await sim.idle()
-    for payload in (b"not json", b"[1,2]", json.dumps({"print": "x"}).encode(),
-                    json.dumps({"print": {"mc_percent": "lots", "gcode_state": 7}}).encode()):
+    for payload in (
+        b"not json",
+        b"[1,2]",
+        json.dumps({"print": "x"}).encode(),
+        json.dumps({"print": {"mc_percent": "lots", "gcode_state": 7}}).encode(),
+    ):
         await sim.publish_raw(payload)
     await sim.update(nozzle_temper=33.0)
-    await wait_for(hass, lambda: hass.states.get("sensor.p1p_nozzle_temperature").state
-                   == "33.0")
+    await wait_for(hass, lambda: hass.states.get("sensor.p1p_nozzle_temperature").state == "33.0")
     assert entry.state is ConfigEntryState.LOADED
     assert hass.states.get(STATUS).state == "idle"
     assert "Traceback" not in caplog.text
@@ -342,13 +373,18 @@ async def test_wrong_access_code_starts_reauth(
 ) -> None:
     sim.access_code = "87654321"  # changed on the printer
     await sim.restart_broker()
-    await wait_for(hass, lambda: any(
-        f["context"]["source"] == "reauth"
-        for f in hass.config_entries.flow.async_progress_by_handler("printernizer")))
+    await wait_for(
+        hass,
+        lambda: any(
+            f["context"]["source"] == "reauth"
+            for f in hass.config_entries.flow.async_progress_by_handler("printernizer")
+        ),
+    )
     assert events.of("printer_connection_progress")[-1]["status"] == "error"
     flow = hass.config_entries.flow.async_progress_by_handler("printernizer")[0]
-    result = await hass.config_entries.flow.async_configure(flow["flow_id"],
-                                                            {"access_code": "87654321"})
+    result = await hass.config_entries.flow.async_configure(
+        flow["flow_id"], {"access_code": "87654321"}
+    )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_successful"
     await hass.async_block_till_done()
@@ -363,24 +399,26 @@ async def test_options_insecure_tls_raises_repair_issue(
     registry = ir.async_get(hass)
     assert registry.async_get_issue("printernizer", issue_id) is None
     result = await hass.config_entries.options.async_init(entry.entry_id)
-    result = await hass.config_entries.options.async_configure(result["flow_id"],
-                                                               {"insecure_tls": True})
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"insecure_tls": True}
+    )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
     assert registry.async_get_issue("printernizer", issue_id) is not None
     result = await hass.config_entries.options.async_init(entry.entry_id)
-    await hass.config_entries.options.async_configure(result["flow_id"],
-                                                      {"insecure_tls": False})
+    await hass.config_entries.options.async_configure(result["flow_id"], {"insecure_tls": False})
     await hass.async_block_till_done()
     assert registry.async_get_issue("printernizer", issue_id) is None
 
 
-async def test_reconfigure(hass: HomeAssistant, entry: MockConfigEntry,
-                           sim: BambuSimulator) -> None:
+async def test_reconfigure(
+    hass: HomeAssistant, entry: MockConfigEntry, sim: BambuSimulator
+) -> None:
     result = await entry.start_reconfigure_flow(hass)
-    result = await hass.config_entries.flow.async_configure(result["flow_id"],
-                                                            {"host": "127.0.0.1:1"})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"host": "127.0.0.1:1"}
+    )
     assert result["errors"] == {"base": "cannot_connect"}
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"host": f"localhost:{sim.mqtt_port}"}

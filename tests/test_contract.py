@@ -29,7 +29,7 @@ def _actual(fields: dict[str, FieldSpec]) -> dict[str, tuple[str, bool, tuple[st
 
 
 def test_bus_prefix_and_event_set() -> None:
-    assert BUS_PREFIX == CONTRACT["bus_prefix"]
+    assert CONTRACT["bus_prefix"] == BUS_PREFIX
     assert [e["name"] for e in CONTRACT["events"]] == list(EVENTS)
     assert len(EVENTS) == 41
 
@@ -55,8 +55,13 @@ def test_event_definition_matches_contract(event: dict[str, Any]) -> None:
         items = spec.fields[list_key].items
         assert items is not None, list_key
         assert _actual(dict(items)) == _expected_fields(
-            item_fields, [], {k.split("[].")[1]: v for k, v in values.items() if "[]." in k
-                              and k.startswith(list_key)}
+            item_fields,
+            [],
+            {
+                k.split("[].")[1]: v
+                for k, v in values.items()
+                if "[]." in k and k.startswith(list_key)
+            },
         )
 
 
@@ -67,27 +72,67 @@ def test_validate_reports_problems() -> None:
     assert validate("printer_connected", {**ok, "type": "octoprint"}) != []
     assert validate("printer_connected", {**ok, "timestamp": "2025-11-08T10:30:00"}) != []
     assert validate("printer_connected", {k: v for k, v in ok.items() if k != "name"}) != []
-    assert validate("job_progress_updated", {"job_id": "j", "progress": True,
-                                             "timestamp": ok["timestamp"]}) != []
-    assert validate("material_low_stock", {"material_id": "m", "remaining_percentage": 12,
-                                           "material_name": "PLA",
-                                           "timestamp": ok["timestamp"]}) == []
+    assert (
+        validate(
+            "job_progress_updated", {"job_id": "j", "progress": True, "timestamp": ok["timestamp"]}
+        )
+        != []
+    )
+    assert (
+        validate(
+            "material_low_stock",
+            {
+                "material_id": "m",
+                "remaining_percentage": 12,
+                "material_name": "PLA",
+                "timestamp": ok["timestamp"],
+            },
+        )
+        == []
+    )
     assert validate("no_such_event", {}) != []
     # optional keys may be absent or None
-    assert validate("printer_connection_progress", {"printer_id": "p", "status": "connecting",
-                                                    "timestamp": ok["timestamp"]}) == []
+    assert (
+        validate(
+            "printer_connection_progress",
+            {"printer_id": "p", "status": "connecting", "timestamp": ok["timestamp"]},
+        )
+        == []
+    )
     # both variants of files_discovered validate; a mix does not
-    per_printer = {"printer_id": "all", "files": [{"filename": "a", "file_size": 1}],
-                   "total_found": 1, "new_files": 1, "existing_files": 0,
-                   "timestamp": ok["timestamp"]}
-    background = {"timestamp": ok["timestamp"], "new_files": [], "discovery_results": {},
-                  "total_new_files": 0}
+    per_printer = {
+        "printer_id": "all",
+        "files": [{"filename": "a", "file_size": 1}],
+        "total_found": 1,
+        "new_files": 1,
+        "existing_files": 0,
+        "timestamp": ok["timestamp"],
+    }
+    background = {
+        "timestamp": ok["timestamp"],
+        "new_files": [],
+        "discovery_results": {},
+        "total_new_files": 0,
+    }
     assert validate("files_discovered", per_printer) == []
     assert validate("files_discovered", background) == []
     assert validate("files_discovered", {**background, "new_files": 3}) != []
     # list entries are checked
-    bad_status = {"timestamp": ok["timestamp"], "status_changes": [], "printers": [
-        {"printer_id": "p", "name": "n", "type": "prusa", "status": "printing",
-         "temperature": {}, "progress": 0, "last_seen": ok["timestamp"]}]}
-    assert validate("printer_status", bad_status) == ["printers[0].status: 'printing' not in "
-                                                      "['online', 'offline', 'unknown']"]
+    bad_status = {
+        "timestamp": ok["timestamp"],
+        "status_changes": [],
+        "printers": [
+            {
+                "printer_id": "p",
+                "name": "n",
+                "type": "prusa",
+                "status": "printing",
+                "temperature": {},
+                "progress": 0,
+                "last_seen": ok["timestamp"],
+            }
+        ],
+    }
+    assert validate("printer_status", bad_status) == [
+        "printers[0].status: 'printing' not in ['online', 'offline', 'unknown']"
+    ]

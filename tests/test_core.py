@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from freezegun.api import FrozenDateTimeFactory
 import pytest
-
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.printernizer.api.models import (
     CommandNotAllowedError,
@@ -23,7 +23,6 @@ from custom_components.printernizer.api.models import (
 
 from .conftest import EventRecorder
 from .fake_client import FakeClient
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 STATUS = "sensor.workshop_x1_status"
 PROGRESS = "sensor.workshop_x1_progress"
@@ -50,8 +49,12 @@ async def test_setup_fires_connection_and_monitoring_events(
     progress = [e["status"] for e in events.of("printer_connection_progress")]
     assert progress == ["connecting", "connected", "monitoring"]
     assert events.of("printer_connected") == [
-        {"printer_id": "FAKE0001", "name": "Workshop X1", "type": "bambu_lab",
-         "timestamp": events.of("printer_connected")[0]["timestamp"]}
+        {
+            "printer_id": "FAKE0001",
+            "name": "Workshop X1",
+            "type": "bambu_lab",
+            "timestamp": events.of("printer_connected")[0]["timestamp"],
+        }
     ]
     assert len(events.of("printer_monitoring_started")) == 1
     update = events.of("printer_status_update")[0]
@@ -78,13 +81,18 @@ async def test_whole_print(
     assert events.of("job_created")[0]["job_name"] == "benchy.3mf"
     assert hass.states.get(PAUSE).state != STATE_UNAVAILABLE
 
-    fake.update(status=PrinterStatus.PRINTING, progress=1, remaining_seconds=3600, layer=1,
-                total_layers=100)
+    fake.update(
+        status=PrinterStatus.PRINTING, progress=1, remaining_seconds=3600, layer=1, total_layers=100
+    )
     await hass.async_block_till_done()
     assert [e["status"] for e in events.of("job_status_changed")] == ["running"]
     assert events.of("job_started") == [
-        {"job_id": job_id, "printer_id": "FAKE0001", "job_name": "benchy.3mf",
-         "timestamp": events.of("job_started")[0]["timestamp"]}
+        {
+            "job_id": job_id,
+            "printer_id": "FAKE0001",
+            "job_name": "benchy.3mf",
+            "timestamp": events.of("job_started")[0]["timestamp"],
+        }
     ]
     assert hass.states.get(STATUS).state == "printing"
     assert hass.states.get("sensor.workshop_x1_current_job").state == "benchy.3mf"
@@ -239,7 +247,9 @@ async def test_setup_errors(
     assert not await hass.config_entries.async_setup(fake_entry.entry_id)
     assert fake_entry.state is ConfigEntryState.SETUP_RETRY
     assert events.of("printer_connection_progress")[-1] == {
-        "printer_id": "FAKE0001", "status": "failed", "message": "timed out",
+        "printer_id": "FAKE0001",
+        "status": "failed",
+        "message": "timed out",
         "timestamp": events.of("printer_connection_progress")[-1]["timestamp"],
     }
     assert events.of("printer_monitoring_started") == []
@@ -257,19 +267,23 @@ async def test_setup_auth_error(
 
 
 async def test_poll_client_offline_after_two_failures(
-    hass: HomeAssistant, fake_entry: MockConfigEntry, events: EventRecorder,
+    hass: HomeAssistant,
+    fake_entry: MockConfigEntry,
+    events: EventRecorder,
     freezer: FrozenDateTimeFactory,
 ) -> None:
     from unittest.mock import patch
 
     fake = FakeClient(push=False, family="prusa")
     with patch("custom_components.printernizer.clients.create_client", return_value=fake):
-        hass.config_entries.async_update_entry(fake_entry, data={**fake_entry.data,
-                                                                 "family": "prusa"})
+        hass.config_entries.async_update_entry(
+            fake_entry, data={**fake_entry.data, "family": "prusa"}
+        )
         await _setup(hass, fake_entry)
     assert hass.states.get(STATUS).state == "idle"
-    fake.state = fake.state.__class__(status=PrinterStatus.PRINTING, job_name="x.bgcode",
-                                      progress=5, printer_job_id="9")
+    fake.state = fake.state.__class__(
+        status=PrinterStatus.PRINTING, job_name="x.bgcode", progress=5, printer_job_id="9"
+    )
 
     async def tick() -> None:
         freezer.tick(timedelta(seconds=fake.interval or 5))
@@ -306,7 +320,10 @@ async def test_poll_client_offline_after_two_failures(
 
 
 async def test_temperature_jitter_is_rate_limited(
-    hass: HomeAssistant, fake_entry: MockConfigEntry, use_fake: FakeClient, events: EventRecorder,
+    hass: HomeAssistant,
+    fake_entry: MockConfigEntry,
+    use_fake: FakeClient,
+    events: EventRecorder,
     freezer: FrozenDateTimeFactory,
 ) -> None:
     await _setup(hass, fake_entry)
@@ -334,7 +351,10 @@ async def test_temperature_jitter_is_rate_limited(
 
 
 async def test_background_monitoring(
-    hass: HomeAssistant, fake_entry: MockConfigEntry, use_fake: FakeClient, events: EventRecorder,
+    hass: HomeAssistant,
+    fake_entry: MockConfigEntry,
+    use_fake: FakeClient,
+    events: EventRecorder,
     freezer: FrozenDateTimeFactory,
 ) -> None:
     await _setup(hass, fake_entry)
@@ -387,18 +407,31 @@ async def test_background_monitoring(
 
 
 async def test_restart_mid_print_continues_job(
-    hass: HomeAssistant, fake_entry: MockConfigEntry, use_fake: FakeClient, events: EventRecorder,
+    hass: HomeAssistant,
+    fake_entry: MockConfigEntry,
+    use_fake: FakeClient,
+    events: EventRecorder,
     hass_storage: dict,
 ) -> None:
     hass_storage["printernizer.jobs"] = {
         "version": 1,
         "key": "printernizer.jobs",
-        "data": {"jobs": [{
-            "job_id": "job-before-restart", "printer_id": "FAKE0001", "job_name": "a.gcode",
-            "status": "running", "progress": 40, "created_at": "2025-11-08T10:00:00+00:00",
-            "source": "printer", "started_at": "2025-11-08T10:01:00+00:00", "ended_at": None,
-            "printer_job_id": "5",
-        }]},
+        "data": {
+            "jobs": [
+                {
+                    "job_id": "job-before-restart",
+                    "printer_id": "FAKE0001",
+                    "job_name": "a.gcode",
+                    "status": "running",
+                    "progress": 40,
+                    "created_at": "2025-11-08T10:00:00+00:00",
+                    "source": "printer",
+                    "started_at": "2025-11-08T10:01:00+00:00",
+                    "ended_at": None,
+                    "printer_job_id": "5",
+                }
+            ]
+        },
     }
     use_fake.state = use_fake.state.__class__(
         status=PrinterStatus.PRINTING, job_name="a.gcode", printer_job_id="5", progress=41
@@ -412,8 +445,11 @@ async def test_restart_mid_print_continues_job(
 
 
 async def test_jobs_are_saved(
-    hass: HomeAssistant, fake_entry: MockConfigEntry, use_fake: FakeClient,
-    hass_storage: dict, freezer: FrozenDateTimeFactory,
+    hass: HomeAssistant,
+    fake_entry: MockConfigEntry,
+    use_fake: FakeClient,
+    hass_storage: dict,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
     await _setup(hass, fake_entry)
     use_fake.update(status=PrinterStatus.PRINTING, job_name="saved.gcode", progress=3)

@@ -7,15 +7,15 @@ from homeassistant.components.device_automation import DeviceAutomationType
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_get_device_automations,
+)
 
 from custom_components.printernizer.api.models import PrinterStatus
 from custom_components.printernizer.contract import PRINTER_EVENTS
 
 from .fake_client import FakeClient
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_get_device_automations,
-)
 
 
 async def test_triggers_listed_and_fire(
@@ -27,9 +27,7 @@ async def test_triggers_listed_and_fire(
     assert await hass.config_entries.async_setup(fake_entry.entry_id)
     await hass.async_block_till_done()
     device = dr.async_get(hass).async_get_device(identifiers={("printernizer", "FAKE0001")})
-    triggers = await async_get_device_automations(
-        hass, DeviceAutomationType.TRIGGER, device.id
-    )
+    triggers = await async_get_device_automations(hass, DeviceAutomationType.TRIGGER, device.id)
     ours = {t["type"] for t in triggers if t["domain"] == "printernizer"}
     assert ours == set(PRINTER_EVENTS)
     assert {"print_paused", "job_completed", "printer_disconnected"} <= ours
@@ -40,14 +38,30 @@ async def test_triggers_listed_and_fire(
         {
             automation.DOMAIN: [
                 {
-                    "triggers": [{"trigger": "device", "domain": "printernizer",
-                                  "device_id": device.id, "type": "job_completed"}],
-                    "actions": [{"action": "test.automation",
-                                 "data": {"status": "{{ trigger.event.data.status }}"}}],
+                    "triggers": [
+                        {
+                            "trigger": "device",
+                            "domain": "printernizer",
+                            "device_id": device.id,
+                            "type": "job_completed",
+                        }
+                    ],
+                    "actions": [
+                        {
+                            "action": "test.automation",
+                            "data": {"status": "{{ trigger.event.data.status }}"},
+                        }
+                    ],
                 },
                 {
-                    "triggers": [{"trigger": "device", "domain": "printernizer",
-                                  "device_id": device.id, "type": "print_paused"}],
+                    "triggers": [
+                        {
+                            "trigger": "device",
+                            "domain": "printernizer",
+                            "device_id": device.id,
+                            "type": "print_paused",
+                        }
+                    ],
                     "actions": [{"action": "test.automation", "data": {"status": "paused"}}],
                 },
             ]
@@ -67,5 +81,6 @@ async def test_triggers_listed_and_fire(
     use_fake.update(status=PrinterStatus.FINISHED, progress=100)
     await hass.async_block_till_done()
     assert [c.data["status"] for c in service_calls if c.domain == "test"] == [
-        "paused", "completed"
+        "paused",
+        "completed",
     ]

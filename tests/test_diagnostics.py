@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 
 from homeassistant.core import HomeAssistant
-
-from .fake_client import FakeClient
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from .fake_client import FakeClient
 
 
 async def test_diagnostics_redacted(

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 import logging
+from datetime import datetime
 
 import pytest
-
 from homeassistant.core import Event, HomeAssistant, callback
 
 from custom_components.printernizer.emitter import ContractViolation, EventEmitter

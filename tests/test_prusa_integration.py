@@ -6,9 +6,8 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
-from freezegun.api import FrozenDateTimeFactory
 import pytest
-
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_DHCP, SOURCE_USER, ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
@@ -16,12 +15,12 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.printernizer import clients, config_flow
 from simulator.prusalink import PrusaLinkSimulator
 
 from .conftest import EventRecorder
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 PASSWORD = "secret-pass"
 SERIAL = "SN-SIM-0001"
@@ -44,8 +43,7 @@ async def sim() -> AsyncIterator[PrusaLinkSimulator]:
 
 
 def _data(sim: PrusaLinkSimulator, **extra: Any) -> dict[str, Any]:
-    return {"family": "prusa", "host": sim.url, "username": "maker", "password": PASSWORD,
-            **extra}
+    return {"family": "prusa", "host": sim.url, "username": "maker", "password": PASSWORD, **extra}
 
 
 @pytest.fixture
@@ -53,8 +51,9 @@ async def entry(
     hass: HomeAssistant, sim: PrusaLinkSimulator, freezer: FrozenDateTimeFactory
 ) -> MockConfigEntry:
     """The simulator's entry, set up after the clock is frozen (timers share its base)."""
-    entry = MockConfigEntry(domain="printernizer", title="Prusa MK4", unique_id=SERIAL,
-                            data=_data(sim))
+    entry = MockConfigEntry(
+        domain="printernizer", title="Prusa MK4", unique_id=SERIAL, data=_data(sim)
+    )
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
@@ -70,11 +69,13 @@ async def _poll(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: fl
 
 
 async def _start_flow(hass: HomeAssistant) -> dict:
-    result = await hass.config_entries.flow.async_init("printernizer",
-                                                       context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_init(
+        "printernizer", context={"source": SOURCE_USER}
+    )
     assert result["type"] is FlowResultType.MENU
-    return await hass.config_entries.flow.async_configure(result["flow_id"],
-                                                          {"next_step_id": "prusa"})
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "prusa"}
+    )
 
 
 # --- config flow ---------------------------------------------------------------
@@ -82,8 +83,13 @@ async def _start_flow(hass: HomeAssistant) -> dict:
 
 @pytest.mark.parametrize("auth_mode", ["digest", "digest_no_qop", "apikey"])
 async def test_user_flow_creates_entry(hass: HomeAssistant, auth_mode: str) -> None:
-    sim = PrusaLinkSimulator(password=PASSWORD, api_key=PASSWORD, auth_mode=auth_mode,  # type: ignore[arg-type]
-                             serial=SERIAL, hostname="prusa-mk4")
+    sim = PrusaLinkSimulator(
+        password=PASSWORD,
+        api_key=PASSWORD,
+        auth_mode=auth_mode,  # type: ignore[arg-type]
+        serial=SERIAL,
+        hostname="prusa-mk4",
+    )
     await sim.start()
     try:
         result = await _start_flow(hass)
@@ -141,8 +147,9 @@ async def test_user_flow_errors(
         await sim.stop()
 
 
-async def test_duplicate_serial_aborted(hass: HomeAssistant, entry: MockConfigEntry,
-                                        sim: PrusaLinkSimulator) -> None:
+async def test_duplicate_serial_aborted(
+    hass: HomeAssistant, entry: MockConfigEntry, sim: PrusaLinkSimulator
+) -> None:
     result = await _start_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"host": sim.url, "username": "maker", "password": PASSWORD}
@@ -151,8 +158,9 @@ async def test_duplicate_serial_aborted(hass: HomeAssistant, entry: MockConfigEn
     assert result["reason"] == "already_configured"
 
 
-async def test_printer_without_serial_gets_stable_id(hass: HomeAssistant,
-                                                     caplog: pytest.LogCaptureFixture) -> None:
+async def test_printer_without_serial_gets_stable_id(
+    hass: HomeAssistant, caplog: pytest.LogCaptureFixture
+) -> None:
     sim = PrusaLinkSimulator(password=PASSWORD, serial=None, hostname="prusa-mini")
     await sim.start()
     try:
@@ -174,8 +182,9 @@ def _dhcp(ip: str = "127.0.0.1") -> DhcpServiceInfo:
     return DhcpServiceInfo(ip=ip, hostname="prusa-mk4", macaddress="109c70aabbcc")
 
 
-async def test_dhcp_discovery(hass: HomeAssistant, sim: PrusaLinkSimulator,
-                              monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_dhcp_discovery(
+    hass: HomeAssistant, sim: PrusaLinkSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(config_flow, "PRUSALINK_DHCP_PORT", sim.port)
     result = await hass.config_entries.flow.async_init(
         "printernizer", context={"source": SOURCE_DHCP}, data=_dhcp()
@@ -192,8 +201,9 @@ async def test_dhcp_discovery(hass: HomeAssistant, sim: PrusaLinkSimulator,
     await hass.config_entries.async_unload(result["result"].entry_id)
 
 
-async def test_dhcp_probe_fails_not_offered(hass: HomeAssistant,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_dhcp_probe_fails_not_offered(
+    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(config_flow, "PRUSALINK_DHCP_PORT", 1)  # nothing listens there
     result = await hass.config_entries.flow.async_init(
         "printernizer", context={"source": SOURCE_DHCP}, data=_dhcp()
@@ -206,8 +216,12 @@ async def test_dhcp_updates_address_of_known_printer(
     hass: HomeAssistant, sim: PrusaLinkSimulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(config_flow, "PRUSALINK_DHCP_PORT", sim.port)
-    old = MockConfigEntry(domain="printernizer", title="Prusa MK4", unique_id=SERIAL,
-                          data=_data(sim, host="http://127.0.0.1:1"))
+    old = MockConfigEntry(
+        domain="printernizer",
+        title="Prusa MK4",
+        unique_id=SERIAL,
+        data=_data(sim, host="http://127.0.0.1:1"),
+    )
     old.add_to_hass(hass)
     result = await hass.config_entries.flow.async_init(
         "printernizer", context={"source": SOURCE_DHCP}, data=_dhcp()
@@ -220,11 +234,13 @@ async def test_dhcp_updates_address_of_known_printer(
     await hass.config_entries.async_unload(old.entry_id)
 
 
-async def test_reconfigure(hass: HomeAssistant, entry: MockConfigEntry,
-                           sim: PrusaLinkSimulator) -> None:
+async def test_reconfigure(
+    hass: HomeAssistant, entry: MockConfigEntry, sim: PrusaLinkSimulator
+) -> None:
     result = await entry.start_reconfigure_flow(hass)
-    result = await hass.config_entries.flow.async_configure(result["flow_id"],
-                                                            {"host": "127.0.0.1:1"})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"host": "127.0.0.1:1"}
+    )
     assert result["errors"] == {"base": "cannot_connect"}
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"host": sim.url.removeprefix("http://")}
@@ -238,8 +254,11 @@ async def test_reconfigure(hass: HomeAssistant, entry: MockConfigEntry,
 
 
 async def test_reauth_after_password_change(
-    hass: HomeAssistant, entry: MockConfigEntry, sim: PrusaLinkSimulator,
-    events: EventRecorder, freezer: FrozenDateTimeFactory,
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    sim: PrusaLinkSimulator,
+    events: EventRecorder,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
     sim.password = "changed-on-printer"
     await _poll(hass, freezer)
@@ -266,8 +285,11 @@ async def test_reauth_after_password_change(
 
 
 async def test_whole_print(
-    hass: HomeAssistant, entry: MockConfigEntry, sim: PrusaLinkSimulator,
-    events: EventRecorder, freezer: FrozenDateTimeFactory,
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    sim: PrusaLinkSimulator,
+    events: EventRecorder,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
     device = dr.async_get(hass).async_get_device(identifiers={("printernizer", SERIAL)})
     assert device is not None and device.manufacturer == "Prusa Research"
@@ -286,20 +308,23 @@ async def test_whole_print(
     assert hass.states.get(PROGRESS).state == "30"
     assert sim.request_count["/api/v1/job"] == job_fetches + 1  # only when the job id changed
 
-    await hass.services.async_call("button", "press",
-                                   {"entity_id": "button.prusa_mk4_pause_print"}, blocking=True)
+    await hass.services.async_call(
+        "button", "press", {"entity_id": "button.prusa_mk4_pause_print"}, blocking=True
+    )
     assert len(events.of("print_paused")) == 1
     await hass.async_block_till_done()
     assert hass.states.get(STATUS).state == "paused"
     # pausing a paused print: the printer says 409 -> translated error, no event
     with pytest.raises(HomeAssistantError) as err:
-        await hass.services.async_call("printernizer", "pause_print",
-                                       {"device_id": device.id}, blocking=True)
+        await hass.services.async_call(
+            "printernizer", "pause_print", {"device_id": device.id}, blocking=True
+        )
     assert err.value.translation_key == "command_not_allowed"
     assert len(events.of("print_paused")) == 1
 
-    await hass.services.async_call("printernizer", "resume_print", {"device_id": device.id},
-                                   blocking=True)
+    await hass.services.async_call(
+        "printernizer", "resume_print", {"device_id": device.id}, blocking=True
+    )
     assert len(events.of("print_resumed")) == 1
     sim.set_progress(100)
     sim.finish()
@@ -314,13 +339,17 @@ async def test_whole_print(
 
 
 async def test_stop_cancels_job(
-    hass: HomeAssistant, entry: MockConfigEntry, sim: PrusaLinkSimulator,
-    events: EventRecorder, freezer: FrozenDateTimeFactory,
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    sim: PrusaLinkSimulator,
+    events: EventRecorder,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
     sim.start_print("cube.bgcode")
     await _poll(hass, freezer)
-    await hass.services.async_call("button", "press",
-                                   {"entity_id": "button.prusa_mk4_stop_print"}, blocking=True)
+    await hass.services.async_call(
+        "button", "press", {"entity_id": "button.prusa_mk4_stop_print"}, blocking=True
+    )
     assert len(events.of("print_stopped")) == 1
     await _poll(hass, freezer, 2)
     assert [e["status"] for e in events.of("job_completed")] == ["cancelled"]
@@ -328,12 +357,16 @@ async def test_stop_cancels_job(
 
 @pytest.mark.parametrize("fail_mode", ["timeout", "500"])
 async def test_unreachable_then_back_same_job(
-    hass: HomeAssistant, sim: PrusaLinkSimulator, events: EventRecorder, fail_mode: str,
+    hass: HomeAssistant,
+    sim: PrusaLinkSimulator,
+    events: EventRecorder,
+    fail_mode: str,
 ) -> None:
     # No frozen clock here: a request timeout needs the loop's time to pass
     # (0.5 s, see _local_sockets); polls are driven directly.
-    entry = MockConfigEntry(domain="printernizer", title="Prusa MK4", unique_id=SERIAL,
-                            data=_data(sim))
+    entry = MockConfigEntry(
+        domain="printernizer", title="Prusa MK4", unique_id=SERIAL, data=_data(sim)
+    )
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import pytest
-
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.printernizer.api.models import PrinterStatus
 
 from .conftest import EventRecorder
 from .fake_client import FakeClient
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 DOMAIN = "printernizer"
 
@@ -33,15 +32,15 @@ async def _call(hass: HomeAssistant, service: str, data: dict, response: bool = 
 
 
 async def test_job_actions(hass: HomeAssistant, device_id: str, events: EventRecorder) -> None:
-    created = await _call(hass, "create_job", {"device_id": device_id, "job_name": "vase.3mf"},
-                          response=True)
+    created = await _call(
+        hass, "create_job", {"device_id": device_id, "job_name": "vase.3mf"}, response=True
+    )
     job = created["job"]
     assert job["status"] == "pending"
     assert job["printer_id"] == "FAKE0001"
     assert events.of("job_created")[0]["job_id"] == job["job_id"]
 
-    await _call(hass, "update_job", {"job_id": job["job_id"], "status": "running",
-                                     "progress": 12})
+    await _call(hass, "update_job", {"job_id": job["job_id"], "status": "running", "progress": 12})
     assert events.of("job_progress_updated")[0]["progress"] == 12
     assert events.of("job_status_changed")[0]["status"] == "running"
     assert len(events.of("job_started")) == 1
@@ -88,8 +87,9 @@ async def test_get_event_status(hass: HomeAssistant, device_id: str) -> None:
 async def test_bad_input_is_rejected_and_changes_nothing(
     hass: HomeAssistant, device_id: str, events: EventRecorder, service: str, data: dict, key: str
 ) -> None:
-    job = (await _call(hass, "create_job", {"device_id": device_id, "job_name": "a"},
-                       response=True))["job"]
+    job = (
+        await _call(hass, "create_job", {"device_id": device_id, "job_name": "a"}, response=True)
+    )["job"]
     data = {k: (job["job_id"] if v == "JOB" else v) for k, v in data.items()}
     events.clear()
     with pytest.raises(ServiceValidationError) as err:

@@ -39,7 +39,9 @@ def split_host_port(value: str, default_port: int) -> tuple[str, int]:
     return value, default_port
 
 
-def create_client(hass: HomeAssistant, data: dict[str, Any], options: dict[str, Any]) -> PrinterClient:
+def create_client(
+    hass: HomeAssistant, data: dict[str, Any], options: dict[str, Any]
+) -> PrinterClient:
     """Return a client for entry data (also used by the config flow to validate)."""
     family = data[CONF_FAMILY]
     if family == FAMILY_BAMBU:

@@ -1,13 +1,12 @@
-"""Config flow: add a Bambu Lab or Prusa printer, by hand or discovered; reauth, reconfigure, options."""
+"""Config flow: add a Bambu Lab or Prusa printer (by hand or discovered); reauth, reconfigure."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import voluptuous as vol
-
 from homeassistant.config_entries import (
     ConfigEntry,
     ConfigFlow,

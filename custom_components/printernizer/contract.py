@@ -11,11 +11,10 @@ Payloads may carry extra keys (a superset); documented keys are never renamed,
 dropped or retyped. No Home Assistant import here.
 """
 
-
+import types
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-import types
 from typing import (
     Any,
     Literal,
@@ -36,6 +35,7 @@ Iso8601 = NewType("Iso8601", str)
 
 
 # --- payload types (one per event) -------------------------------------------
+
 
 class PrinterConnected(TypedDict):
     """A printer successfully connects and becomes available (once per transition, never repeated
@@ -521,11 +521,12 @@ def _contract_type(
 def _fields_of(td: Any) -> dict[str, FieldSpec]:
     hints = get_type_hints(td)
     fields: dict[str, FieldSpec] = {}
-    for key, tp in hints.items():
+    for key, annotation in hints.items():
         optional = key in td.__optional_keys__
+        tp = annotation
         if optional:
             # NotRequired[X | None]: strip the None
-            args = [a for a in get_args(tp) if a is not type(None)]
+            args = [a for a in get_args(annotation) if a is not type(None)]
             tp = args[0] if len(args) == 1 else Union[tuple(args)]  # noqa: UP007
         ctype, values, items = _contract_type(tp)
         fields[key] = FieldSpec(ctype, optional, values, items)
@@ -638,7 +639,9 @@ def _type_ok(ctype: str, value: Any) -> bool:
     return False
 
 
-def _check_fields(fields: Mapping[str, FieldSpec], payload: Mapping[str, Any], path: str) -> list[str]:
+def _check_fields(
+    fields: Mapping[str, FieldSpec], payload: Mapping[str, Any], path: str
+) -> list[str]:
     problems: list[str] = []
     for key, spec in fields.items():
         if key not in payload or payload[key] is None:

@@ -35,8 +35,7 @@ async def async_start_discovery(hass: HomeAssistant) -> BambuDiscoveryListener |
         if seen.get(announcement.serial) == announcement.host:
             return
         seen[announcement.serial] = announcement.host
-        _LOGGER.debug("Bambu Lab printer %s announced at %s", announcement.model,
-                      announcement.host)
+        _LOGGER.debug("Bambu Lab printer %s announced at %s", announcement.model, announcement.host)
         discovery_flow.async_create_flow(
             hass,
             DOMAIN,

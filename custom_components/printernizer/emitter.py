@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Mapping
-import logging
 from typing import Any
 
 from homeassistant.core import HomeAssistant, callback

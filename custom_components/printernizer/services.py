@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import voluptuous as vol
-
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import (
     HomeAssistant,
@@ -15,7 +14,8 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import device_registry as dr
 
 from .const import (
     ATTR_DEVICE_ID,
@@ -142,9 +142,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
         job = _job(hass, call.data[ATTR_JOB_ID])
         # Validate everything before changing anything.
         status = _check_status(call.data[ATTR_STATUS]) if ATTR_STATUS in call.data else None
-        progress = (
-            _check_progress(call.data[ATTR_PROGRESS]) if ATTR_PROGRESS in call.data else None
-        )
+        progress = _check_progress(call.data[ATTR_PROGRESS]) if ATTR_PROGRESS in call.data else None
         if status is None and progress is None:
             raise _validation_error("nothing_to_update")
         jobs = hass.data[DATA_KEY].jobs

@@ -25,9 +25,7 @@ class PrinterStatus(StrEnum):
 
 
 #: Statuses in which a print job is under way.
-ACTIVE_STATUSES = frozenset(
-    {PrinterStatus.PREPARING, PrinterStatus.PRINTING, PrinterStatus.PAUSED}
-)
+ACTIVE_STATUSES = frozenset({PrinterStatus.PREPARING, PrinterStatus.PRINTING, PrinterStatus.PAUSED})
 
 PrinterFamily = Literal["bambu_lab", "prusa"]
 

@@ -48,9 +48,7 @@ class BackgroundMonitor:
         """Schedule the periodic checks (idempotent)."""
         if self._unsubs:
             return
-        self._printer_snapshot = {
-            pid: _online_status(c) for pid, c in self._coordinators.items()
-        }
+        self._printer_snapshot = {pid: _online_status(c) for pid, c in self._coordinators.items()}
         self._job_snapshot = {j.job_id: (j.status, j.progress) for j in self._jobs.active_jobs()}
         self._unsubs = [
             async_track_time_interval(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-import logging
 from typing import Any, Final
 from uuid import uuid4
 
@@ -175,7 +175,11 @@ class JobManager:
         if started:
             self._emitter.fire(
                 "job_started",
-                {"job_id": job.job_id, "printer_id": job.printer_id or "", "job_name": job.job_name},
+                {
+                    "job_id": job.job_id,
+                    "printer_id": job.printer_id or "",
+                    "job_name": job.job_name,
+                },
             )
         if status in TERMINAL_STATUSES:
             self._emitter.fire(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 import logging
 import time
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any, Literal
 
 from homeassistant.core import HassJob, HomeAssistant, callback

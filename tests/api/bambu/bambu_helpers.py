@@ -24,7 +24,7 @@ def load_report(name: str) -> dict[str, Any]:
     return report.get("print", report)
 
 
-async def wait_for(cond: Callable[[], bool], timeout: float = 5.0) -> None:  # noqa: ASYNC109
+async def wait_for(cond: Callable[[], bool], timeout: float = 5.0) -> None:
     """Poll ``cond`` until true; fail after ``timeout`` seconds (a bounded wait)."""
     async with asyncio.timeout(timeout):
         while not cond():  # noqa: ASYNC110

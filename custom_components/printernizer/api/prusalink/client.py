@@ -426,7 +426,9 @@ class PrusaLinkClient:
         }
 
 
-async def async_probe(http: httpx.AsyncClient, base_url: str, *, timeout: float = 5.0) -> bool:
+async def async_probe(
+    http: httpx.AsyncClient, base_url: str, *, request_timeout: float = 5.0
+) -> bool:
     """Return True when PrusaLink answers at ``base_url`` (used before offering a discovery).
 
     Without credentials PrusaLink answers ``/api/version`` with 401 and a
@@ -435,7 +437,7 @@ async def async_probe(http: httpx.AsyncClient, base_url: str, *, timeout: float 
     not PrusaLink.
     """
     try:
-        response = await http.get(f"{base_url}/api/version", timeout=timeout)
+        response = await http.get(f"{base_url}/api/version", timeout=request_timeout)
     except (httpx.HTTPError, OSError):
         return False
     if response.status_code == 401:
