@@ -60,10 +60,15 @@ async def _run(sim: Any, method: str, args: Any) -> Any:
 async def _serve(
     conn: multiprocessing.connection.Connection, family: str, count: int, kwargs: dict[str, Any]
 ) -> None:
-    sims = [_make(family, i, kwargs) for i in range(count)]
+    sims: list[Any] = []
     try:
-        for sim in sims:
-            await sim.start()
+        try:
+            for i in range(count):
+                sims.append(_make(family, i, kwargs))
+                await sims[-1].start()
+        except Exception as err:  # tell the parent instead of leaving it waiting
+            conn.send(err)
+            return
         conn.send([_describe(family, sim) for sim in sims])
         loop = asyncio.get_running_loop()
         while True:
@@ -110,14 +115,21 @@ class SimProcess:
         self._proc = ctx.Process(
             target=_child, args=(child_conn, family, count, kwargs), daemon=True
         )
+        self._child_conn = child_conn
         self._lock = asyncio.Lock()
         #: per simulator: ports, serial, credentials, CA file
         self.printers: list[dict[str, Any]] = []
 
     async def start(self) -> None:
         self._proc.start()
+        # the child has its end now; closing ours makes recv() raise EOFError if it dies
+        self._child_conn.close()
         loop = asyncio.get_running_loop()
-        self.printers = await loop.run_in_executor(None, self._conn.recv)
+        printers = await loop.run_in_executor(None, self._conn.recv)
+        if isinstance(printers, Exception):
+            await loop.run_in_executor(None, self._proc.join, 10)
+            raise RuntimeError(f"simulators did not start: {printers!r}") from printers
+        self.printers = printers
 
     def _roundtrip(self, msg: tuple[Any, ...]) -> Any:
         self._conn.send(msg)
