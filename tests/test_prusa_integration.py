@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
+import json
 from typing import Any
 
 import pytest
@@ -16,6 +17,10 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.printernizer import clients, config_flow
 from simulator.prusalink import PrusaLinkSimulator
@@ -397,3 +402,22 @@ async def test_unreachable_then_back_same_job(
     assert len(events.of("printer_connected")) == 2
     assert len(events.of("job_created")) == 1
     assert events.of("job_progress_updated")[-1]["progress"] == 45
+
+
+async def test_diagnostics_redacted(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, sim: PrusaLinkSimulator
+) -> None:
+    # no frozen clock: the diagnostics endpoint imports modules that freezegun trips
+    entry = MockConfigEntry(
+        domain="printernizer", title="Prusa MK4", unique_id=SERIAL, data=_data(sim)
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    diag = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    text = json.dumps(diag)
+    assert PASSWORD not in text
+    assert SERIAL not in text
+    assert diag["entry"]["data"]["password"] == "**REDACTED**"
+    assert diag["client"]["auth_mode"] == "digest"
+    assert diag["state"]["status"] == "idle"
