@@ -98,6 +98,25 @@ def model_name(code: str | None) -> str | None:
     return MODEL_CODES.get(code) or PRODUCT_NAMES.get(code) or code
 
 
+#: Types ``json.loads`` produces that are not mappings (see :func:`_is_mapping`).
+_JSON_NON_MAPPINGS = frozenset({str, int, float, bool, list, type(None)})
+
+
+def _is_mapping(value: Any) -> bool:
+    """Return ``isinstance(value, Mapping)``.
+
+    Decoded JSON is made of dicts and the types above, which are answered by
+    their exact type: the ``Mapping`` ABC check costs several times more, and
+    merge and normalize make it for nearly every value of every report.
+    """
+    cls = type(value)
+    if cls is dict:
+        return True
+    if cls in _JSON_NON_MAPPINGS:
+        return False
+    return isinstance(value, Mapping)
+
+
 # --- decoding ----------------------------------------------------------------
 
 
@@ -121,7 +140,7 @@ def is_full_report(report: Mapping[str, Any]) -> bool:
     own marker; deltas carry ``msg: 1``) or many keys (>= 40; a P1P pushall
     has about 70, deltas a handful).
     """
-    if not isinstance(report, Mapping) or "gcode_state" not in report:
+    if not _is_mapping(report) or "gcode_state" not in report:
         return False
     return report.get("msg") == 0 or len(report) >= 40
 
@@ -132,15 +151,12 @@ def merge_report(base: Mapping[str, Any] | None, delta: Mapping[str, Any]) -> di
     Nested dicts are merged recursively, any other value (lists included)
     replaces the old one; keys the delta does not carry are kept.
     """
-    result: dict[str, Any] = dict(base) if isinstance(base, Mapping) else {}
-    if not isinstance(delta, Mapping):
+    result: dict[str, Any] = dict(base) if _is_mapping(base) else {}
+    if not _is_mapping(delta):
         return result
     for key, value in delta.items():
-        old = result.get(key)
-        if isinstance(value, Mapping) and isinstance(old, Mapping):
-            result[key] = merge_report(old, value)
-        elif isinstance(value, Mapping):
-            result[key] = merge_report(None, value)
+        if _is_mapping(value):
+            result[key] = merge_report(result.get(key), value)
         else:
             result[key] = value
     return result
@@ -150,6 +166,8 @@ def merge_report(base: Mapping[str, Any] | None, delta: Mapping[str, Any]) -> di
 
 
 def _float(value: Any, name: str) -> float | None:
+    if type(value) is float and math.isfinite(value):  # the common case
+        return value
     if value is None or isinstance(value, bool):
         return None
     try:
@@ -164,6 +182,8 @@ def _float(value: Any, name: str) -> float | None:
 
 
 def _int(value: Any, name: str) -> int | None:
+    if type(value) is int:  # the common case (bool is a subclass, so not here)
+        return value
     if value is None or isinstance(value, bool):
         return None
     try:
@@ -190,16 +210,12 @@ def _str(value: Any) -> str | None:
     return None
 
 
-def _get(data: Any, *path: Any) -> Any:
+def _get(data: Any, *path: str) -> Any:
+    """Follow ``path`` through nested mappings; None where a step is missing or not one."""
     for key in path:
-        if isinstance(key, int):
-            if not isinstance(data, list) or not -len(data) <= key < len(data):
-                return None
-            data = data[key]
-        else:
-            if not isinstance(data, Mapping):
-                return None
-            data = data.get(key)
+        if not _is_mapping(data):
+            return None
+        data = data.get(key)
     return data
 
 
@@ -221,7 +237,7 @@ def _hms_codes(value: Any) -> list[str]:
     if not isinstance(value, list):
         return codes
     for item in value:
-        if not isinstance(item, Mapping):
+        if not _is_mapping(item):
             continue
         attr = _int(item.get("attr"), "hms attr")
         code = _int(item.get("code"), "hms code")
@@ -233,14 +249,17 @@ def _hms_codes(value: Any) -> list[str]:
     return codes
 
 
-def _active_extruder(device: Any) -> Any:
-    info = _get(device, "extruder", "info")
+def _active_extruder(device: Mapping[str, Any]) -> Any:
+    extruder = device.get("extruder")
+    if not _is_mapping(extruder):
+        return None
+    info = extruder.get("info")
     if not isinstance(info, list) or not info:
         return None
-    state = _int(_get(device, "extruder", "state"), "extruder state")
+    state = _int(extruder.get("state"), "extruder state")
     active = (state >> 4) & 0xF if state is not None and state >= 0 else 0
     for entry in info:
-        if isinstance(entry, Mapping) and entry.get("id") == active:
+        if _is_mapping(entry) and entry.get("id") == active:
             return entry
     return info[0]
 
@@ -254,11 +273,11 @@ def _temps(report: Mapping[str, Any]) -> dict[str, float | None]:
         "chamber_temp": _float(report.get("chamber_temper"), "chamber_temper"),
     }
     device = report.get("device")
-    if isinstance(device, Mapping):
+    if _is_mapping(device):
         if packed := unpack_temp(_get(device, "bed", "info", "temp"), "device.bed temp"):
             result["bed_temp"], result["bed_target"] = packed
         extruder = _active_extruder(device)
-        if isinstance(extruder, Mapping) and (
+        if _is_mapping(extruder) and (
             packed := unpack_temp(extruder.get("temp"), "device.extruder temp")
         ):
             result["nozzle_temp"], result["nozzle_target"] = packed
@@ -284,7 +303,7 @@ def normalize(report: Mapping[str, Any], previous: PrinterState | None = None) -
     An unknown or missing ``gcode_state`` keeps the previous status (IDLE when
     there is none). Never raises.
     """
-    if not isinstance(report, Mapping):
+    if not _is_mapping(report):
         report = {}
     gcode_state = report.get("gcode_state")
     status = GCODE_STATE_MAP.get(gcode_state) if isinstance(gcode_state, str) else None
@@ -342,13 +361,13 @@ def normalize(report: Mapping[str, Any], previous: PrinterState | None = None) -
 
 def parse_version(answer: Mapping[str, Any], serial: str | None = None) -> PrinterInfo:
     """Build :class:`PrinterInfo` from a ``get_version`` answer (``info`` object or its content)."""
-    if isinstance(answer, Mapping) and isinstance(answer.get("info"), Mapping):
+    if _is_mapping(answer) and _is_mapping(answer.get("info")):
         answer = answer["info"]
-    modules = answer.get("module") if isinstance(answer, Mapping) else None
+    modules = answer.get("module") if _is_mapping(answer) else None
     ota: Mapping[str, Any] = {}
     if isinstance(modules, list):
         for module in modules:
-            if isinstance(module, Mapping) and module.get("name") == "ota":
+            if _is_mapping(module) and module.get("name") == "ota":
                 ota = module
                 break
     code = _str(ota.get("project_name")) or _str(ota.get("product_name"))
