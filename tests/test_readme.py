@@ -28,9 +28,7 @@ def test_every_action_documented() -> None:
 def test_every_entity_documented() -> None:
     strings = json.loads((COMPONENT / "strings.json").read_text())
     names = [
-        entity["name"]
-        for platform in strings["entity"].values()
-        for entity in platform.values()
+        entity["name"] for platform in strings["entity"].values() for entity in platform.values()
     ]
     missing = [name for name in names if name not in README]
     assert missing == []
