@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
-import json
 from typing import Any
 
 import pytest
@@ -51,11 +51,7 @@ def _data(sim: PrusaLinkSimulator, **extra: Any) -> dict[str, Any]:
     return {"family": "prusa", "host": sim.url, "username": "maker", "password": PASSWORD, **extra}
 
 
-@pytest.fixture
-async def entry(
-    hass: HomeAssistant, sim: PrusaLinkSimulator, freezer: FrozenDateTimeFactory
-) -> MockConfigEntry:
-    """The simulator's entry, set up after the clock is frozen (timers share its base)."""
+async def _setup_entry(hass: HomeAssistant, sim: PrusaLinkSimulator) -> MockConfigEntry:
     entry = MockConfigEntry(
         domain="printernizer", title="Prusa MK4", unique_id=SERIAL, data=_data(sim)
     )
@@ -63,6 +59,14 @@ async def entry(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     return entry
+
+
+@pytest.fixture
+async def entry(
+    hass: HomeAssistant, sim: PrusaLinkSimulator, freezer: FrozenDateTimeFactory
+) -> MockConfigEntry:
+    """The simulator's entry, set up after the clock is frozen (timers share its base)."""
+    return await _setup_entry(hass, sim)
 
 
 async def _poll(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float = 30) -> None:
@@ -369,12 +373,7 @@ async def test_unreachable_then_back_same_job(
 ) -> None:
     # No frozen clock here: a request timeout needs the loop's time to pass
     # (0.5 s, see _local_sockets); polls are driven directly.
-    entry = MockConfigEntry(
-        domain="printernizer", title="Prusa MK4", unique_id=SERIAL, data=_data(sim)
-    )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    entry = await _setup_entry(hass, sim)
     coordinator = entry.runtime_data
 
     async def poll() -> None:
@@ -408,12 +407,7 @@ async def test_diagnostics_redacted(
     hass: HomeAssistant, hass_client: ClientSessionGenerator, sim: PrusaLinkSimulator
 ) -> None:
     # no frozen clock: the diagnostics endpoint imports modules that freezegun trips
-    entry = MockConfigEntry(
-        domain="printernizer", title="Prusa MK4", unique_id=SERIAL, data=_data(sim)
-    )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    entry = await _setup_entry(hass, sim)
     diag = await get_diagnostics_for_config_entry(hass, hass_client, entry)
     text = json.dumps(diag)
     assert PASSWORD not in text

@@ -197,22 +197,16 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterState]):
             )
         try:
             await getattr(self.client, f"async_{command}")()
-        except CommandNotAllowedError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="command_not_allowed",
-                translation_placeholders={"command": command, "name": self.monitor.name},
-            ) from err
-        except CommandTimeoutError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="command_timeout",
-                translation_placeholders={"command": command, "name": self.monitor.name},
-            ) from err
         except PrinterError as err:
+            if isinstance(err, CommandNotAllowedError):
+                key = "command_not_allowed"
+            elif isinstance(err, CommandTimeoutError):
+                key = "command_timeout"
+            else:
+                key = "command_failed"
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
-                translation_key="command_failed",
+                translation_key=key,
                 translation_placeholders={
                     "command": command,
                     "name": self.monitor.name,
