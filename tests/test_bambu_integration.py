@@ -14,7 +14,7 @@ from homeassistant.config_entries import (
     ConfigEntryState,
 )
 from homeassistant.const import STATE_UNAVAILABLE
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
@@ -328,10 +328,12 @@ async def test_broker_restart_mid_print(
     unavailable_seen: list[bool] = []
     hass.bus.async_listen(
         "state_changed",
-        lambda e: (
-            unavailable_seen.append(True)
-            if e.data["entity_id"] == STATUS and e.data["new_state"].state == STATE_UNAVAILABLE
-            else None
+        callback(
+            lambda e: (
+                unavailable_seen.append(True)
+                if e.data["entity_id"] == STATUS and e.data["new_state"].state == STATE_UNAVAILABLE
+                else None
+            )
         ),
     )
     await sim.restart_broker()

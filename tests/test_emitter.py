@@ -14,7 +14,9 @@ from custom_components.printernizer.emitter import ContractViolation, EventEmitt
 async def test_fire_fills_timestamp_and_counts(hass: HomeAssistant) -> None:
     emitter = EventEmitter(hass)
     seen: list[Event] = []
-    hass.bus.async_listen("printernizer_printer_monitoring_started", seen.append)
+    hass.bus.async_listen(
+        "printernizer_printer_monitoring_started", callback(lambda event: seen.append(event))
+    )
     data = emitter.fire("printer_monitoring_started", {"printer_id": "p1"})
     await hass.async_block_till_done()
     assert len(seen) == 1
@@ -52,7 +54,9 @@ async def test_violation_logs_and_fires_in_production(
 ) -> None:
     emitter = EventEmitter(hass, strict=False)
     seen: list[Event] = []
-    hass.bus.async_listen("printernizer_job_progress_updated", seen.append)
+    hass.bus.async_listen(
+        "printernizer_job_progress_updated", callback(lambda event: seen.append(event))
+    )
     with caplog.at_level(logging.ERROR):
         emitter.fire("job_progress_updated", {"job_id": "j", "progress": "half"})
     await hass.async_block_till_done()
@@ -72,7 +76,9 @@ async def test_raising_listener_does_not_break_emitter(
         raise RuntimeError("listener bug")
 
     hass.bus.async_listen("printernizer_material_deleted", broken)
-    hass.bus.async_listen("printernizer_material_deleted", seen.append)
+    hass.bus.async_listen(
+        "printernizer_material_deleted", callback(lambda event: seen.append(event))
+    )
     emitter.fire("material_deleted", {"material_id": "a"})
     emitter.fire("material_deleted", {"material_id": "b"})
     await hass.async_block_till_done()

@@ -66,12 +66,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: PrinternizerConfigEntry)
     monitor.started()
     data.background.start()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    entry.async_on_unload(entry.add_update_listener(_async_reload_on_options))
+    options = dict(entry.options)
+
+    async def _reload_on_options(hass: HomeAssistant, entry: PrinternizerConfigEntry) -> None:
+        # Reauth and reconfigure reload the entry themselves; options do not.
+        if dict(entry.options) != options:
+            await hass.config_entries.async_reload(entry.entry_id)
+
+    entry.async_on_unload(entry.add_update_listener(_reload_on_options))
     return True
-
-
-async def _async_reload_on_options(hass: HomeAssistant, entry: PrinternizerConfigEntry) -> None:
-    await hass.config_entries.async_reload(entry.entry_id)
 
 
 def _update_insecure_tls_issue(hass: HomeAssistant, entry: PrinternizerConfigEntry) -> None:

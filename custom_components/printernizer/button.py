@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api.models import PrinterStatus
 from .core.coordinator import PrinterCoordinator
@@ -41,7 +41,7 @@ BUTTONS = (
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: PrinternizerConfigEntry,
-    async_add_entities: AddEntitiesCallback,
+    async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the command buttons."""
     async_add_entities(CommandButton(entry.runtime_data, d) for d in BUTTONS)

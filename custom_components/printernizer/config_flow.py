@@ -360,9 +360,8 @@ class PrinternizerConfigFlow(ConfigFlow, domain=DOMAIN):
                 data = {**entry.data, CONF_HOST: host}
                 info, error = await async_validate(self.hass, data, entry.options)
                 if error is None and not bambu:
-                    unique_id, _ = _prusa_unique_id(info, host)
-                    if unique_id != entry.unique_id:
-                        return self.async_abort(reason="wrong_printer")
+                    await self.async_set_unique_id(_prusa_unique_id(info, host)[0])
+                    self._abort_if_unique_id_mismatch(reason="wrong_printer")
                 if error is None:
                     return self.async_update_reload_and_abort(entry, data_updates={CONF_HOST: host})
                 errors["base"] = error

@@ -21,7 +21,7 @@ from homeassistant.const import (
     UnitOfTime,
 )
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .api.models import PrinterState, PrinterStatus
@@ -198,7 +198,7 @@ SENSORS: tuple[PrinterSensorDescription, ...] = (
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: PrinternizerConfigEntry,
-    async_add_entities: AddEntitiesCallback,
+    async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the sensors this printer reports."""
     coordinator = entry.runtime_data
