@@ -30,12 +30,17 @@ ACTIVE_STATUSES = frozenset({PrinterStatus.PREPARING, PrinterStatus.PRINTING, Pr
 PrinterFamily = Literal["bambu_lab", "prusa"]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class PrinterState:
     """A printer's state, normalized across families.
 
     Equality is value equality, so an unchanged state compares equal and the
     coordinator (``always_update=False``) writes nothing.
+
+    A state is never changed after it was handed out: make a new one (or use
+    ``dataclasses.replace``). It is not ``frozen`` only because frozen
+    dataclasses are about four times slower to build, and one is built for
+    every printer report (see BENCHMARKS.md).
     """
 
     status: PrinterStatus
