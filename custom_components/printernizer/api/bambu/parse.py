@@ -32,7 +32,7 @@ import json
 import logging
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 from ..models import PrinterInfo, PrinterState, PrinterStatus
 
@@ -102,7 +102,7 @@ def model_name(code: str | None) -> str | None:
 _JSON_NON_MAPPINGS = frozenset({str, int, float, bool, list, type(None)})
 
 
-def _is_mapping(value: Any) -> bool:
+def _is_mapping(value: Any) -> TypeGuard[Mapping[str, Any]]:
     """Return ``isinstance(value, Mapping)``.
 
     Decoded JSON is made of dicts and the types above, which are answered by
