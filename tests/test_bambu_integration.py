@@ -256,7 +256,8 @@ async def test_whole_print(
 ) -> None:
     # the P1P capture holds a failed print (gcode_state FAILED)
     assert hass.states.get(STATUS).state == "failed"
-    assert hass.states.get("sensor.p1p_chamber_temperature") is not None
+    # P1 and A1 printers send a placeholder chamber_temper (5) but have no sensor
+    assert hass.states.get("sensor.p1p_chamber_temperature") is None
     await sim.idle()
     await wait_for(hass, lambda: hass.states.get(STATUS).state == "idle")
     await sim.start_print("benchy.3mf", total_layers=50)
@@ -442,3 +443,32 @@ async def test_diagnostics(
     assert diag["client"]["serial"] == "**REDACTED**"
     # the last raw (merged) report is included
     assert diag["client"]["last_report"]["gcode_state"] == "FAILED"
+
+
+async def test_x1c_has_chamber_sensor(
+    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch, events: EventRecorder
+) -> None:
+    x1c = BambuSimulator(serial="00M00A000000001", access_code=CODE, model="X1C", name="X1C")
+    await x1c.start()
+    try:
+        monkeypatch.setattr(tls, "shipped_ca_pem", lambda: x1c.ca_pem)
+        entry = MockConfigEntry(
+            domain="printernizer",
+            title="X1C",
+            unique_id="00M00A000000001",
+            data={
+                "family": "bambu_lab",
+                "host": f"127.0.0.1:{x1c.mqtt_port}",
+                "serial": "00M00A000000001",
+                "access_code": CODE,
+            },
+        )
+        entry.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        # the X1C capture reports the chamber in device.ctc (25 degrees C)
+        assert hass.states.get("sensor.x1c_chamber_temperature").state == "25.0"
+        assert events.of("printer_status_update")[0]["temperature"]["chamber"] == 25.0
+        await hass.config_entries.async_unload(entry.entry_id)
+    finally:
+        await x1c.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 import pytest
@@ -11,12 +12,20 @@ from homeassistant.core import Event, HomeAssistant, callback
 from custom_components.printernizer.emitter import ContractViolation, EventEmitter
 
 
+def _recorder(seen: list[Event]) -> Callable[[Event], None]:
+    """A bus listener (a @callback, so events arrive in order) that appends to ``seen``."""
+
+    @callback
+    def record(event: Event) -> None:
+        seen.append(event)
+
+    return record
+
+
 async def test_fire_fills_timestamp_and_counts(hass: HomeAssistant) -> None:
     emitter = EventEmitter(hass)
     seen: list[Event] = []
-    hass.bus.async_listen(
-        "printernizer_printer_monitoring_started", callback(lambda event: seen.append(event))
-    )
+    hass.bus.async_listen("printernizer_printer_monitoring_started", _recorder(seen))
     data = emitter.fire("printer_monitoring_started", {"printer_id": "p1"})
     await hass.async_block_till_done()
     assert len(seen) == 1
@@ -54,9 +63,7 @@ async def test_violation_logs_and_fires_in_production(
 ) -> None:
     emitter = EventEmitter(hass, strict=False)
     seen: list[Event] = []
-    hass.bus.async_listen(
-        "printernizer_job_progress_updated", callback(lambda event: seen.append(event))
-    )
+    hass.bus.async_listen("printernizer_job_progress_updated", _recorder(seen))
     with caplog.at_level(logging.ERROR):
         emitter.fire("job_progress_updated", {"job_id": "j", "progress": "half"})
     await hass.async_block_till_done()
@@ -76,9 +83,7 @@ async def test_raising_listener_does_not_break_emitter(
         raise RuntimeError("listener bug")
 
     hass.bus.async_listen("printernizer_material_deleted", broken)
-    hass.bus.async_listen(
-        "printernizer_material_deleted", callback(lambda event: seen.append(event))
-    )
+    hass.bus.async_listen("printernizer_material_deleted", _recorder(seen))
     emitter.fire("material_deleted", {"material_id": "a"})
     emitter.fire("material_deleted", {"material_id": "b"})
     await hass.async_block_till_done()

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from custom_components.printernizer.api.bambu.client import BambuClient
 from custom_components.printernizer.api.bambu.parse import (
+    MODELS_WITHOUT_CHAMBER_SENSOR,
     decode_payload,
     format_error_code,
     is_full_report,
@@ -314,3 +315,12 @@ def test_fuzz_client_handler(payloads: list[bytes]) -> None:
     assert states
     assert isinstance(client.last_report, dict)
     client.diagnostics()
+
+
+def test_placeholder_chamber_dropped_for_models_without_sensor() -> None:
+    """P1/A1 send chamber_temper 5 but have no sensor: dropped when the model says so."""
+    report = load_report("P1P.json")
+    assert normalize(report).chamber_temp == 5.0
+    assert normalize(report, chamber_sensor=False).chamber_temp is None
+    assert {"P1P", "P1S", "A1", "A1 mini"} <= MODELS_WITHOUT_CHAMBER_SENSOR
+    assert "X1C" not in MODELS_WITHOUT_CHAMBER_SENSOR

@@ -41,10 +41,20 @@ from ..models import (
     PrinterStatus,
     StateListener,
 )
-from .parse import decode_payload, is_full_report, merge_report, normalize, parse_version
+from .parse import (
+    MODELS_WITHOUT_CHAMBER_SENSOR,
+    decode_payload,
+    is_full_report,
+    merge_report,
+    normalize,
+    parse_version,
+)
 from .tls import create_ssl_context, peer_common_name
 
 _LOGGER = logging.getLogger(__name__)
+
+#: Seconds async_connect waits for the get_version answer after the first report.
+VERSION_WAIT = 3.0
 
 USERNAME = "bblp"
 KEEPALIVE = 60
@@ -119,6 +129,7 @@ class BambuClient:
         self._report: dict[str, Any] = {}
         self._have_full = False
         self._info: PrinterInfo | None = None
+        self._version_known = asyncio.Event()
         self._phase: ConnectionPhase | None = None
         self._phase_message: str | None = None
 
@@ -178,10 +189,15 @@ class BambuClient:
         except Exception:
             _LOGGER.exception("Connection listener failed")
 
+    @property
+    def _chamber_sensor(self) -> bool:
+        """False for models whose chamber_temper is a placeholder (unknown model: True)."""
+        return self._info is None or self._info.model not in MODELS_WITHOUT_CHAMBER_SENSOR
+
     def _emit_state(self) -> None:
         if not self._have_full:
             return
-        new = normalize(self._report, self._state)
+        new = normalize(self._report, self._state, chamber_sensor=self._chamber_sensor)
         if new == self._state:
             return
         self._state = new
@@ -293,6 +309,11 @@ class BambuClient:
                     self._attach(client)
                     await self._connack
                     await self._first_report
+                    # The model (get_version) decides which sensors exist; a
+                    # printer that does not answer it in time is used anyway.
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(VERSION_WAIT):
+                            await self._version_known.wait()
                 if self._mqttc is not client or client.socket() is None:
                     raise PrinterConnectionError(f"Connection to {self._host} lost during connect")
             except TimeoutError as err:
@@ -479,6 +500,8 @@ class BambuClient:
         if isinstance(info := data.get("info"), dict) and info.get("command") == "get_version":
             self._info = parse_version(info, serial=self._serial)
             _LOGGER.debug("Printer info: %s", self._info)
+            self._version_known.set()
+            self._emit_state()  # the model decides about the chamber sensor
         report = data.get("print")
         if not isinstance(report, dict):
             if report is not None:

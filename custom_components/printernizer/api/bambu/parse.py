@@ -77,6 +77,12 @@ MODEL_CODES: dict[str, str] = {
     "O1C2": "H2C",
 }
 
+#: Models that have no chamber temperature sensor: they still send
+#: ``chamber_temper``, always the same placeholder (5), so it is dropped. The
+#: X1 series, P2S and the H2 series have the sensor (as in ha-bambulab's
+#: feature table).
+MODELS_WITHOUT_CHAMBER_SENSOR = frozenset({"P1P", "P1S", "A1", "A1 mini"})
+
 #: Product names (``product_name`` of the ``ota`` module, newer firmware).
 PRODUCT_NAMES: dict[str, str] = {
     "Bambu Lab X1-Carbon": "X1C",
@@ -297,11 +303,17 @@ def _wifi_dbm(value: Any) -> int | None:
 # --- normalization -----------------------------------------------------------
 
 
-def normalize(report: Mapping[str, Any], previous: PrinterState | None = None) -> PrinterState:
+def normalize(
+    report: Mapping[str, Any],
+    previous: PrinterState | None = None,
+    *,
+    chamber_sensor: bool = True,
+) -> PrinterState:
     """Turn a merged ``print`` report into a :class:`PrinterState`.
 
     An unknown or missing ``gcode_state`` keeps the previous status (IDLE when
-    there is none). Never raises.
+    there is none). ``chamber_sensor=False`` (a model without one, see
+    :data:`MODELS_WITHOUT_CHAMBER_SENSOR`) leaves ``chamber_temp`` None. Never raises.
     """
     if not _is_mapping(report):
         report = {}
@@ -344,6 +356,9 @@ def normalize(report: Mapping[str, Any], previous: PrinterState | None = None) -
         "nozzle_diameter": _float(report.get("nozzle_diameter"), "nozzle_diameter"),
     }
 
+    temps = _temps(report)
+    if not chamber_sensor:
+        temps["chamber_temp"] = None
     return PrinterState(
         status=status,
         progress=progress,
@@ -355,7 +370,7 @@ def normalize(report: Mapping[str, Any], previous: PrinterState | None = None) -
         error=error,
         cancelled=cancelled,
         extra=extra,
-        **_temps(report),
+        **temps,
     )
 
 
