@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -472,3 +473,23 @@ async def test_x1c_has_chamber_sensor(
         await hass.config_entries.async_unload(entry.entry_id)
     finally:
         await x1c.stop()
+
+
+async def test_access_code_never_logged(
+    hass: HomeAssistant, sim: BambuSimulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    entry = MockConfigEntry(domain="printernizer", title="P1P", unique_id=SERIAL, data=_data(sim))
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    sim.access_code = "87654321"
+    await sim.restart_broker()
+    await wait_for(
+        hass,
+        lambda: bool(hass.config_entries.flow.async_progress_by_handler("printernizer")),
+    )
+    assert "printernizer" in caplog.text  # debug logging really was on
+    assert CODE not in caplog.text
+    assert "87654321" not in caplog.text
+    await hass.config_entries.async_unload(entry.entry_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -415,3 +416,16 @@ async def test_diagnostics_redacted(
     assert diag["entry"]["data"]["password"] == "**REDACTED**"
     assert diag["client"]["auth_mode"] == "digest"
     assert diag["state"]["status"] == "idle"
+
+
+async def test_password_never_logged(
+    hass: HomeAssistant, sim: PrusaLinkSimulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    entry = await _setup_entry(hass, sim)
+    sim.password = "changed-on-printer"
+    await entry.runtime_data.async_refresh()
+    await hass.async_block_till_done()
+    assert "printernizer" in caplog.text  # debug logging really was on
+    assert PASSWORD not in caplog.text
+    assert "changed-on-printer" not in caplog.text
