@@ -493,3 +493,58 @@ async def test_access_code_never_logged(
     assert CODE not in caplog.text
     assert "87654321" not in caplog.text
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+def _progress(events: EventRecorder) -> list[str]:
+    return [e["status"] for e in events.of("printer_connection_progress")]
+
+
+async def test_connection_progress_once_per_transition(
+    hass: HomeAssistant, sim: BambuSimulator, events: EventRecorder
+) -> None:
+    entry = MockConfigEntry(domain="printernizer", title="P1P", unique_id=SERIAL, data=_data(sim))
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert _progress(events) == ["connecting", "connected", "monitoring"]
+    assert events.names().index("printer_monitoring_started") > events.names().index(
+        "printer_connected"
+    )
+    await sim.restart_broker()
+    await wait_for(hass, lambda: len(events.of("printer_connected")) == 2)
+    await wait_for(hass, lambda: _progress(events)[-1] == "monitoring")
+    assert _progress(events) == ["connecting", "connected", "monitoring", "failed"] + [
+        "connecting",
+        "connected",
+        "monitoring",
+    ]
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_wrong_access_code_at_setup(
+    hass: HomeAssistant, sim: BambuSimulator, events: EventRecorder
+) -> None:
+    entry = MockConfigEntry(
+        domain="printernizer", title="P1P", unique_id=SERIAL, data=_data(sim, access_code="bad")
+    )
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    assert _progress(events) == ["connecting", "error"]
+    assert events.of("printer_status_update") == []
+    assert events.of("printer_monitoring_started") == []
+
+
+async def test_reconnect_with_nothing_changed(
+    hass: HomeAssistant, entry: MockConfigEntry, sim: BambuSimulator, events: EventRecorder
+) -> None:
+    """After a lost connection the same state comes back: entities must follow."""
+    await sim.start_print("long.3mf", total_layers=100)
+    await sim.set_progress(30)
+    await sim.pause()
+    await wait_for(hass, lambda: hass.states.get(STATUS).state == "paused")
+    await sim.restart_broker()
+    await wait_for(hass, lambda: len(events.of("printer_connected")) == 1)
+    await wait_for(hass, lambda: hass.states.get(STATUS).state == "paused")
+    assert hass.states.get(PROGRESS).state == "30"
+    assert hass.states.get("button.p1p_resume_print").state != STATE_UNAVAILABLE

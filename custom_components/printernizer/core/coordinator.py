@@ -12,7 +12,6 @@ from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from ..api.models import (
-    OFFLINE_STATE,
     CommandNotAllowedError,
     CommandTimeoutError,
     ConnectionPhase,
@@ -172,10 +171,10 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterState]):
     @callback
     def _go_offline(self) -> None:
         self.monitor.set_online(False)
-        if self.data is not None and self.data.status is not PrinterStatus.OFFLINE:
+        if self.data is None:
+            return  # still setting up: there is no state (and no entity) yet
+        if self.data.status is not PrinterStatus.OFFLINE:
             self.data = replace(self.data, status=PrinterStatus.OFFLINE)
-        elif self.data is None:
-            self.data = OFFLINE_STATE
         self.async_update_listeners()
 
     @callback

@@ -74,6 +74,7 @@ class PrinterMonitor:
         self._pending_status: dict[str, Any] | None = None
         self._cancel_flush: Callable[[], None] | None = None
         self._monitoring = False
+        self._last_phase: ConnectionPhase | None = None
 
     # --- lifecycle -----------------------------------------------------------
 
@@ -84,10 +85,7 @@ class PrinterMonitor:
             return
         self._monitoring = True
         self._emitter.fire("printer_monitoring_started", {"printer_id": self.printer_id})
-        self._emitter.fire(
-            "printer_connection_progress",
-            {"printer_id": self.printer_id, "status": ConnectionPhase.MONITORING.value},
-        )
+        self.connection_progress(ConnectionPhase.MONITORING)
 
     @callback
     def stopped(self) -> None:
@@ -104,7 +102,15 @@ class PrinterMonitor:
 
     @callback
     def connection_progress(self, phase: ConnectionPhase, message: str | None = None) -> None:
-        """Report a step of a connection attempt."""
+        """Report a step of a connection attempt, once per transition.
+
+        Clients and the coordinator may both report a phase (a push client
+        says "connecting" for every attempt, the coordinator for the first);
+        a phase equal to the last one reported is not repeated.
+        """
+        if phase is self._last_phase:
+            return
+        self._last_phase = phase
         payload: dict[str, Any] = {"printer_id": self.printer_id, "status": phase.value}
         if message:
             payload["message"] = message

@@ -129,6 +129,9 @@ class BambuClient:
         self._report: dict[str, Any] = {}
         self._have_full = False
         self._info: PrinterInfo | None = None
+        #: After a lost connection the first state is handed over even when it
+        #: equals the last one: the listener marked the printer offline meanwhile.
+        self._emit_next = False
         self._version_known = asyncio.Event()
         self._phase: ConnectionPhase | None = None
         self._phase_message: str | None = None
@@ -198,8 +201,9 @@ class BambuClient:
         if not self._have_full:
             return
         new = normalize(self._report, self._state, chamber_sensor=self._chamber_sensor)
-        if new == self._state:
+        if new == self._state and not self._emit_next:
             return
+        self._emit_next = False
         self._state = new
         if self._on_state is None:
             return
@@ -351,6 +355,7 @@ class BambuClient:
             self._misc_timer = None
         client, self._mqttc = self._mqttc, None
         self._established = False
+        self._emit_next = True
         if client is not None:
             self._unwatch(client)
             with contextlib.suppress(Exception):
