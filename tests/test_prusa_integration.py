@@ -429,3 +429,23 @@ async def test_password_never_logged(
     assert "printernizer" in caplog.text  # debug logging really was on
     assert PASSWORD not in caplog.text
     assert "changed-on-printer" not in caplog.text
+
+
+async def test_busy_without_job_is_not_a_print(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    sim: PrusaLinkSimulator,
+    events: EventRecorder,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """BUSY with no job (calibration, preheat): preparing, but no job and no job buttons."""
+    sim.busy()
+    await _poll(hass, freezer)
+    assert hass.states.get(STATUS).state == "preparing"
+    assert hass.states.get("button.prusa_mk4_pause_print").state == STATE_UNAVAILABLE
+    assert hass.states.get("button.prusa_mk4_stop_print").state == STATE_UNAVAILABLE
+    sim.clear()
+    await _poll(hass, freezer, 5)
+    assert hass.states.get(STATUS).state == "idle"
+    assert events.of("job_created") == []
+    assert events.of("job_completed") == []

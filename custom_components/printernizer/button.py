@@ -10,6 +10,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api.models import PrinterStatus
 from .core.coordinator import PrinterCoordinator
+from .core.jobs import has_job
 from .core.monitor import Command
 from .entity import PrinternizerEntity
 from .runtime import PrinternizerConfigEntry
@@ -61,11 +62,11 @@ class CommandButton(PrinternizerEntity, ButtonEntity):
 
     @property
     def available(self) -> bool:
-        """Available only while the command makes sense."""
-        return (
-            super().available
-            and self.coordinator.data.status in COMMAND_STATUSES[self.entity_description.command]
-        )
+        """Available only while the command makes sense (a job is under way)."""
+        if not super().available:
+            return False
+        state = self.coordinator.data
+        return state.status in COMMAND_STATUSES[self.entity_description.command] and has_job(state)
 
     async def async_press(self) -> None:
         """Send the command."""

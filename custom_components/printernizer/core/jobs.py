@@ -234,6 +234,9 @@ class JobManager:
             # when the printer is back.
             return
         job = self.printer_job(printer_id)
+        if state.is_active and job is None and not has_job(state):
+            # Busy without a job (calibration, preheat, filament load).
+            return
         if state.is_active:
             if job is not None and not _same_job(job, state):
                 self._end(job, _outcome_unseen(job))
@@ -269,6 +272,11 @@ class JobManager:
 
     def _end(self, job: Job, status: str) -> None:
         self.set_status(job, status)
+
+
+def has_job(state: PrinterState) -> bool:
+    """Whether the printer names a job (preparing without one is not a print)."""
+    return state.job_name is not None or state.printer_job_id is not None
 
 
 def _same_job(job: Job, state: PrinterState) -> bool:

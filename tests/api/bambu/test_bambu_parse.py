@@ -324,3 +324,13 @@ def test_placeholder_chamber_dropped_for_models_without_sensor() -> None:
     assert normalize(report, chamber_sensor=False).chamber_temp is None
     assert {"P1P", "P1S", "A1", "A1 mini"} <= MODELS_WITHOUT_CHAMBER_SENSOR
     assert "X1C" not in MODELS_WITHOUT_CHAMBER_SENSOR
+
+
+def test_ams_tray_only_with_ams_units() -> None:
+    """The AMS tray is reported only by printers that have AMS units."""
+    report = load_report("P1P.json")
+    assert normalize(report).extra["ams_active_tray"] == 0
+    report["ams"]["ams"] = []
+    assert "ams_active_tray" not in normalize(report).extra
+    del report["ams"]
+    assert "ams_active_tray" not in normalize(report).extra

@@ -347,14 +347,18 @@ def normalize(
     stage = _int(report.get("stg_cur"), "stg_cur")
     if stage is None:
         stage = _int(report.get("mc_print_stage"), "mc_print_stage")
-    tray_now = _int(_get(report, "ams", "tray_now"), "ams.tray_now")
     extra: dict[str, Any] = {
         "print_stage": stage,
         "hms": _hms_codes(report.get("hms")),
-        "ams_active_tray": None if tray_now is None or tray_now == 255 else tray_now,
         "wifi_signal": _wifi_dbm(report.get("wifi_signal")),
         "nozzle_diameter": _float(report.get("nozzle_diameter"), "nozzle_diameter"),
     }
+    ams = report.get("ams")
+    if _is_mapping(ams) and isinstance(units := ams.get("ams"), list) and units:
+        # Only printers with AMS units have the key (and so the sensor);
+        # 255 means no tray is loaded.
+        tray_now = _int(ams.get("tray_now"), "ams.tray_now")
+        extra["ams_active_tray"] = None if tray_now is None or tray_now == 255 else tray_now
 
     temps = _temps(report)
     if not chamber_sensor:
