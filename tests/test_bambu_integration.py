@@ -440,6 +440,8 @@ async def test_diagnostics(
     text = json.dumps(diag)
     assert CODE not in text
     assert SERIAL not in text
+    assert f"127.0.0.1:{entry.data['host'].split(':')[1]}" not in text
+    assert diag["client"]["host"] == "**REDACTED**"
     assert diag["client"]["connected"] is True
     assert diag["client"]["serial"] == "**REDACTED**"
     # the last raw (merged) report is included

@@ -413,6 +413,7 @@ async def test_diagnostics_redacted(
     text = json.dumps(diag)
     assert PASSWORD not in text
     assert SERIAL not in text
+    assert sim.url not in text
     assert diag["entry"]["data"]["password"] == "**REDACTED**"
     assert diag["client"]["auth_mode"] == "digest"
     assert diag["state"]["status"] == "idle"

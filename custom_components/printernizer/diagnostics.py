@@ -25,6 +25,11 @@ TO_REDACT = {
     "unique_id",
     "serial_number",
     CONF_HOST,
+    "base_url",
+    "url",
+    "ip",
+    "mac",
+    "hostname",
 }
 
 
