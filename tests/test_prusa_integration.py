@@ -450,3 +450,33 @@ async def test_busy_without_job_is_not_a_print(
     assert hass.states.get(STATUS).state == "idle"
     assert events.of("job_created") == []
     assert events.of("job_completed") == []
+
+
+async def test_dhcp_never_sends_an_api_key_to_an_unknown_device(
+    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new device that asks for an API key is not sent the key of a known printer."""
+    stranger = PrusaLinkSimulator(auth_mode="apikey", api_key="strangers-key", serial="OTHER")
+    await stranger.start()
+    try:
+        monkeypatch.setattr(config_flow, "PRUSALINK_DHCP_PORT", stranger.port)
+        known = MockConfigEntry(
+            domain="printernizer",
+            title="Prusa MK4",
+            unique_id=SERIAL,
+            data={
+                "family": "prusa",
+                "host": "http://192.0.2.5",
+                "username": "maker",
+                "password": "my-secret-key",
+            },
+        )
+        known.add_to_hass(hass)
+        result = await hass.config_entries.flow.async_init(
+            "printernizer", context={"source": SOURCE_DHCP}, data=_dhcp()
+        )
+        assert result["type"] is FlowResultType.FORM  # offered as a new printer
+        assert not any("my-secret-key" in header for header in stranger.auth_headers)
+        assert known.data["host"] == "http://192.0.2.5"
+    finally:
+        await stranger.stop()

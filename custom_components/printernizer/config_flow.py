@@ -260,21 +260,27 @@ class PrinternizerConfigFlow(ConfigFlow, domain=DOMAIN):
         host = f"http://{discovery_info.ip}{port}"
         await self.async_set_unique_id(f"mac_{mac}")
         self._abort_if_unique_id_configured()
-        if not await async_probe(get_async_client(self.hass), host):
+        scheme = await async_probe(get_async_client(self.hass), host)
+        if scheme is None:
             return self.async_abort(reason="not_prusalink")
-        # A known printer that moved: its MAC, or its own credentials, tell.
+        # A known printer that moved: its MAC tells, or its own credentials do.
+        # Credentials are only tried where they stay secret: a digest answer
+        # never reveals the password, an API key would travel in clear text
+        # to a device we do not know yet.
         for entry in self._async_current_entries(include_ignore=False):
             if entry.data.get(CONF_FAMILY) != FAMILY_PRUSA:
                 continue
-            known = entry.data.get("mac") == mac
-            if not known and entry.data.get(CONF_HOST) != host:
+            same_host = entry.data.get(CONF_HOST) == host
+            known = same_host or entry.data.get("mac") == mac
+            if not known and scheme in ("digest", "open"):
                 info, error = await async_validate(self.hass, {**entry.data, CONF_HOST: host})
                 known = error is None and _prusa_unique_id(info, host)[0] == entry.unique_id
-            if known or entry.data.get(CONF_HOST) == host:
-                if entry.data.get(CONF_HOST) != host or entry.data.get("mac") != mac:
+            if known:
+                if not same_host or entry.data.get("mac") != mac:
                     self.hass.config_entries.async_update_entry(
                         entry, data={**entry.data, CONF_HOST: host, "mac": mac}
                     )
+                if not same_host:
                     self.hass.config_entries.async_schedule_reload(entry.entry_id)
                 return self.async_abort(reason="already_configured")
         self._discovered = {CONF_HOST: host, "mac": mac}

@@ -428,25 +428,30 @@ class PrusaLinkClient:
 
 async def async_probe(
     http: httpx.AsyncClient, base_url: str, *, request_timeout: float = 5.0
-) -> bool:
-    """Return True when PrusaLink answers at ``base_url`` (used before offering a discovery).
+) -> Literal["digest", "apikey", "open"] | None:
+    """Tell whether PrusaLink answers at ``base_url`` and how it authenticates.
 
     Without credentials PrusaLink answers ``/api/version`` with 401 and a
-    Digest or ApiKey challenge; a printer that allows anonymous reads answers
-    200 with the version JSON. Anything else (no answer, another web server) is
-    not PrusaLink.
+    Digest or ApiKey challenge ("digest" / "apikey"); a printer that allows
+    anonymous reads answers 200 with the version JSON ("open"). Anything else
+    (no answer, another web server) is not PrusaLink (None).
     """
     try:
         response = await http.get(f"{base_url}/api/version", timeout=request_timeout)
     except (httpx.HTTPError, OSError):
-        return False
+        return None
     if response.status_code == 401:
         challenge = response.headers.get("WWW-Authenticate", "").lower()
-        return challenge.startswith(("digest", "apikey"))
+        if challenge.startswith("digest"):
+            return "digest"
+        if challenge.startswith("apikey"):
+            return "apikey"
+        return None
     if response.status_code == 200:
         try:
             body = response.json()
         except ValueError:
-            return False
-        return isinstance(body, dict) and "api" in body and "printer" in body
-    return False
+            return None
+        if isinstance(body, dict) and "api" in body and "printer" in body:
+            return "open"
+    return None
