@@ -469,3 +469,36 @@ def _device_id(hass: HomeAssistant) -> str:
     device = dr.async_get(hass).async_get_device(identifiers={("printernizer", "FAKE0001")})
     assert device is not None
     return device.id
+
+
+async def test_job_closed_by_hand_is_not_recreated(
+    hass: HomeAssistant, fake_entry: MockConfigEntry, use_fake: FakeClient, events: EventRecorder
+) -> None:
+    await _setup(hass, fake_entry)
+    use_fake.update(status=PrinterStatus.PRINTING, job_name="a.gcode", progress=10)
+    await hass.async_block_till_done()
+    job_id = events.of("job_created")[0]["job_id"]
+    await hass.services.async_call(
+        "printernizer", "update_job", {"job_id": job_id, "status": "cancelled"}, blocking=True
+    )
+    use_fake.update(progress=11)  # the printer is still on that print
+    await hass.async_block_till_done()
+    assert len(events.of("job_created")) == 1
+    # the same file printed again after the printer left that print: a new job
+    use_fake.update(status=PrinterStatus.FINISHED, progress=100)
+    use_fake.update(status=PrinterStatus.PRINTING, progress=1)
+    await hass.async_block_till_done()
+    assert len(events.of("job_created")) == 2
+
+
+async def test_reprint_of_the_same_file_is_a_new_job(
+    hass: HomeAssistant, fake_entry: MockConfigEntry, use_fake: FakeClient, events: EventRecorder
+) -> None:
+    await _setup(hass, fake_entry)
+    for _ in range(2):
+        use_fake.update(status=PrinterStatus.PREPARING, job_name="same.3mf", progress=0)
+        use_fake.update(status=PrinterStatus.PRINTING, progress=50)
+        use_fake.update(status=PrinterStatus.FINISHED, progress=100)
+    await hass.async_block_till_done()
+    assert [e["status"] for e in events.of("job_completed")] == ["completed", "completed"]
+    assert len(events.of("job_created")) == 2

@@ -68,6 +68,9 @@ class JobManager:
         self._emitter = emitter
         self._store: Store[dict[str, Any]] = Store(hass, STORAGE_VERSION, STORAGE_KEY)
         self._jobs: dict[str, Job] = {}
+        #: printer_id -> the print whose job the user ended or deleted while the
+        #: printer was still on it: tracking does not make a new job for it.
+        self._closed_by_user: dict[str, str] = {}
 
     async def async_load(self) -> None:
         """Load jobs saved by an earlier run."""
@@ -163,6 +166,7 @@ class JobManager:
             started = False
         if status in TERMINAL_STATUSES:
             job.ended_at = now
+            self._remember_closed(job)
             if status == "completed" and job.progress < 100:
                 job.progress = 100
         else:
@@ -211,9 +215,15 @@ class JobManager:
         job = self._jobs.pop(job_id, None)
         if job is None:
             return None
+        if job.is_active:
+            self._remember_closed(job)
         self._save()
         self._emitter.fire("job_deleted", {"job_id": job_id, "printer_id": job.printer_id})
         return job
+
+    def _remember_closed(self, job: Job) -> None:
+        if job.source == SOURCE_PRINTER and job.printer_id is not None:
+            self._closed_by_user[job.printer_id] = job.printer_job_id or job.job_name
 
     def _prune(self) -> None:
         if len(self._jobs) <= MAX_JOBS:
@@ -234,12 +244,19 @@ class JobManager:
             # when the printer is back.
             return
         job = self.printer_job(printer_id)
-        if state.is_active and job is None and not has_job(state):
-            # Busy without a job (calibration, preheat, filament load).
+        if (
+            state.is_active
+            and job is None
+            and (
+                not has_job(state)  # busy without a job (calibration, preheat)
+                or self._closed_by_user.get(printer_id)
+                == (state.printer_job_id or state.job_name or "Unknown job")
+            )
+        ):
             return
         if state.is_active:
             if job is not None and not _same_job(job, state):
-                self._end(job, _outcome_unseen(job))
+                self.set_status(job, _outcome_unseen(job))
                 job = None
             if job is None:
                 job = self.create(
@@ -259,19 +276,17 @@ class JobManager:
             if state.status is not PrinterStatus.PREPARING:
                 self.set_progress(job, state.progress)
             return
-        if job is None:
-            return
-        if state.status is PrinterStatus.FINISHED:
-            self._end(job, "completed")
-        elif state.cancelled:
-            self._end(job, "cancelled")
-        elif state.status in (PrinterStatus.FAILED, PrinterStatus.ERROR):
-            self._end(job, "failed")
-        else:  # idle: the end was not seen
-            self._end(job, _outcome_unseen(job))
-
-    def _end(self, job: Job, status: str) -> None:
-        self.set_status(job, status)
+        if job is not None:
+            if state.status is PrinterStatus.FINISHED:
+                self.set_status(job, "completed")
+            elif state.cancelled:
+                self.set_status(job, "cancelled")
+            elif state.status in (PrinterStatus.FAILED, PrinterStatus.ERROR):
+                self.set_status(job, "failed")
+            else:  # idle: the end was not seen
+                self.set_status(job, _outcome_unseen(job))
+        # The printer left that print: a new print of the same file is a new job.
+        self._closed_by_user.pop(printer_id, None)
 
 
 def has_job(state: PrinterState) -> bool:
