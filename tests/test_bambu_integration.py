@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -242,10 +243,16 @@ async def test_ignored_printer_stays_ignored(
     )
     ignored.add_to_hass(hass)
     await sim.send_announcement("127.0.0.1", listener_port)
-    # the flow that the announcement starts aborts at once
-    await wait_for(hass, lambda: hass.data[DATA_KEY].discovery is not None)
-    await hass.async_block_till_done()
-    assert _discovery_flows(hass) == []
+    # A second printer announces after it: once its flow exists, the ignored
+    # printer's announcement (sent first, same socket) was handled too.
+    other = sim.announcement().replace(SERIAL.encode(), b"01P00A000000002")
+    transport, _ = await hass.loop.create_datagram_endpoint(
+        asyncio.DatagramProtocol, remote_addr=("127.0.0.1", listener_port)
+    )
+    transport.sendto(other)
+    transport.close()
+    await wait_for(hass, lambda: len(_discovery_flows(hass)) == 1)
+    assert _discovery_flows(hass)[0]["context"]["unique_id"] == "01P00A000000002"
     assert ignored.source == SOURCE_IGNORE
 
 

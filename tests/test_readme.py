@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 
+from custom_components.printernizer.const import EVENTS_NOT_FIRED_YET
 from custom_components.printernizer.contract import EVENTS
 
 ROOT = Path(__file__).parents[1]
@@ -17,6 +18,16 @@ COMPONENT = ROOT / "custom_components" / "printernizer"
 def test_every_event_documented() -> None:
     missing = [name for name in EVENTS if f"`printernizer_{name}`" not in README]
     assert missing == []
+
+
+def test_fired_column_tells_the_truth() -> None:
+    """The event table says 'yes' exactly for the events Printernizer fires."""
+    for name in EVENTS:
+        row = next(
+            line for line in README.splitlines() if line.startswith(f"| `printernizer_{name}` |")
+        )
+        fired = row.rstrip(" |").endswith("yes")
+        assert fired == (name not in EVENTS_NOT_FIRED_YET), name
 
 
 def test_every_action_documented() -> None:
@@ -30,7 +41,8 @@ def test_every_entity_documented() -> None:
     names = [
         entity["name"] for platform in strings["entity"].values() for entity in platform.values()
     ]
-    missing = [name for name in names if name not in README]
+    rows = [line for line in README.splitlines() if line.startswith("| ")]
+    missing = [name for name in names if not any(name in row.split("|")[1] for row in rows)]
     assert missing == []
 
 

@@ -79,6 +79,7 @@ async def test_get_event_status(hass: HomeAssistant, device_id: str) -> None:
         ("update_job", {"job_id": "JOB", "status": "exploded"}, "invalid_status"),
         ("update_job", {"job_id": "JOB", "status": "running", "progress": 140}, "invalid_progress"),
         ("update_job", {"job_id": "JOB", "progress": "lots"}, "invalid_progress"),
+        ("update_job", {"job_id": "JOB", "progress": True}, "invalid_progress"),
         ("update_job", {"job_id": "JOB"}, "nothing_to_update"),
         ("delete_job", {"job_id": "nope"}, "unknown_job"),
         ("list_jobs", {"status": "exploded"}, "invalid_status"),
@@ -137,4 +138,6 @@ async def test_translations_cover_every_error_key() -> None:
 
     keys = set(re.findall(r'translation_domain=DOMAIN,\s*translation_key="([a-z_]+)"', source))
     keys |= set(re.findall(r'_validation_error\(\s*"([a-z_]+)"', source))
+    keys |= set(re.findall(r'\bkey = "([a-z_]+)"', source))  # chosen in code, then raised
+    assert {"command_not_allowed", "command_timeout", "command_failed"} <= keys
     assert keys <= set(strings["exceptions"]), keys - set(strings["exceptions"])

@@ -24,6 +24,7 @@ from homeassistant.helpers.selector import (
 from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
 from homeassistant.util import slugify
 
+from . import clients
 from .api.models import (
     PrinterAuthError,
     PrinterError,
@@ -31,7 +32,7 @@ from .api.models import (
     PrinterInfo,
     PrinterNotSupportedError,
 )
-from .clients import create_client, split_host_port
+from .clients import split_host_port
 from .const import (
     CONF_ACCESS_CODE,
     CONF_FAMILY,
@@ -55,7 +56,7 @@ async def async_validate(
 ) -> tuple[PrinterInfo | None, str | None]:
     """Connect once with ``data``; return (printer info, error key)."""
     try:
-        client = create_client(hass, dict(data), dict(options or {}))
+        client = clients.create_client(hass, dict(data), dict(options or {}))
     except ValueError:
         return None, "invalid_host"
     try:

@@ -14,12 +14,15 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.trigger import TriggerActionType, TriggerInfo
 from homeassistant.helpers.typing import ConfigType
 
-from .const import DOMAIN
+from .const import DOMAIN, EVENTS_NOT_FIRED_YET
 from .contract import BUS_PREFIX, PRINTER_EVENTS
 
-TRIGGER_SCHEMA = DEVICE_TRIGGER_BASE_SCHEMA.extend(
-    {vol.Required(CONF_TYPE): vol.In(PRINTER_EVENTS)}
+#: Every printer-scoped event that Printernizer fires.
+TRIGGER_TYPES: tuple[str, ...] = tuple(
+    event for event in PRINTER_EVENTS if event not in EVENTS_NOT_FIRED_YET
 )
+
+TRIGGER_SCHEMA = DEVICE_TRIGGER_BASE_SCHEMA.extend({vol.Required(CONF_TYPE): vol.In(TRIGGER_TYPES)})
 
 
 def _printer_id(hass: HomeAssistant, device_id: str) -> str | None:
@@ -40,7 +43,7 @@ async def async_get_triggers(hass: HomeAssistant, device_id: str) -> list[dict[s
             CONF_DEVICE_ID: device_id,
             CONF_TYPE: event,
         }
-        for event in PRINTER_EVENTS
+        for event in TRIGGER_TYPES
     ]
 
 

@@ -8,6 +8,7 @@ discovery flow for each printer it hears (once per printer and address).
 from __future__ import annotations
 
 import logging
+import time
 
 from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY
 from homeassistant.const import CONF_HOST, EVENT_HOMEASSISTANT_STOP
@@ -22,19 +23,26 @@ _LOGGER = logging.getLogger(__name__)
 #: The ports printers send their announcements to, and the address to listen on.
 DISCOVERY_PORTS: tuple[int, ...] = (2021, 1990)
 DISCOVERY_HOST = "0.0.0.0"  # noqa: S104
+#: Seconds after which an announcement of an already seen printer is handled again.
+REOFFER_AFTER = 600.0
 
 
 async def async_start_discovery(hass: HomeAssistant) -> BambuDiscoveryListener | None:
     """Listen for Bambu Lab announcements until Home Assistant stops."""
     if not DISCOVERY_PORTS:
         return None
-    seen: dict[str, str] = {}
+    # serial -> (address, when): printers announce every few seconds; one flow
+    # per printer and address, offered again after a while (e.g. after the
+    # user deleted the printer's entry).
+    seen: dict[str, tuple[str, float]] = {}
 
     @callback
     def _announced(announcement: BambuAnnouncement) -> None:
-        if seen.get(announcement.serial) == announcement.host:
+        now = time.monotonic()
+        last = seen.get(announcement.serial)
+        if last is not None and last[0] == announcement.host and now - last[1] < REOFFER_AFTER:
             return
-        seen[announcement.serial] = announcement.host
+        seen[announcement.serial] = (announcement.host, now)
         _LOGGER.debug("Bambu Lab printer %s announced at %s", announcement.model, announcement.host)
         discovery_flow.async_create_flow(
             hass,

@@ -95,6 +95,8 @@ def _check_status(status: str) -> str:
 
 
 def _check_progress(value: Any) -> int:
+    if isinstance(value, bool):
+        raise _validation_error("invalid_progress", progress=str(value))
     try:
         progress = float(value)
     except (TypeError, ValueError):
