@@ -178,9 +178,14 @@ async def test_printer_without_serial_gets_stable_id(
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {"host": sim.url, "username": "maker", "password": PASSWORD}
         )
+        # the user is told how the printer is identified
+        assert result["type"] is FlowResultType.FORM
+        assert result["step_id"] == "prusa_no_serial"
+        assert result["description_placeholders"]["id"] == "prusalink_prusa_mini"
+        assert "reports no serial number" in caplog.text
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
         assert result["type"] is FlowResultType.CREATE_ENTRY
         assert result["result"].unique_id == "prusalink_prusa_mini"
-        assert "reports no serial number" in caplog.text
         await hass.async_block_till_done()
     finally:
         for e in hass.config_entries.async_entries("printernizer"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import voluptuous as vol
 from homeassistant.config_entries import (
@@ -88,10 +89,14 @@ def _normalize_prusa_host(value: str) -> str | None:
 
 
 def _prusa_unique_id(info: PrinterInfo | None, host: str) -> tuple[str, bool]:
-    """The printer's serial, or a stable id derived from its hostname (flag: fallback)."""
+    """The printer's serial, or an id derived from its network host name (flag: fallback).
+
+    The host name, not the printer's display name (which users rename), and
+    the address only when the printer tells no host name.
+    """
     if info is not None and info.serial:
         return info.serial, False
-    basis = (info.name if info and info.name else None) or host
+    basis = (info.hostname if info and info.hostname else None) or urlsplit(host).hostname or host
     return f"prusalink_{slugify(basis)}", True
 
 
@@ -103,6 +108,7 @@ class PrinternizerConfigFlow(ConfigFlow, domain=DOMAIN):
     def __init__(self) -> None:
         """Initialize the flow."""
         self._discovered: dict[str, Any] = {}
+        self._pending: dict[str, Any] = {}
 
     @staticmethod
     @callback
@@ -225,16 +231,15 @@ class PrinternizerConfigFlow(ConfigFlow, domain=DOMAIN):
                 info, error = await async_validate(self.hass, data)
                 if error is None:
                     unique_id, fallback = _prusa_unique_id(info, host)
-                    if fallback:
-                        _LOGGER.warning(
-                            "%s reports no serial number; identifying it as %s instead",
-                            host,
-                            unique_id,
-                        )
                     await self.async_set_unique_id(unique_id)
                     self._abort_if_unique_id_configured(updates={CONF_HOST: host})
-                    title = (info.name if info else None) or host
-                    return self.async_create_entry(title=title, data=data)
+                    self._pending = {
+                        "title": (info.name if info else None) or host,
+                        "data": data,
+                    }
+                    if fallback:
+                        return await self.async_step_prusa_no_serial()
+                    return self.async_create_entry(**self._pending)
                 errors["base"] = error
         defaults = user_input or {CONF_HOST: self._discovered.get(CONF_HOST, "")}
         return self.async_show_form(
@@ -250,6 +255,26 @@ class PrinternizerConfigFlow(ConfigFlow, domain=DOMAIN):
                 {k: v for k, v in defaults.items() if k != CONF_PASSWORD},
             ),
             errors=errors,
+        )
+
+    async def async_step_prusa_no_serial(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Say that the printer is identified by its host name, not a serial."""
+        if user_input is not None:
+            return self.async_create_entry(**self._pending)
+        _LOGGER.warning(
+            "%s reports no serial number; identifying it as %s instead",
+            self._pending["data"][CONF_HOST],
+            self.unique_id,
+        )
+        return self.async_show_form(
+            step_id="prusa_no_serial",
+            data_schema=vol.Schema({}),
+            description_placeholders={
+                "name": self._pending["title"],
+                "id": str(self.unique_id),
+            },
         )
 
     async def async_step_dhcp(self, discovery_info: DhcpServiceInfo) -> ConfigFlowResult:
@@ -304,12 +329,13 @@ class PrinternizerConfigFlow(ConfigFlow, domain=DOMAIN):
             }
             info, error = await async_validate(self.hass, data)
             if error is None:
-                unique_id, _ = _prusa_unique_id(info, host)
+                unique_id, fallback = _prusa_unique_id(info, host)
                 await self.async_set_unique_id(unique_id, raise_on_progress=False)
                 self._abort_if_unique_id_configured(updates={CONF_HOST: host, "mac": data["mac"]})
-                return self.async_create_entry(
-                    title=(info.name if info else None) or host, data=data
-                )
+                self._pending = {"title": (info.name if info else None) or host, "data": data}
+                if fallback:
+                    return await self.async_step_prusa_no_serial()
+                return self.async_create_entry(**self._pending)
             errors["base"] = error
         return self.async_show_form(
             step_id="prusa_confirm",

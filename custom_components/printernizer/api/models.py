@@ -88,6 +88,8 @@ class PrinterInfo:
     name: str | None = None
     firmware: str | None = None
     manufacturer: str | None = None
+    #: The printer's network host name, where it tells.
+    hostname: str | None = None
 
 
 class ConnectionPhase(StrEnum):

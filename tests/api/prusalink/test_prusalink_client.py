@@ -41,6 +41,7 @@ async def test_connect_reads_info(sim: PrusaLinkSimulator, make_client: ClientFa
         name="prusa-mk4",
         firmware="6.2.4+sim",
         manufacturer="Prusa Research",
+        hostname="prusa-mk4",
     )
     assert client.api_version == "2.0.0"
     assert client.nozzle_diameter == 0.4

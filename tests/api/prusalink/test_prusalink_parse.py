@@ -138,6 +138,7 @@ def test_version_and_info() -> None:
         name="PrusaXL",
         firmware="6.5.3+12780",
         manufacturer="Prusa Research",
+        hostname="PrusaXL",
     )
 
 

@@ -220,6 +220,7 @@ def build_printer_info(version: VersionInfo, details: PrinterDetails | None) -> 
         name=name,
         firmware=version.firmware,
         manufacturer=MANUFACTURER,
+        hostname=hostname,
     )
 
 
