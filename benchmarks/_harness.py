@@ -35,6 +35,7 @@ if str(ROOT) not in sys.path:
 from homeassistant import loader  # noqa: E402
 from homeassistant.config_entries import ConfigEntryState  # noqa: E402
 from homeassistant.const import __version__ as ha_version  # noqa: E402
+from homeassistant.core import Event, callback  # noqa: E402
 from pytest_homeassistant_custom_component.common import (  # noqa: E402
     MockConfigEntry,
     async_test_home_assistant,
@@ -206,3 +207,30 @@ def profile_top(profiler: Any, limit: int = 25) -> None:
     stats = pstats.Stats(profiler)
     stats.sort_stats("tottime").print_stats(limit)
     stats.sort_stats("cumulative").print_stats(limit)
+
+
+class StateWatcher:
+    """Resolves a future with ``time.perf_counter()`` when an entity reaches an expected state.
+
+    Listen with ``hass.bus.async_listen("state_changed", watcher.on_event)``.
+    """
+
+    def __init__(self) -> None:
+        #: entity_id -> (expected state, future of the time it was reached)
+        self.pending: dict[str, tuple[str, asyncio.Future[float]]] = {}
+
+    def expect(self, entity_id: str, state: str) -> asyncio.Future[float]:
+        fut: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self.pending[entity_id] = (state, fut)
+        return fut
+
+    @callback
+    def on_event(self, event: Event) -> None:
+        entity_id = event.data["entity_id"]
+        pending = self.pending.get(entity_id)
+        new_state = event.data.get("new_state")
+        if pending is None or new_state is None or new_state.state != pending[0]:
+            return
+        del self.pending[entity_id]
+        if not pending[1].done():
+            pending[1].set_result(time.perf_counter())

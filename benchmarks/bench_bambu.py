@@ -32,10 +32,10 @@ from functools import partial
 from typing import Any
 
 from homeassistant.const import EVENT_STATE_CHANGED
-from homeassistant.core import Event, callback
 
 from benchmarks._harness import (
     ROOT,
+    StateWatcher,
     Summary,
     add_entry,
     home_assistant,
@@ -166,30 +166,6 @@ def bench_parse(quick: bool, profile: bool) -> list[dict[str, Any]]:
 # --- (b) end-to-end latency ----------------------------------------------------
 
 
-class ProgressWatcher:
-    """Notes when progress sensors reach an expected state (``time.perf_counter()``)."""
-
-    def __init__(self) -> None:
-        #: entity_id -> (expected state, future of the time it was reached)
-        self.pending: dict[str, tuple[str, asyncio.Future[float]]] = {}
-
-    def expect(self, entity_id: str, state: str) -> asyncio.Future[float]:
-        fut: asyncio.Future[float] = asyncio.get_running_loop().create_future()
-        self.pending[entity_id] = (state, fut)
-        return fut
-
-    @callback
-    def on_event(self, event: Event) -> None:
-        entity_id = event.data["entity_id"]
-        pending = self.pending.get(entity_id)
-        new_state = event.data.get("new_state")
-        if pending is None or new_state is None or new_state.state != pending[0]:
-            return
-        del self.pending[entity_id]
-        if not pending[1].done():
-            pending[1].set_result(time.perf_counter())
-
-
 async def bench_latency_case(printers: int, rounds: int, profile: bool) -> dict[str, Any]:
     sims = SimProcess("bambu_lab", printers, access_code=ACCESS_CODE, model="P1P")
     await sims.start()
@@ -218,7 +194,7 @@ async def bench_latency_case(printers: int, rounds: int, profile: bool) -> dict[
                 if hass.states.get(entity_id) is None:
                     raise RuntimeError(f"{entity_id} missing after setup")
 
-            watcher = ProgressWatcher()
+            watcher = StateWatcher()
             hass.bus.async_listen(EVENT_STATE_CHANGED, watcher.on_event)
             await sims.timed_each("start_print", [("benchy.3mf", 100, 60)] * printers)
             await hass.async_block_till_done()

@@ -35,9 +35,9 @@ import time
 from typing import Any
 
 from homeassistant.const import EVENT_STATE_CHANGED
-from homeassistant.core import Event, callback
 
 from benchmarks._harness import (
+    StateWatcher,
     Summary,
     add_entry,
     home_assistant,
@@ -55,29 +55,6 @@ from benchmarks._simproc import SimProcess
 PRINTER_COUNTS = (1, 20)
 PASSWORD = "bench-pass-123"  # noqa: S105 (simulator password)
 PROCESSING_TARGET = 0.100
-
-
-class Watcher:
-    """Resolves a future when an entity reaches an expected state; notes the time."""
-
-    def __init__(self) -> None:
-        self.pending: dict[str, tuple[str, asyncio.Future[float]]] = {}
-
-    def expect(self, entity_id: str, state: str) -> asyncio.Future[float]:
-        fut: asyncio.Future[float] = asyncio.get_running_loop().create_future()
-        self.pending[entity_id] = (state, fut)
-        return fut
-
-    @callback
-    def on_event(self, event: Event) -> None:
-        entity_id = event.data["entity_id"]
-        pending = self.pending.get(entity_id)
-        new_state = event.data.get("new_state")
-        if pending is None or new_state is None or new_state.state != pending[0]:
-            return
-        del self.pending[entity_id]
-        if not pending[1].done():
-            pending[1].set_result(time.perf_counter())
 
 
 async def _setup(hass: Any, sims: SimProcess, *, polling: bool) -> list[Any]:
@@ -125,7 +102,7 @@ async def bench_driven(printers: int, cycles: int, profile: bool) -> dict[str, A
             coordinators = [entry.runtime_data for entry in entries]
             await _start_prints(hass, sims, coordinators)
             entity_ids = [f"sensor.prusa_{i:02d}_progress" for i in range(printers)]
-            watcher = Watcher()
+            watcher = StateWatcher()
             hass.bus.async_listen(EVENT_STATE_CHANGED, watcher.on_event)
             progress = [1] * printers
 
@@ -226,7 +203,7 @@ async def bench_scheduled(printers: int, seconds: float) -> dict[str, Any]:
                 client.async_poll = timed_poll
             await _start_prints(hass, sims, coordinators)
             interval = coordinators[0].update_interval.total_seconds()
-            watcher = Watcher()
+            watcher = StateWatcher()
             hass.bus.async_listen(EVENT_STATE_CHANGED, watcher.on_event)
             rng = random.Random(1)
             total: list[float] = []
