@@ -38,6 +38,9 @@ automation: !include automations.yaml
 script: !include scripts.yaml
 scene: !include scenes.yaml
 
+# Loads Printernizer before any printer exists, so Bambu Lab discovery listens.
+printernizer:
+
 logger:
   default: info
   logs:
