@@ -8,10 +8,10 @@ integration in, and adds config entries for the simulated printers unless they e
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
 import json
-from pathlib import Path
 import uuid
+from datetime import UTC, datetime
+from pathlib import Path
 
 CONFIGURATION = """\
 # Development configuration written by scripts/develop (edit freely; it is kept).
@@ -67,8 +67,11 @@ def main() -> None:
     config.mkdir(parents=True, exist_ok=True)
     if not (config / "configuration.yaml").exists():
         (config / "configuration.yaml").write_text(CONFIGURATION)
-    for name, content in (("automations.yaml", "[]\n"), ("scripts.yaml", "{}\n"),
-                          ("scenes.yaml", "[]\n")):
+    for name, content in (
+        ("automations.yaml", "[]\n"),
+        ("scripts.yaml", "{}\n"),
+        ("scenes.yaml", "[]\n"),
+    ):
         if not (config / name).exists():
             (config / name).write_text(content)
     components = config / "custom_components"
@@ -85,8 +88,12 @@ def main() -> None:
     if path.exists():
         store = json.loads(path.read_text())
     else:
-        store = {"version": 1, "minor_version": 1, "key": "core.config_entries",
-                 "data": {"entries": []}}
+        store = {
+            "version": 1,
+            "minor_version": 1,
+            "key": "core.config_entries",
+            "data": {"entries": []},
+        }
     entries = store["data"]["entries"]
     now = datetime.now(UTC).isoformat()
 
@@ -95,23 +102,47 @@ def main() -> None:
             if entry["domain"] == "printernizer" and entry.get("unique_id") == unique_id:
                 entry["data"].update(data)  # e.g. the simulator's new CA file
                 return
-        entries.append({
-            "entry_id": uuid.uuid4().hex, "version": 1, "minor_version": 1,
-            "domain": "printernizer", "title": title, "data": data, "options": {},
-            "pref_disable_new_entities": False, "pref_disable_polling": False,
-            "source": "user", "unique_id": unique_id, "disabled_by": None,
-            "created_at": now, "modified_at": now, "discovery_keys": {},
-        })
+        entries.append(
+            {
+                "entry_id": uuid.uuid4().hex,
+                "version": 1,
+                "minor_version": 1,
+                "domain": "printernizer",
+                "title": title,
+                "data": data,
+                "options": {},
+                "pref_disable_new_entities": False,
+                "pref_disable_polling": False,
+                "source": "user",
+                "unique_id": unique_id,
+                "disabled_by": None,
+                "created_at": now,
+                "modified_at": now,
+                "discovery_keys": {},
+            }
+        )
 
-    upsert(args.bambu_serial, "Simulated Bambu Lab P1P", {
-        "family": "bambu_lab", "host": f"127.0.0.1:{args.bambu_port}",
-        "serial": args.bambu_serial, "access_code": args.bambu_access_code,
-        "ca_file": args.bambu_ca,
-    })
-    upsert(args.prusa_serial, "Simulated Prusa MK4", {
-        "family": "prusa", "host": f"http://127.0.0.1:{args.prusa_port}",
-        "username": "maker", "password": args.prusa_password,
-    })
+    upsert(
+        args.bambu_serial,
+        "Simulated Bambu Lab P1P",
+        {
+            "family": "bambu_lab",
+            "host": f"127.0.0.1:{args.bambu_port}",
+            "serial": args.bambu_serial,
+            "access_code": args.bambu_access_code,
+            "ca_file": args.bambu_ca,
+        },
+    )
+    upsert(
+        args.prusa_serial,
+        "Simulated Prusa MK4",
+        {
+            "family": "prusa",
+            "host": f"http://127.0.0.1:{args.prusa_port}",
+            "username": "maker",
+            "password": args.prusa_password,
+        },
+    )
     path.write_text(json.dumps(store, indent=2))
 
 

@@ -112,13 +112,13 @@ class PrinternizerConfigFlow(ConfigFlow, domain=DOMAIN):
 
     @staticmethod
     @callback
-    def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
+    def async_get_options_flow(config_entry: ConfigEntry[Any]) -> OptionsFlow:
         """Options (Bambu Lab: unverified TLS)."""
         return PrinternizerOptionsFlow()
 
     @classmethod
     @callback
-    def async_supports_options_flow(cls, config_entry: ConfigEntry) -> bool:
+    def async_supports_options_flow(cls, config_entry: ConfigEntry[Any]) -> bool:
         """Only Bambu Lab printers have options."""
         return config_entry.data.get(CONF_FAMILY) == FAMILY_BAMBU
 

@@ -8,7 +8,13 @@ from homeassistant.components.device_automation.exceptions import (
     InvalidDeviceAutomationConfig,
 )
 from homeassistant.components.homeassistant.triggers import event as event_trigger
-from homeassistant.const import CONF_DEVICE_ID, CONF_DOMAIN, CONF_PLATFORM, CONF_TYPE
+from homeassistant.const import (
+    CONF_DEVICE_ID,
+    CONF_DOMAIN,
+    CONF_EVENT_DATA,
+    CONF_PLATFORM,
+    CONF_TYPE,
+)
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.trigger import TriggerActionType, TriggerInfo
@@ -59,9 +65,9 @@ async def async_attach_trigger(
         raise InvalidDeviceAutomationConfig(f"Unknown device {config[CONF_DEVICE_ID]}")
     event_config = event_trigger.TRIGGER_SCHEMA(
         {
-            event_trigger.CONF_PLATFORM: "event",
+            CONF_PLATFORM: "event",
             event_trigger.CONF_EVENT_TYPE: f"{BUS_PREFIX}{config[CONF_TYPE]}",
-            event_trigger.CONF_EVENT_DATA: {"printer_id": printer_id},
+            CONF_EVENT_DATA: {"printer_id": printer_id},
         }
     )
     return await event_trigger.async_attach_trigger(

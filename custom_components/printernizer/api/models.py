@@ -5,8 +5,10 @@ No Home Assistant import here: this is the protocol layer.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -210,3 +212,81 @@ class PrinterClient(Protocol):
 
     def diagnostics(self) -> dict[str, Any]:
         """Client-specific diagnostics, secrets already removed."""
+
+
+# --- the optional file capability ---------------------------------------------
+#
+# A client that can list and transfer the files on its printer also implements
+# PrinterFileClient; the core checks ``isinstance(client, PrinterFileClient)``.
+# A client without it simply has no files: nothing is faked.
+
+
+class FileError(PrinterError):
+    """A file operation failed (base class; the message is safe to show)."""
+
+
+class RemoteFileNotFoundError(FileError):
+    """The printer has no such file (FTP 550 on a missing path, HTTP 404)."""
+
+
+class FileAccessDeniedError(FileError):
+    """The printer lists the file but refuses to hand it over (FTP 550 on RETR, HTTP 403)."""
+
+
+class FileTransferError(FileError):
+    """The transfer broke off (522 session reuse refused, reset, short read, timeout)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RemoteFile:
+    """One file on a printer, as its listing reports it.
+
+    ``path`` is absolute on the printer, ``/``-separated, and exactly what the
+    client's other file methods accept (``/cache/benchy.3mf``,
+    ``/usb/BENCHY~1.BGC``). ``name`` is the name to show and to save under (the
+    long name where the printer has one). Everything here is untrusted input.
+    """
+
+    path: str
+    name: str
+    size: int | None
+    #: Modification time, timezone-aware UTC, None when the printer gives none.
+    modified: datetime | None
+    #: Where it lies: "sdcard", "internal", "usb", "local", ... (family-defined).
+    storage: str
+    #: "print" (a print file), "timelapse", "model", "other".
+    kind: str = "print"
+    #: Slicer estimates the printer reports for the file (PrusaLink ``meta``), raw.
+    meta: Mapping[str, Any] | None = None
+    #: Printer-side path of a thumbnail image (PrusaLink ``refs.thumbnail``).
+    thumbnail_path: str | None = None
+
+
+@runtime_checkable
+class PrinterFileClient(Protocol):
+    """Files on a printer: list, stat, stream a download, delete.
+
+    Every method runs on the event loop and never blocks it. Errors are
+    :class:`FileError` subclasses, or :class:`PrinterConnectionError` /
+    :class:`PrinterAuthError` when the printer cannot be reached or refuses the
+    credentials. Implementations allow one file session per printer at a time.
+    """
+
+    async def async_list_files(self) -> list[RemoteFile]:
+        """Return every file in the printer's known folders (recursive; no folders)."""
+
+    async def async_stat(self, path: str) -> RemoteFile:
+        """Return one file's listing entry; RemoteFileNotFoundError when absent."""
+
+    def async_open(self, path: str) -> AbstractAsyncContextManager[AsyncIterator[bytes]]:
+        """Stream a file's bytes: ``async with c.async_open(p) as chunks``, then ``async for``.
+
+        Leaving the block early (an exception, cancellation) aborts the transfer
+        and closes its connection.
+        """
+
+    async def async_delete(self, path: str) -> None:
+        """Delete a file on the printer."""
+
+    async def async_job_file(self, state: PrinterState) -> RemoteFile | None:
+        """Return the file of the job in ``state``, or None when it cannot be found (yet)."""

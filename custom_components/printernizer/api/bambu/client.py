@@ -167,7 +167,8 @@ class BambuClient:
     @property
     def last_report(self) -> dict[str, Any]:
         """The merged raw ``print`` report (a copy)."""
-        return json.loads(json.dumps(self._report))
+        report: dict[str, Any] = json.loads(json.dumps(self._report))
+        return report
 
     @property
     def connected(self) -> bool:

@@ -152,7 +152,7 @@ class BambuDiscoveryListener:
             except OSError as err:
                 _LOGGER.warning("Cannot listen for Bambu printers on UDP %s: %s", port, err)
                 continue
-            self._transports.append(transport)  # type: ignore[arg-type]
+            self._transports.append(transport)
 
     def stop(self) -> None:
         """Close every socket."""

@@ -119,7 +119,7 @@ def _opt_job_id(data: Mapping[str, Any], what: str) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise PrusaLinkParseError(f"{what}.id: expected an integer")
-    return value
+    return int(value)
 
 
 # --- /api/version and /api/v1/info -------------------------------------------

@@ -1,11 +1,15 @@
-"""Actions: print control, event status and job management."""
+"""Actions: print control, event status and job management.
+
+Every action is registered once, from ``async_setup``. Each area adds a module here
+(``files.py``, ``materials.py``, ...) with an ``async_register_*`` function called at the
+end of :func:`async_setup_services`; shared lookups live in ``helpers.py``.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import voluptuous as vol
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import (
     HomeAssistant,
     ServiceCall,
@@ -13,11 +17,9 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
-from homeassistant.helpers import device_registry as dr
 
-from .const import (
+from ..const import (
     ATTR_DEVICE_ID,
     ATTR_JOB_ID,
     ATTR_JOB_NAME,
@@ -25,9 +27,11 @@ from .const import (
     ATTR_STATUS,
     DOMAIN,
 )
-from .core.coordinator import PrinterCoordinator
-from .core.jobs import JOB_STATUSES, Job
-from .runtime import DATA_KEY
+from ..core.jobs import JOB_STATUSES, Job
+from ..runtime import DATA_KEY
+from .helpers import coordinator_for_device as _coordinator
+from .helpers import printer_id_for_device as _printer_id
+from .helpers import validation_error as _validation_error
 
 SERVICE_PAUSE = "pause_print"
 SERVICE_RESUME = "resume_print"
@@ -61,31 +65,6 @@ LIST_JOBS_SCHEMA = vol.Schema(
         vol.Optional(ATTR_STATUS): cv.string,
     }
 )
-
-
-def _validation_error(key: str, **placeholders: str) -> ServiceValidationError:
-    return ServiceValidationError(
-        translation_domain=DOMAIN,
-        translation_key=key,
-        translation_placeholders=placeholders or None,
-    )
-
-
-def _printer_id(hass: HomeAssistant, device_id: str) -> str:
-    device = dr.async_get(hass).async_get(device_id)
-    if device is not None:
-        for domain, identifier in device.identifiers:
-            if domain == DOMAIN:
-                return identifier
-    raise _validation_error("unknown_device", device_id=device_id)
-
-
-def _coordinator(hass: HomeAssistant, device_id: str) -> PrinterCoordinator:
-    printer_id = _printer_id(hass, device_id)
-    coordinator = hass.data[DATA_KEY].coordinators.get(printer_id)
-    if coordinator is None or coordinator.config_entry.state is not ConfigEntryState.LOADED:
-        raise _validation_error("printer_not_loaded", device_id=device_id)
-    return coordinator
 
 
 def _check_status(status: str) -> str:

@@ -1,0 +1,62 @@
+"""One persistence base for every collection (jobs, files, library, materials, trending, ideas).
+
+A :class:`CollectionStore` is Home Assistant's ``Store`` with atomic writes
+(temporary file, fsync, rename: a crash never leaves half a store), a delayed
+save whose data is a snapshot taken on the event loop at save time, and
+migrations by major version: ``migrations[n]`` turns version ``n`` data into
+version ``n + 1`` data. Bump ``version`` and add a step whenever the stored
+shape changes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.storage import Store
+
+_LOGGER = logging.getLogger(__name__)
+
+#: Seconds a change waits before it is written (changes in that time are batched).
+DEFAULT_SAVE_DELAY: Final = 2.0
+
+type StoreData = dict[str, Any]
+type Migration = Callable[[StoreData], StoreData]
+
+
+class CollectionStore(Store[StoreData]):
+    """A versioned, atomically written store of one collection."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        key: str,
+        version: int,
+        *,
+        migrations: Mapping[int, Migration] | None = None,
+        save_delay: float = DEFAULT_SAVE_DELAY,
+    ) -> None:
+        """Initialize the store ``key`` (under ``.storage/``) at ``version``."""
+        super().__init__(hass, version, key, atomic_writes=True)
+        self._migrations = dict(migrations or {})
+        self._save_delay = save_delay
+        missing = [v for v in range(1, version) if v not in self._migrations]
+        if missing:
+            raise ValueError(f"{key}: no migration from version(s) {missing}")
+
+    async def _async_migrate_func(  # type: ignore[override]
+        self, old_major_version: int, old_minor_version: int, old_data: StoreData
+    ) -> StoreData:
+        """Run the migration steps from ``old_major_version`` up to the current one."""
+        data = old_data
+        for version in range(old_major_version, self.version):
+            _LOGGER.debug("Migrating %s from version %s", self.key, version)
+            data = self._migrations[version](data)
+        return data
+
+    @callback
+    def schedule_save(self, snapshot: Callable[[], StoreData]) -> None:
+        """Save soon; ``snapshot`` runs on the event loop when the save happens."""
+        self.async_delay_save(snapshot, self._save_delay)
