@@ -46,7 +46,7 @@ class CollectionStore(Store[StoreData]):
         if missing:
             raise ValueError(f"{key}: no migration from version(s) {missing}")
 
-    async def _async_migrate_func(  # type: ignore[override]
+    async def _async_migrate_func(
         self, old_major_version: int, old_minor_version: int, old_data: StoreData
     ) -> StoreData:
         """Run the migration steps from ``old_major_version`` up to the current one."""
