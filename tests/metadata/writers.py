@@ -363,7 +363,18 @@ def threemf(
 ) -> bytes:
     """A Bambu Studio-like 3MF project (zip) in memory."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+    extra = extra or {}
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+
+        class Archive:
+            """Skips members that `extra` replaces."""
+
+            @staticmethod
+            def writestr(name: str, data: str | bytes, **kwargs: int) -> None:
+                if name not in extra:
+                    zf.writestr(name, data, **kwargs)  # type: ignore[arg-type]
+
+        archive = Archive()
         archive.writestr(
             "3D/3dmodel.model",
             '<?xml version="1.0" encoding="UTF-8"?>\n<model unit="millimeter">\n'
@@ -395,6 +406,6 @@ def threemf(
                     f"; total layer number: {40 + i}\n; HEADER_BLOCK_END\n" + _moves(20),
                 )
                 archive.writestr(f"Metadata/plate_{i}.gcode.md5", "0" * 32)
-        for name, data in (extra or {}).items():
-            archive.writestr(name, data)
+        for name, data in extra.items():
+            zf.writestr(name, data)
     return buffer.getvalue()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import struct
 import zipfile
 import zlib
 from typing import Any, NoReturn
@@ -67,7 +68,16 @@ def read_3mf(
         raise MetadataError(f"not a 3MF file (not a valid zip: {err})") from err
     except OSError as err:
         raise MetadataError(f"cannot read the file: {err.strerror or err}") from err
-    except (EOFError, zipfile.LargeZipFile, NotImplementedError, RuntimeError) as err:
+    except (
+        EOFError,
+        ValueError,
+        struct.error,
+        OverflowError,
+        zipfile.LargeZipFile,
+        NotImplementedError,
+        RuntimeError,
+    ) as err:
+        # zipfile on a hostile archive: unsupported compression, encryption, broken headers
         raise MetadataError(f"3MF: unreadable archive ({err})") from err
 
 
