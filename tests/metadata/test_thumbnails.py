@@ -46,7 +46,10 @@ def test_sizes_from_the_largest_image() -> None:
 
 
 def test_never_upscaled() -> None:
-    previews = make_previews([_thumb(w.png(200, 100))])
+    source = w.png(200, 100)
+    previews = make_previews([_thumb(source)])
+    assert previews["large"].data == source  # a fitting PNG is kept as it is (checked first)
+    assert previews["medium"].data == source
     assert {k: (p.width, p.height) for k, p in previews.items()} == {
         "small": (128, 64),
         "medium": (200, 100),

@@ -36,13 +36,12 @@ MAX_THUMBNAIL_B64 = 1024 * 1024  # declared base64 length of one block
 MAX_THUMBNAILS = 16
 MAX_SETTINGS = 256 * 1024  # Cura's SETTING_3 text, joined
 
-_COMMENT = re.compile(rb"^;[^\n]{0,%d}" % MAX_LINE, re.MULTILINE)
-_THUMB = re.compile(
-    rb"^; ?thumbnail(?:_(PNG|JPG|QOI))? begin (\d{1,5})x(\d{1,5}) (\d{1,9})[ \t]*\r?\n"
-    rb"(.*?)^; ?thumbnail(?:_(?:PNG|JPG|QOI))? end",
-    re.MULTILINE | re.DOTALL,
+# a literal "\n;" prefix lets the regex engine skip ahead fast (the chunk gets a leading "\n")
+_COMMENT = re.compile(rb"\n;[^\n]{0,%d}" % MAX_LINE)
+_THUMB_BEGIN = re.compile(
+    rb"; ?thumbnail(?:_(PNG|JPG|QOI))? begin (\d{1,5})x(\d{1,5}) (\d{1,9})[ \t]*\r?\n"
 )
-_B64_JUNK = re.compile(rb"[;\s]")
+_THUMB_END = re.compile(rb"; ?thumbnail(?:_(?:PNG|JPG|QOI))? end")
 _FORMATS: dict[bytes | None, ThumbnailFormat] = {
     None: "png",
     b"PNG": "png",
@@ -81,7 +80,7 @@ def read_gcode(path: str | os.PathLike[str]) -> tuple[FileMetadata, list[Thumbna
 def parse_gcode_stream(stream: BinaryIO, size: int) -> tuple[FileMetadata, list[Thumbnail]]:
     """read_gcode on an open binary stream of `size` bytes (positioned at 0)."""
     head, tail = read_head_tail(stream, size)
-    if not head.strip():
+    if not head or head.isspace():
         raise MetadataError("the file is empty")
     if b"\x00" in head[:4096]:
         raise MetadataError("not a G-code file (binary content)")
@@ -96,8 +95,8 @@ def parse_gcode_bytes(head: bytes, tail: bytes = b"") -> tuple[FileMetadata, lis
     settings: list[str] = []
     settings_size = 0
     for chunk in (head, tail):
-        for match in _COMMENT.finditer(chunk):
-            line = match.group().decode("utf-8", "replace").rstrip("\r")
+        for match in _COMMENT.finditer(b"\n" + chunk):
+            line = match.group()[1:].decode("utf-8", "replace").rstrip("\r")
             if line.startswith(";SETTING_3 "):
                 if settings_size < MAX_SETTINGS:
                     settings.append(line[11:])
@@ -224,21 +223,50 @@ def _apply_cura_settings(meta: FileMetadata, text: str) -> None:
 
 
 def _thumbnails(chunk: bytes) -> list[Thumbnail]:
+    """Base64 thumbnail blocks, found with bytes.find (fast) rather than a regex scan."""
     out: list[Thumbnail] = []
-    for match in _THUMB.finditer(chunk):
-        fmt = _FORMATS[match.group(1)]
-        width, height, length = int(match.group(2)), int(match.group(3)), int(match.group(4))
-        if length > MAX_THUMBNAIL_B64 or not width or not height:
+    pos = 0
+    while len(out) < MAX_THUMBNAILS and (pos := chunk.find(b"thumbnail", pos)) >= 0:
+        begin = _THUMB_BEGIN.match(chunk, chunk.rfind(b"\n", 0, pos) + 1)
+        pos += 9
+        if begin is None:
             continue
-        encoded = _B64_JUNK.sub(b"", match.group(5))
-        try:
-            data = base64.b64decode(encoded, validate=True)
-        except (binascii.Error, ValueError):
-            continue
-        found = probe(data)
-        if found is None or found[0] != fmt:
-            continue
-        out.append(Thumbnail(format=fmt, width=found[1], height=found[2], data=data))
-        if len(out) >= MAX_THUMBNAILS:
-            break
+        body_end = _block_end(chunk, begin.end())
+        if body_end is None:
+            continue  # unterminated: the next block (if any) is still tried
+        pos = body_end
+        thumb = _decode_block(begin, chunk[begin.end() : body_end])
+        if thumb is not None:
+            out.append(thumb)
     return out
+
+
+def _block_end(chunk: bytes, start: int) -> int | None:
+    """Offset of the `; thumbnail end` line after `start`; None when another block begins."""
+    pos = start
+    while (pos := chunk.find(b"thumbnail", pos)) >= 0:
+        line = chunk.rfind(b"\n", 0, pos) + 1
+        if _THUMB_END.match(chunk, line):
+            return line
+        if _THUMB_BEGIN.match(chunk, line):
+            return None
+        pos += 9
+        if pos - start > MAX_THUMBNAIL_B64 * 2:
+            return None
+    return None
+
+
+def _decode_block(begin: re.Match[bytes], body: bytes) -> Thumbnail | None:
+    fmt = _FORMATS[begin.group(1)]
+    width, height, length = int(begin.group(2)), int(begin.group(3)), int(begin.group(4))
+    if length > MAX_THUMBNAIL_B64 or not width or not height or len(body) > 2 * length + 1024:
+        return None
+    encoded = body.translate(None, b"; \t\r\n\v\f")
+    try:
+        data = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    found = probe(data)
+    if found is None or found[0] != fmt:
+        return None
+    return Thumbnail(format=fmt, width=found[1], height=found[2], data=data)

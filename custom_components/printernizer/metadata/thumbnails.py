@@ -24,6 +24,7 @@ from .models import MetadataError, Thumbnail
 SIZES: Mapping[str, int] = {"small": 128, "medium": 256, "large": 512}
 MAX_PIXELS = 16 * 1024 * 1024  # 4096 x 4096; slicer thumbnails are far smaller
 MAX_SIDE = 8192
+REUSE_LIMIT = 2 * 1024 * 1024  # a fitting PNG source up to this size is kept as it is
 _PILLOW_FORMATS = {"png": "PNG", "jpg": "JPEG", "qoi": "QOI"}
 
 
@@ -98,13 +99,20 @@ def make_previews(
         raise MetadataError("the file has no embedded image")
     image = decode(source, max_pixels=max_pixels)
     out: dict[str, Preview] = {}
-    for name, side in SIZES.items():
-        copy = image.copy()
-        copy.thumbnail((side, side), Image.Resampling.LANCZOS)  # never upscales
-        buffer = io.BytesIO()
-        copy.save(buffer, format="PNG")
-        out[name] = Preview(name=name, width=copy.width, height=copy.height, data=buffer.getvalue())
-    return out
+    current = image
+    # largest first, each size made from the one before (cheaper, same quality)
+    for name, side in sorted(SIZES.items(), key=lambda item: -item[1]):
+        if current.width > side or current.height > side:
+            current = current.copy()
+            current.thumbnail((side, side), Image.Resampling.LANCZOS)  # never upscales
+        if current is image and source.format == "png" and len(source.data) <= REUSE_LIMIT:
+            data = source.data  # a PNG that fits: the decoded and checked original itself
+        else:
+            buffer = io.BytesIO()
+            current.save(buffer, format="PNG", compress_level=3)
+            data = buffer.getvalue()
+        out[name] = Preview(name=name, width=current.width, height=current.height, data=data)
+    return {name: out[name] for name in SIZES}
 
 
 def save_previews(
