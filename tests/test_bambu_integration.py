@@ -311,6 +311,10 @@ async def test_stop_cancels(
     assert len(events.of("print_stopped")) == 1
     await wait_for(hass, lambda: len(events.of("job_completed")) == 1)
     assert events.of("job_completed")[0]["status"] == "cancelled"
+    assert "reason" not in events.of("job_completed")[0]
+    # Bambu keeps FAILED with the cancel code until the next print: not "failed"
+    await wait_for(hass, lambda: hass.states.get(STATUS).state == "cancelled")
+    assert events.of("printer_status_update")[-1]["status"] == "cancelled"
 
 
 async def test_ignored_command_times_out(

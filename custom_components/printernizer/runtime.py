@@ -12,6 +12,7 @@ from .const import DOMAIN
 from .core.background import BackgroundMonitor
 from .core.coordinator import PrinterCoordinator
 from .core.jobs import JobManager
+from .core.monitor import PrinterMonitor
 from .emitter import EventEmitter
 
 type PrinternizerConfigEntry = ConfigEntry[PrinterCoordinator]
@@ -28,6 +29,9 @@ class PrinternizerData:
     coordinators: dict[str, PrinterCoordinator] = field(default_factory=dict)
     #: Bambu Lab announcement listener (None when disabled)
     discovery: BambuDiscoveryListener | None = None
+    #: entry_id -> monitor of an unloaded entry whose stop events wait for
+    #: what follows the unload: a set-up (reload) or a removal.
+    stopping: dict[str, PrinterMonitor] = field(default_factory=dict)
 
 
 DATA_KEY: HassKey[PrinternizerData] = HassKey(DOMAIN)

@@ -22,6 +22,9 @@ class PrinterStatus(StrEnum):
     PRINTING = "printing"
     PAUSED = "paused"
     FINISHED = "finished"
+    #: The last print was cancelled by the user (while the printer still
+    #: reports that print, like ``finished`` after a completed one).
+    CANCELLED = "cancelled"
     FAILED = "failed"
     ERROR = "error"
 

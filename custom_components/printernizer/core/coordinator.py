@@ -111,6 +111,11 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterState]):
         """Fetch (poll clients) or read (push clients) the state."""
         if self.client.push:
             return await self.client.async_poll()
+        offline = self._failed_polls >= FAILED_POLLS_OFFLINE
+        if offline:
+            # Every poll of an offline printer is a reconnect attempt, reported
+            # like a push client's: connecting, then failed or connected.
+            self.monitor.connection_progress(ConnectionPhase.CONNECTING)
         try:
             state = await self.client.async_poll()
         except PrinterAuthError as err:
@@ -127,7 +132,7 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterState]):
                     translation_key="cannot_connect",
                     translation_placeholders={"error": str(err)},
                 ) from err
-            if self._failed_polls == FAILED_POLLS_OFFLINE:
+            if self._failed_polls >= FAILED_POLLS_OFFLINE:
                 self.monitor.connection_progress(ConnectionPhase.FAILED, str(err) or "unreachable")
             if self._failed_polls >= FAILED_POLLS_OFFLINE:
                 self.monitor.set_online(False)
@@ -135,10 +140,12 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterState]):
             return self.data
         finally:
             self._adjust_interval()
-        if self._failed_polls >= FAILED_POLLS_OFFLINE:
-            self.monitor.connection_progress(ConnectionPhase.CONNECTED)
         self._failed_polls = 0
+        if offline:
+            self.monitor.connection_progress(ConnectionPhase.CONNECTED)
         self.monitor.set_online(True)
+        if offline:
+            self.monitor.connection_progress(ConnectionPhase.MONITORING)
         return state
 
     def _adjust_interval(self) -> None:
@@ -217,7 +224,6 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterState]):
             await self.async_request_refresh()
 
     async def async_shutdown(self) -> None:
-        """Stop monitoring and disconnect."""
+        """Disconnect (the integration reports the end of monitoring, with its reason)."""
         await super().async_shutdown()
-        self.monitor.stopped()
         await self.client.async_disconnect()

@@ -79,7 +79,7 @@ async def test_print_updates_via_deltas(sim, client_factory) -> None:
     await sim.start_print("cube.gcode")
     await wait_for(lambda: rec.states[-1].status == PrinterStatus.PREPARING)
     await sim.cancel()
-    await wait_for(lambda: rec.states[-1].status == PrinterStatus.FAILED)
+    await wait_for(lambda: rec.states[-1].status == PrinterStatus.CANCELLED)
     assert rec.states[-1].cancelled is True
     assert rec.states[-1].error is None
     await sim.start_print("cube.gcode")
@@ -108,7 +108,7 @@ async def test_commands_confirmed_by_echo(sim, client_factory) -> None:
     await client.async_resume()
     await wait_for(lambda: rec.states[-1].status == PrinterStatus.PRINTING)
     await client.async_stop()
-    await wait_for(lambda: rec.states[-1].status == PrinterStatus.FAILED)
+    await wait_for(lambda: rec.states[-1].status == PrinterStatus.CANCELLED)
     assert rec.states[-1].cancelled
     commands = [r["print"]["command"] for r in sim.requests if "print" in r]
     assert commands == ["pause", "resume", "stop"]
