@@ -1,4 +1,4 @@
-"""Device triggers: every printer-scoped Printernizer event, and each printer status, per printer."""
+"""Device triggers: each printer-scoped Printernizer event and each status, per printer."""
 
 from __future__ import annotations
 
