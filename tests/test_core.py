@@ -9,7 +9,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.printernizer.api.models import (
@@ -215,6 +215,8 @@ async def test_unconfirmed_command_raises_and_fires_nothing(
     with pytest.raises(HomeAssistantError) as err:
         await _press(hass, PAUSE)
     assert err.value.translation_key == key
+    # a refused command is the user's bad request (no traceback), a timeout a failure
+    assert isinstance(err.value, ServiceValidationError) is (key == "command_not_allowed")
     assert events.of("print_paused") == []
 
 

@@ -8,7 +8,11 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
+from homeassistant.exceptions import (
+    ConfigEntryAuthFailed,
+    HomeAssistantError,
+    ServiceValidationError,
+)
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from ..api.models import (
@@ -201,23 +205,29 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterState]):
                 translation_key="printer_offline",
                 translation_placeholders={"name": self.monitor.name},
             )
+        placeholders = {"command": command, "name": self.monitor.name}
         try:
             await getattr(self.client, f"async_{command}")()
-        except PrinterError as err:
-            if isinstance(err, CommandNotAllowedError):
-                key = "command_not_allowed"
-            elif isinstance(err, CommandTimeoutError):
-                key = "command_timeout"
-            else:
-                key = "command_failed"
+        except CommandNotAllowedError as err:
+            # The user's request does not fit the printer's state (pause while
+            # paused): a validation error, which Home Assistant shows without
+            # logging a traceback.
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="command_not_allowed",
+                translation_placeholders=placeholders,
+            ) from err
+        except CommandTimeoutError as err:
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
-                translation_key=key,
-                translation_placeholders={
-                    "command": command,
-                    "name": self.monitor.name,
-                    "error": str(err),
-                },
+                translation_key="command_timeout",
+                translation_placeholders={**placeholders, "error": str(err)},
+            ) from err
+        except PrinterError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="command_failed",
+                translation_placeholders={**placeholders, "error": str(err)},
             ) from err
         self.monitor.command_confirmed(command)
         if not self.client.push:
