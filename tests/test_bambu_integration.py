@@ -146,21 +146,88 @@ async def test_user_flow_errors(
     await _unload_all(hass)
 
 
-async def test_certificate_from_another_ca_is_refused(
-    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
+async def test_certificate_from_another_ca_offers_unverified_connection(
+    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """A certificate that is not from Bambu Lab: the form says so, logs why, and offers
+    the unverified connection; the entry then has it in its options, with the repair issue."""
     other = BambuSimulator(serial=SERIAL, access_code=CODE, other_ca=True)
     await other.start()
     try:
         monkeypatch.setattr(tls, "shipped_ca_pem", lambda: other.ca_pem)
         result = await _bambu_form(hass)
+        assert "insecure_tls" not in result["data_schema"].schema  # not before it is needed
+        data = {"host": f"127.0.0.1:{other.mqtt_port}", "serial": SERIAL, "access_code": CODE}
+        with caplog.at_level(logging.DEBUG, logger="custom_components.printernizer"):
+            result = await hass.config_entries.flow.async_configure(result["flow_id"], data)
+        assert result["type"] is FlowResultType.FORM
+        assert result["errors"] == {"base": "untrusted_certificate"}
+        assert "not issued by Bambu Lab's CA" in caplog.text
+        assert "insecure_tls" in result["data_schema"].schema
+        # left unticked: the same answer
         result = await hass.config_entries.flow.async_configure(
-            result["flow_id"],
-            {"host": f"127.0.0.1:{other.mqtt_port}", "serial": SERIAL, "access_code": CODE},
+            result["flow_id"], {**data, "insecure_tls": False}
         )
-        assert result["errors"] == {"base": "wrong_serial"}
+        assert result["errors"] == {"base": "untrusted_certificate"}
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {**data, "insecure_tls": True}
+        )
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        assert result["options"] == {"insecure_tls": True}
+        assert "insecure_tls" not in result["data"]
+        await hass.async_block_till_done()
+        entry = result["result"]
+        assert entry.state is ConfigEntryState.LOADED
+        issue = ir.async_get(hass).async_get_issue("printernizer", f"insecure_tls_{entry.entry_id}")
+        assert issue is not None
+        await _unload_all(hass)
     finally:
         await other.stop()
+
+
+async def test_wrong_serial_is_not_a_certificate_problem(
+    hass: HomeAssistant, sim: BambuSimulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    result = await _bambu_form(hass)
+    with caplog.at_level(logging.DEBUG, logger="custom_components.printernizer"):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"],
+            {
+                "host": f"127.0.0.1:{sim.mqtt_port}",
+                "serial": "01P00A000000999",
+                "access_code": CODE,
+            },
+        )
+    assert result["errors"] == {"base": "wrong_serial"}
+    assert "presents serial '01P00A000000001', expected '01P00A000000999'" in caplog.text
+    assert "insecure_tls" not in result["data_schema"].schema  # would not help
+
+
+async def test_tls_handshake_failure_is_told_apart(
+    hass: HomeAssistant, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Something that is not a TLS server answers (e.g. a wrong port)."""
+
+    async def plain_text(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(plain_text, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        result = await _bambu_form(hass)
+        with caplog.at_level(logging.DEBUG, logger="custom_components.printernizer"):
+            result = await hass.config_entries.flow.async_configure(
+                result["flow_id"],
+                {"host": f"127.0.0.1:{port}", "serial": SERIAL, "access_code": CODE},
+            )
+        assert result["errors"] == {"base": "tls_failed"}
+        assert f"TLS handshake with 127.0.0.1:{port} failed" in caplog.text
+        assert "insecure_tls" not in result["data_schema"].schema
+    finally:
+        server.close()
+        await server.wait_closed()
 
 
 async def test_duplicate_serial_aborted(

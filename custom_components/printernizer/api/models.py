@@ -136,6 +136,14 @@ class PrinterIdentityError(PrinterError):
     """The printer is not the one configured (wrong serial, wrong certificate)."""
 
 
+class PrinterCertificateError(PrinterIdentityError):
+    """The printer's TLS certificate is not issued by the trusted CA (cannot be verified)."""
+
+
+class PrinterTlsError(PrinterConnectionError):
+    """The TLS handshake failed for another reason than the certificate (transient)."""
+
+
 class PrinterNotSupportedError(PrinterError):
     """The printer's firmware or API version is not supported."""
 

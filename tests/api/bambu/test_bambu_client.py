@@ -16,6 +16,7 @@ from custom_components.printernizer.api.models import (
     CommandTimeoutError,
     ConnectionPhase,
     PrinterAuthError,
+    PrinterCertificateError,
     PrinterClient,
     PrinterConnectionError,
     PrinterIdentityError,
@@ -198,16 +199,22 @@ async def test_malformed_reports_ignored(sim, client_factory) -> None:
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "ok"), [({"wrong_cn": True}, False), ({"other_ca": True}, False)]
+    ("kwargs", "certificate"), [({"wrong_cn": True}, False), ({"other_ca": True}, True)]
 )
-async def test_identity_errors(kwargs, ok) -> None:
-    """Wrong CN or another CA → PrinterIdentityError; insecure_tls connects anyway."""
+async def test_identity_errors(kwargs, certificate) -> None:
+    """Wrong CN → PrinterIdentityError, another CA → PrinterCertificateError (a subclass);
+    insecure_tls connects anyway."""
     bad = BambuSimulator(serial=SERIAL, access_code=CODE, **kwargs)
     await bad.start()
     try:
         client = make_client(bad)
-        with pytest.raises(PrinterIdentityError):
+        with pytest.raises(PrinterIdentityError) as err:
             await client.async_connect()
+        assert isinstance(err.value, PrinterCertificateError) is certificate
+        if certificate:
+            # the CA was a custom file (the simulator's), not Bambu Lab's
+            assert f"not issued by the configured CA ({bad.ca_file})" in str(err.value)
+            assert "Bambu Lab" not in str(err.value)
         await client.async_disconnect()
         insecure = make_client(bad, insecure_tls=True, ca_file=None)
         try:
