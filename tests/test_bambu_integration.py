@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -38,6 +39,7 @@ from .conftest import EventRecorder, wait_for
 
 SERIAL = "01P00A000000001"
 CODE = "12345678"
+REAL_SHIPPED_CA_PEM = tls.shipped_ca_pem
 STATUS = "sensor.p1p_status"
 PROGRESS = "sensor.p1p_progress"
 CONNECTION = "binary_sensor.p1p_connection"
@@ -625,3 +627,57 @@ async def test_reconnect_with_nothing_changed(
     await wait_for(hass, lambda: hass.states.get(STATUS).state == "paused")
     assert hass.states.get(PROGRESS).state == "30"
     assert hass.states.get("button.p1p_resume_print").state != STATE_UNAVAILABLE
+
+
+async def test_discovered_printer_with_unverifiable_certificate(
+    hass: HomeAssistant, sim: BambuSimulator, listener_port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The confirm step of a discovered printer offers the unverified connection as well."""
+    monkeypatch.setattr(tls, "shipped_ca_pem", REAL_SHIPPED_CA_PEM)  # Bambu Lab's own CA
+    await sim.send_announcement("127.0.0.1", listener_port)
+    await wait_for(hass, lambda: len(_discovery_flows(hass)) == 1)
+    flow = _discovery_flows(hass)[0]
+    result = await hass.config_entries.flow.async_configure(flow["flow_id"], {"access_code": CODE})
+    assert result["errors"] == {"base": "untrusted_certificate"}
+    assert "insecure_tls" in result["data_schema"].schema
+    result = await hass.config_entries.flow.async_configure(
+        flow["flow_id"], {"access_code": CODE, "insecure_tls": True}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["options"] == {"insecure_tls": True}
+    await hass.async_block_till_done()
+    assert result["result"].state is ConfigEntryState.LOADED
+    await _unload_all(hass)
+
+
+async def test_simulator_restart_with_state_dir_reconnects(
+    hass: HomeAssistant, events: EventRecorder, tmp_path: Path
+) -> None:
+    """The simulator keeps its CA (like a real printer its certificate): after a restart the
+    integration, trusting the CA file of the first start, connects again."""
+    first = BambuSimulator(serial=SERIAL, access_code=CODE, name="P1P", state_dir=tmp_path)
+    await first.start()
+    port = first.mqtt_port
+    entry = MockConfigEntry(
+        domain="printernizer",
+        title="P1P",
+        unique_id=SERIAL,
+        data={**_data(first), "host": f"127.0.0.1:{port}", "ca_file": first.ca_file},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await first.stop()
+    await wait_for(hass, lambda: len(events.of("printer_disconnected")) == 1)
+    again = BambuSimulator(
+        serial=SERIAL, access_code=CODE, name="P1P", state_dir=tmp_path, mqtt_port=port
+    )
+    await again.start()
+    try:
+        await wait_for(hass, lambda: len(events.of("printer_connected")) == 2)
+        assert hass.states.get(CONNECTION).state == "on"
+        messages = [e.get("message") or "" for e in events.of("printer_connection_progress")]
+        assert not any("not issued" in m for m in messages)
+    finally:
+        await hass.config_entries.async_unload(entry.entry_id)
+        await again.stop()
