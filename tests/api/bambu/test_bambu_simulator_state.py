@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from bambu_helpers import CODE, SERIAL, make_client, wait_for
 
-from custom_components.printernizer.api.bambu.client import BambuClient
 from custom_components.printernizer.api.models import PrinterStatus
 from simulator.bambu import BambuSimulator
 
@@ -128,7 +127,7 @@ class _Trace:
 
 @pytest.fixture
 async def autoplay(monkeypatch: pytest.MonkeyPatch) -> Any:
-    sim = BambuSimulator(serial=SERIAL, access_code=CODE, autoplay_step=0.005)
+    sim = BambuSimulator(serial=SERIAL, access_code=CODE, autoplay_step=0.01)
     trace = _Trace(sim, monkeypatch)
     await sim.start(autoplay=True)
     try:
@@ -142,37 +141,37 @@ async def _ticks(sim: BambuSimulator, count: int) -> None:
     await wait_for(lambda: sim.autoplay_ticks >= start + count)
 
 
+# The tests change the print the way the simulator's command handler does
+# (pause/resume/cancel; tests/api/bambu/test_bambu_client.py covers the MQTT
+# command path), right when the condition holds: no race with the autoplay.
+
+
 async def test_autoplay_holds_while_paused(autoplay: Any) -> None:
     sim, trace = autoplay
     await wait_for(lambda: trace.now()[0] == "RUNNING" and trace.now()[2] >= 10)
-    client = make_client(sim)
-    try:
-        await client.async_connect()
-        await client.async_pause()  # the printer's command path
-        held = trace.now()
-        assert held[0] == "PAUSE"
-        await _ticks(sim, 20)  # far more than one progress step
-        assert trace.now() == held
-        await client.async_resume()
-    finally:
-        await client.async_disconnect()
-    await wait_for(lambda: trace.now()[1] == held[1] and (trace.now()[2] or 0) > held[2])
-    assert trace.now()[0] == "RUNNING"
+    await sim.pause()
+    held = trace.now()
+    assert held[0] == "PAUSE"
+    await _ticks(sim, 20)  # far more than one progress step
+    assert trace.now() == held
+    mark = len(trace.states)
+    await sim.resume()
+    await wait_for(
+        lambda: any(
+            s[0] == "RUNNING" and s[1] == held[1] and s[2] > held[2] for s in trace.states[mark:]
+        )
+    )
 
 
 async def test_autoplay_ends_a_stopped_print(autoplay: Any) -> None:
     sim, trace = autoplay
     await wait_for(lambda: trace.now()[0] == "RUNNING" and trace.now()[2] >= 10)
-    client: BambuClient = make_client(sim)
-    try:
-        await client.async_connect()
-        await client.async_stop()
-    finally:
-        await client.async_disconnect()
+    await sim.cancel()
     stopped = trace.now()
     assert stopped[0] == "FAILED"
+    assert sim.state["print_error"] == 50348044
+    mark = len(trace.states) - 1
     await wait_for(lambda: trace.now()[1] != stopped[1])  # the next print began
-    after = trace.states[trace.states.index(stopped) :]
-    same_print = [s for s in after if s[1] == stopped[1]]
+    same_print = [s for s in trace.states[mark:] if s[1] == stopped[1]]
     assert {s[0] for s in same_print} == {"FAILED"}  # never RUNNING or FINISH again
-    assert trace.now()[0] == "PREPARE"
+    assert next(s[0] for s in trace.states[mark:] if s[1] != stopped[1]) == "PREPARE"
