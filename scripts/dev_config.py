@@ -3,6 +3,11 @@
 Creates .dev/config/configuration.yaml (the integrations Home Assistant needs here,
 instead of default_config, which fails without go2rtc, ffmpeg and libpcap), links the
 integration in, and adds config entries for the simulated printers unless they exist.
+
+The instance stays metric: configuration.yaml pins the unit system, and onboarding's
+location step (whose answer would switch the running instance to the units of the country
+guessed from the network, e.g. US units) is marked done before the first start, so the
+browser only asks for the owner account.
 """
 
 from __future__ import annotations
@@ -51,6 +56,26 @@ logger:
 """
 
 
+#: Onboarding steps done before the first start: the location/units step
+#: (configuration.yaml sets them) and analytics (a development instance reports nothing).
+ONBOARDING_DONE = ("core_config", "analytics")
+
+
+def seed_onboarding(storage: Path) -> None:
+    """Mark the onboarding steps the development configuration answers as done."""
+    path = storage / "onboarding"
+    if path.exists():
+        store = json.loads(path.read_text())
+    else:
+        # Home Assistant's onboarding store (homeassistant/components/onboarding).
+        store = {"version": 4, "minor_version": 1, "key": "onboarding", "data": {"done": []}}
+    done: list[str] = store["data"]["done"]
+    missing = [step for step in ONBOARDING_DONE if step not in done]
+    if missing:
+        done.extend(missing)
+        path.write_text(json.dumps(store, indent=2))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--config", type=Path, required=True)
@@ -84,6 +109,7 @@ def main() -> None:
 
     storage = config / ".storage"
     storage.mkdir(exist_ok=True)
+    seed_onboarding(storage)
     path = storage / "core.config_entries"
     if path.exists():
         store = json.loads(path.read_text())

@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -38,6 +39,7 @@ from .conftest import EventRecorder, printer_flows, wait_for
 
 SERIAL = "01P00A000000001"
 CODE = "12345678"
+REAL_SHIPPED_CA_PEM = tls.shipped_ca_pem
 STATUS = "sensor.p1p_status"
 PROGRESS = "sensor.p1p_progress"
 CONNECTION = "binary_sensor.p1p_connection"
@@ -146,21 +148,88 @@ async def test_user_flow_errors(
     await _unload_all(hass)
 
 
-async def test_certificate_from_another_ca_is_refused(
-    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
+async def test_certificate_from_another_ca_offers_unverified_connection(
+    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """A certificate that is not from Bambu Lab: the form says so, logs why, and offers
+    the unverified connection; the entry then has it in its options, with the repair issue."""
     other = BambuSimulator(serial=SERIAL, access_code=CODE, other_ca=True)
     await other.start()
     try:
         monkeypatch.setattr(tls, "shipped_ca_pem", lambda: other.ca_pem)
         result = await _bambu_form(hass)
+        assert "insecure_tls" not in result["data_schema"].schema  # not before it is needed
+        data = {"host": f"127.0.0.1:{other.mqtt_port}", "serial": SERIAL, "access_code": CODE}
+        with caplog.at_level(logging.DEBUG, logger="custom_components.printernizer"):
+            result = await hass.config_entries.flow.async_configure(result["flow_id"], data)
+        assert result["type"] is FlowResultType.FORM
+        assert result["errors"] == {"base": "untrusted_certificate"}
+        assert "not issued by Bambu Lab's CA" in caplog.text
+        assert "insecure_tls" in result["data_schema"].schema
+        # left unticked: the same answer
         result = await hass.config_entries.flow.async_configure(
-            result["flow_id"],
-            {"host": f"127.0.0.1:{other.mqtt_port}", "serial": SERIAL, "access_code": CODE},
+            result["flow_id"], {**data, "insecure_tls": False}
         )
-        assert result["errors"] == {"base": "wrong_serial"}
+        assert result["errors"] == {"base": "untrusted_certificate"}
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {**data, "insecure_tls": True}
+        )
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        assert result["options"] == {"insecure_tls": True}
+        assert "insecure_tls" not in result["data"]
+        await hass.async_block_till_done()
+        entry = result["result"]
+        assert entry.state is ConfigEntryState.LOADED
+        issue = ir.async_get(hass).async_get_issue("printernizer", f"insecure_tls_{entry.entry_id}")
+        assert issue is not None
+        await _unload_all(hass)
     finally:
         await other.stop()
+
+
+async def test_wrong_serial_is_not_a_certificate_problem(
+    hass: HomeAssistant, sim: BambuSimulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    result = await _bambu_form(hass)
+    with caplog.at_level(logging.DEBUG, logger="custom_components.printernizer"):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"],
+            {
+                "host": f"127.0.0.1:{sim.mqtt_port}",
+                "serial": "01P00A000000999",
+                "access_code": CODE,
+            },
+        )
+    assert result["errors"] == {"base": "wrong_serial"}
+    assert "presents serial '01P00A000000001', expected '01P00A000000999'" in caplog.text
+    assert "insecure_tls" not in result["data_schema"].schema  # would not help
+
+
+async def test_tls_handshake_failure_is_told_apart(
+    hass: HomeAssistant, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Something that is not a TLS server answers (e.g. a wrong port)."""
+
+    async def plain_text(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(plain_text, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        result = await _bambu_form(hass)
+        with caplog.at_level(logging.DEBUG, logger="custom_components.printernizer"):
+            result = await hass.config_entries.flow.async_configure(
+                result["flow_id"],
+                {"host": f"127.0.0.1:{port}", "serial": SERIAL, "access_code": CODE},
+            )
+        assert result["errors"] == {"base": "tls_failed"}
+        assert f"TLS handshake with 127.0.0.1:{port} failed" in caplog.text
+        assert "insecure_tls" not in result["data_schema"].schema
+    finally:
+        server.close()
+        await server.wait_closed()
 
 
 async def test_duplicate_serial_aborted(
@@ -313,6 +382,10 @@ async def test_stop_cancels(
     assert len(events.of("print_stopped")) == 1
     await wait_for(hass, lambda: len(events.of("job_completed")) == 1)
     assert events.of("job_completed")[0]["status"] == "cancelled"
+    assert "reason" not in events.of("job_completed")[0]
+    # Bambu keeps FAILED with the cancel code until the next print: not "failed"
+    await wait_for(hass, lambda: hass.states.get(STATUS).state == "cancelled")
+    assert events.of("printer_status_update")[-1]["status"] == "cancelled"
 
 
 async def test_ignored_command_times_out(
@@ -553,3 +626,57 @@ async def test_reconnect_with_nothing_changed(
     await wait_for(hass, lambda: hass.states.get(STATUS).state == "paused")
     assert hass.states.get(PROGRESS).state == "30"
     assert hass.states.get("button.p1p_resume_print").state != STATE_UNAVAILABLE
+
+
+async def test_discovered_printer_with_unverifiable_certificate(
+    hass: HomeAssistant, sim: BambuSimulator, listener_port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The confirm step of a discovered printer offers the unverified connection as well."""
+    monkeypatch.setattr(tls, "shipped_ca_pem", REAL_SHIPPED_CA_PEM)  # Bambu Lab's own CA
+    await sim.send_announcement("127.0.0.1", listener_port)
+    await wait_for(hass, lambda: len(_discovery_flows(hass)) == 1)
+    flow = _discovery_flows(hass)[0]
+    result = await hass.config_entries.flow.async_configure(flow["flow_id"], {"access_code": CODE})
+    assert result["errors"] == {"base": "untrusted_certificate"}
+    assert "insecure_tls" in result["data_schema"].schema
+    result = await hass.config_entries.flow.async_configure(
+        flow["flow_id"], {"access_code": CODE, "insecure_tls": True}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["options"] == {"insecure_tls": True}
+    await hass.async_block_till_done()
+    assert result["result"].state is ConfigEntryState.LOADED
+    await _unload_all(hass)
+
+
+async def test_simulator_restart_with_state_dir_reconnects(
+    hass: HomeAssistant, events: EventRecorder, tmp_path: Path
+) -> None:
+    """The simulator keeps its CA (like a real printer its certificate): after a restart the
+    integration, trusting the CA file of the first start, connects again."""
+    first = BambuSimulator(serial=SERIAL, access_code=CODE, name="P1P", state_dir=tmp_path)
+    await first.start()
+    port = first.mqtt_port
+    entry = MockConfigEntry(
+        domain="printernizer",
+        title="P1P",
+        unique_id=SERIAL,
+        data={**_data(first), "host": f"127.0.0.1:{port}", "ca_file": first.ca_file},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await first.stop()
+    await wait_for(hass, lambda: len(events.of("printer_disconnected")) == 1)
+    again = BambuSimulator(
+        serial=SERIAL, access_code=CODE, name="P1P", state_dir=tmp_path, mqtt_port=port
+    )
+    await again.start()
+    try:
+        await wait_for(hass, lambda: len(events.of("printer_connected")) == 2)
+        assert hass.states.get(CONNECTION).state == "on"
+        messages = [e.get("message") or "" for e in events.of("printer_connection_progress")]
+        assert not any("not issued" in m for m in messages)
+    finally:
+        await hass.config_entries.async_unload(entry.entry_id)
+        await again.stop()

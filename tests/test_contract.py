@@ -136,3 +136,27 @@ def test_validate_reports_problems() -> None:
     assert validate("printer_status", bad_status) == [
         "printers[0].status: 'printing' not in ['online', 'offline', 'unknown']"
     ]
+
+
+def test_documented_extra_keys_are_checked() -> None:
+    """``reason`` (printer_disconnected, printer_monitoring_stopped, job_completed) is allowed
+    with its documented values only; other extra keys stay free."""
+    ts = "2025-11-08T10:30:00Z"
+    gone = {"printer_id": "p", "name": "n", "timestamp": ts}
+    for reason in ("lost", "reload", "shutdown", "removed"):
+        assert validate("printer_disconnected", {**gone, "reason": reason}) == []
+        assert (
+            validate(
+                "printer_monitoring_stopped", {"printer_id": "p", "timestamp": ts, "reason": reason}
+            )
+            == []
+        )
+    assert validate("printer_disconnected", {**gone, "reason": "bored"}) != []
+    assert (
+        validate("printer_monitoring_stopped", {"printer_id": "p", "timestamp": ts, "reason": 1})
+        != []
+    )
+    done = {"job_id": "j", "printer_id": "p", "job_name": "a", "status": "failed", "timestamp": ts}
+    assert validate("job_completed", {**done, "reason": "interrupted"}) == []
+    assert validate("job_completed", {**done, "reason": "lost"}) != []
+    assert validate("printer_connected", {**gone, "type": "prusa", "reason": "anything"}) == []

@@ -9,7 +9,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.printernizer.api.models import (
@@ -133,12 +133,13 @@ async def test_whole_print(
 
 
 @pytest.mark.parametrize(
-    ("status", "cancelled", "outcome"),
+    ("status", "cancelled", "outcome", "reason"),
     [
-        (PrinterStatus.FAILED, False, "failed"),
-        (PrinterStatus.ERROR, False, "failed"),
-        (PrinterStatus.FAILED, True, "cancelled"),
-        (PrinterStatus.IDLE, False, "cancelled"),
+        (PrinterStatus.FAILED, False, "failed", None),
+        (PrinterStatus.ERROR, False, "failed", None),
+        (PrinterStatus.CANCELLED, True, "cancelled", None),
+        # back without that print: nobody cancelled it
+        (PrinterStatus.IDLE, False, "failed", "interrupted"),
     ],
 )
 async def test_job_outcomes(
@@ -149,12 +150,33 @@ async def test_job_outcomes(
     status: PrinterStatus,
     cancelled: bool,
     outcome: str,
+    reason: str | None,
 ) -> None:
     await _setup(hass, fake_entry)
     use_fake.update(status=PrinterStatus.PRINTING, job_name="a.gcode", progress=40)
     use_fake.update(status=status, cancelled=cancelled)
     await hass.async_block_till_done()
     assert [e["status"] for e in events.of("job_completed")] == [outcome]
+    assert [e.get("reason") for e in events.of("job_completed")] == [reason]
+    assert hass.states.get(STATUS).state == status.value
+
+
+async def test_drop_mid_print_and_back_without_it_is_interrupted(
+    hass: HomeAssistant, fake_entry: MockConfigEntry, use_fake: FakeClient, events: EventRecorder
+) -> None:
+    await _setup(hass, fake_entry)
+    use_fake.update(status=PrinterStatus.PRINTING, job_name="a.gcode", progress=40)
+    await hass.async_block_till_done()
+    use_fake.connection(ConnectionPhase.FAILED, "lost")
+    await hass.async_block_till_done()
+    assert events.of("job_completed") == []
+    use_fake.connection(ConnectionPhase.CONNECTED)
+    use_fake.update(status=PrinterStatus.PRINTING, job_name="b.gcode", progress=1)
+    await hass.async_block_till_done()
+    completed = events.of("job_completed")
+    assert [(e["job_name"], e["status"], e.get("reason")) for e in completed] == [
+        ("a.gcode", "failed", "interrupted")
+    ]
 
 
 async def test_stop_command(
@@ -165,9 +187,10 @@ async def test_stop_command(
     await hass.async_block_till_done()
     await _press(hass, STOP)
     assert len(events.of("print_stopped")) == 1
-    use_fake.update(status=PrinterStatus.FAILED, cancelled=True)
+    use_fake.update(status=PrinterStatus.CANCELLED, cancelled=True)
     await hass.async_block_till_done()
     assert events.of("job_completed")[0]["status"] == "cancelled"
+    assert hass.states.get(STATUS).state == "cancelled"
 
 
 @pytest.mark.parametrize(
@@ -192,6 +215,8 @@ async def test_unconfirmed_command_raises_and_fires_nothing(
     with pytest.raises(HomeAssistantError) as err:
         await _press(hass, PAUSE)
     assert err.value.translation_key == key
+    # a refused command is the user's bad request (no traceback), a timeout a failure
+    assert isinstance(err.value, ServiceValidationError) is (key == "command_not_allowed")
     assert events.of("print_paused") == []
 
 
@@ -206,6 +231,7 @@ async def test_disconnect_and_reconnect_push(
     use_fake.connection(ConnectionPhase.FAILED, "retry failed")
     await hass.async_block_till_done()
     assert len(events.of("printer_disconnected")) == 1
+    assert events.of("printer_disconnected")[0]["reason"] == "lost"
     assert hass.states.get(STATUS).state == STATE_UNAVAILABLE
     assert hass.states.get(CONNECTION).state == "off"
     assert events.of("job_completed") == []  # the job survives a disconnect
@@ -380,7 +406,9 @@ async def test_background_monitoring(
     assert events.of("job_update")[-1]["job_updates"] == []  # nothing changed
     assert len(events.of("printer_status")) == 1
     status = events.of("printer_status")[0]
-    assert status["status_changes"] == []
+    assert [(c["old_status"], c["new_status"]) for c in status["status_changes"]] == [
+        ("unknown", "online")
+    ]
     assert status["printers"][0]["status"] == "online"
     assert status["printers"][0]["current_job"] == "a.gcode"
     use_fake.connection(ConnectionPhase.FAILED, "lost")
@@ -401,6 +429,7 @@ async def test_background_monitoring(
     assert await hass.config_entries.async_unload(fake_entry.entry_id)
     await hass.async_block_till_done()
     assert len(events.of("printer_monitoring_stopped")) == 1
+    assert events.of("printer_monitoring_stopped")[0]["reason"] == "removed"
     count = len(events.of("job_update"))
     await advance(30)
     assert len(events.of("job_update")) == count
@@ -502,3 +531,137 @@ async def test_reprint_of_the_same_file_is_a_new_job(
     await hass.async_block_till_done()
     assert [e["status"] for e in events.of("job_completed")] == ["completed", "completed"]
     assert len(events.of("job_created")) == 2
+
+
+# --- stop of monitoring: reasons, and connected/disconnected alternate ---------
+
+
+def _pairs(events: EventRecorder) -> list[tuple[str, str | None]]:
+    wanted = ("printer_connected", "printer_disconnected", "printer_monitoring_stopped")
+    return [(name, data.get("reason")) for name, data in events.events if name in wanted]
+
+
+async def test_reload_fires_stop_events_between_connections(
+    hass: HomeAssistant, fake_entry: MockConfigEntry, use_fake: FakeClient, events: EventRecorder
+) -> None:
+    await _setup(hass, fake_entry)
+    hass.config_entries.async_update_entry(fake_entry, options={"insecure_tls": True})
+    await hass.async_block_till_done()
+    assert fake_entry.state is ConfigEntryState.LOADED
+    assert _pairs(events) == [
+        ("printer_connected", None),
+        ("printer_monitoring_stopped", "reload"),
+        ("printer_disconnected", "reload"),
+        ("printer_connected", None),
+    ]
+    assert len(events.of("printer_monitoring_started")) == 2
+    # a reload from the UI (not an options change) is a reload too
+    events.clear()
+    assert await hass.config_entries.async_reload(fake_entry.entry_id)
+    await hass.async_block_till_done()
+    assert _pairs(events) == [
+        ("printer_monitoring_stopped", "reload"),
+        ("printer_disconnected", "reload"),
+        ("printer_connected", None),
+    ]
+
+
+async def test_removal_fires_stop_events(
+    hass: HomeAssistant, fake_entry: MockConfigEntry, use_fake: FakeClient, events: EventRecorder
+) -> None:
+    await _setup(hass, fake_entry)
+    await hass.config_entries.async_remove(fake_entry.entry_id)
+    await hass.async_block_till_done()
+    assert _pairs(events) == [
+        ("printer_connected", None),
+        ("printer_monitoring_stopped", "removed"),
+        ("printer_disconnected", "removed"),
+    ]
+    assert not use_fake.connected
+
+
+async def test_disabling_fires_stop_events(
+    hass: HomeAssistant, fake_entry: MockConfigEntry, use_fake: FakeClient, events: EventRecorder
+) -> None:
+    from homeassistant.config_entries import ConfigEntryDisabler
+
+    await _setup(hass, fake_entry)
+    await hass.config_entries.async_set_disabled_by(fake_entry.entry_id, ConfigEntryDisabler.USER)
+    await hass.async_block_till_done()
+    assert _pairs(events)[1:] == [
+        ("printer_monitoring_stopped", "removed"),
+        ("printer_disconnected", "removed"),
+    ]
+
+
+async def test_home_assistant_stop_fires_stop_events(
+    hass: HomeAssistant, fake_entry: MockConfigEntry, use_fake: FakeClient, events: EventRecorder
+) -> None:
+    from homeassistant.const import EVENT_HOMEASSISTANT_STOP
+
+    await _setup(hass, fake_entry)
+    use_fake.update(status=PrinterStatus.PRINTING, job_name="a.gcode", progress=10)
+    await hass.async_block_till_done()
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
+    await hass.async_block_till_done()
+    assert _pairs(events) == [
+        ("printer_connected", None),
+        ("printer_monitoring_stopped", "shutdown"),
+        ("printer_disconnected", "shutdown"),
+    ]
+    assert not use_fake.connected
+    assert events.of("job_completed") == []  # the print goes on; the job with it
+    # nothing more from this monitor, not even when the entry is unloaded later
+    events.clear()
+    assert await hass.config_entries.async_unload(fake_entry.entry_id)
+    await hass.async_block_till_done()
+    assert _pairs(events) == []
+
+
+async def test_not_connected_printer_stops_without_disconnected(
+    hass: HomeAssistant, fake_entry: MockConfigEntry, use_fake: FakeClient, events: EventRecorder
+) -> None:
+    await _setup(hass, fake_entry)
+    use_fake.connection(ConnectionPhase.FAILED, "lost")
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_reload(fake_entry.entry_id)
+    await hass.async_block_till_done()
+    assert _pairs(events) == [
+        ("printer_connected", None),
+        ("printer_disconnected", "lost"),
+        ("printer_monitoring_stopped", "reload"),
+        ("printer_connected", None),
+    ]
+
+
+async def test_first_printer_status_lists_every_printer(
+    hass: HomeAssistant, events: EventRecorder, freezer: FrozenDateTimeFactory
+) -> None:
+    from unittest.mock import patch
+
+    fakes = {"FAKE0001": FakeClient(serial="FAKE0001"), "FAKE0002": FakeClient(serial="FAKE0002")}
+    entries = []
+    for serial in fakes:
+        entry = MockConfigEntry(
+            domain="printernizer",
+            title=serial,
+            unique_id=serial,
+            data={"family": "bambu_lab", "host": "192.0.2.1", "serial": serial, "access_code": "1"},
+        )
+        entry.add_to_hass(hass)
+        entries.append(entry)
+
+    def create(_hass: HomeAssistant, data: dict, _options: dict) -> FakeClient:
+        return fakes[data["serial"]]
+
+    with patch("custom_components.printernizer.clients.create_client", side_effect=create):
+        await _setup(hass, entries[0])  # the integration sets up every entry
+    assert [e.state for e in entries] == [ConfigEntryState.LOADED] * 2
+    freezer.tick(timedelta(seconds=30))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    changes = events.of("printer_status")[0]["status_changes"]
+    assert sorted((c["printer_id"], c["old_status"], c["new_status"]) for c in changes) == [
+        ("FAKE0001", "unknown", "online"),
+        ("FAKE0002", "unknown", "online"),
+    ]

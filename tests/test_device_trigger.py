@@ -30,7 +30,9 @@ async def test_triggers_listed_and_fire(
     device = dr.async_get(hass).async_get_device(identifiers={("printernizer", "FAKE0001")})
     triggers = await async_get_device_automations(hass, DeviceAutomationType.TRIGGER, device.id)
     ours = {t["type"] for t in triggers if t["domain"] == "printernizer"}
-    assert ours == set(PRINTER_EVENTS) - EVENTS_NOT_FIRED_YET
+    statuses = {f"status_{s.value}" for s in PrinterStatus if s is not PrinterStatus.OFFLINE}
+    assert ours == (set(PRINTER_EVENTS) - EVENTS_NOT_FIRED_YET) | statuses
+    assert "status_cancelled" in ours
     assert {"print_paused", "job_completed", "printer_disconnected"} <= ours
     assert "file_download_started" not in ours  # not fired yet: not offered
 
@@ -86,3 +88,40 @@ async def test_triggers_listed_and_fire(
         "paused",
         "completed",
     ]
+
+
+async def test_status_trigger_fires_on_change_to_cancelled(
+    hass: HomeAssistant,
+    fake_entry: MockConfigEntry,
+    use_fake: FakeClient,
+    service_calls: list[ServiceCall],
+) -> None:
+    assert await hass.config_entries.async_setup(fake_entry.entry_id)
+    await hass.async_block_till_done()
+    device = dr.async_get(hass).async_get_device(identifiers={("printernizer", "FAKE0001")})
+    assert await async_setup_component(
+        hass,
+        automation.DOMAIN,
+        {
+            automation.DOMAIN: [
+                {
+                    "triggers": [
+                        {
+                            "trigger": "device",
+                            "domain": "printernizer",
+                            "device_id": device.id,
+                            "type": f"status_{status}",
+                        }
+                    ],
+                    "actions": [{"action": "test.automation", "data": {"status": status}}],
+                }
+                for status in ("cancelled", "failed")
+            ]
+        },
+    )
+    use_fake.update(status=PrinterStatus.PRINTING, job_name="a.gcode")
+    use_fake.update(status=PrinterStatus.CANCELLED, cancelled=True)
+    await hass.async_block_till_done()
+    use_fake.update(nozzle_temp=30.0)  # same status: no second trigger
+    await hass.async_block_till_done()
+    assert [c.data["status"] for c in service_calls if c.domain == "test"] == ["cancelled"]

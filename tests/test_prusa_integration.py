@@ -368,6 +368,7 @@ async def test_stop_cancels_job(
     assert len(events.of("print_stopped")) == 1
     await _poll(hass, freezer, 2)
     assert [e["status"] for e in events.of("job_completed")] == ["cancelled"]
+    assert hass.states.get(STATUS).state == "cancelled"  # PrusaLink STOPPED
 
 
 @pytest.mark.parametrize("fail_mode", ["timeout", "500"])
@@ -397,15 +398,23 @@ async def test_unreachable_then_back_same_job(
     assert hass.states.get(STATUS).state == STATE_UNAVAILABLE
     assert hass.states.get("binary_sensor.prusa_mk4_connection").state == "off"
     assert len(events.of("printer_disconnected")) == 1
+    assert events.of("printer_disconnected")[0]["reason"] == "lost"
     await poll()
     assert len(events.of("printer_disconnected")) == 1
     sim.fail_mode = None
     sim.set_progress(45)
+    events.clear()
     await poll()
+    # the same sequence as Bambu Lab's reconnects
+    assert [e["status"] for e in events.of("printer_connection_progress")] == [
+        "connecting",
+        "connected",
+        "monitoring",
+    ]
     assert hass.states.get(STATUS).state == "printing"
     assert hass.states.get(PROGRESS).state == "45"
-    assert len(events.of("printer_connected")) == 2
-    assert len(events.of("job_created")) == 1
+    assert len(events.of("printer_connected")) == 1
+    assert events.of("job_created") == []
     assert events.of("job_progress_updated")[-1]["progress"] == 45
 
 

@@ -49,3 +49,26 @@ def test_every_entity_documented() -> None:
 def test_set_up_commands_documented() -> None:
     assert "scripts/develop" in README
     assert "scripts/test" in README
+
+
+def test_troubleshooting_quotes_the_real_messages() -> None:
+    """The config flow's Bambu Lab errors appear word for word under Troubleshooting."""
+    strings = json.loads((COMPONENT / "strings.json").read_text())
+    troubleshooting = README.split("## Troubleshooting", 1)[1].split("\n## ", 1)[0]
+    for key in ("wrong_serial", "untrusted_certificate", "tls_failed"):
+        assert f'"{strings["config"]["error"][key]}"' in troubleshooting, key
+    # the client's own words, as the debug log shows them
+    for logged in ("not issued by Bambu Lab's CA", "presents serial", "TLS handshake with"):
+        assert logged in troubleshooting
+
+
+def test_statuses_and_reasons_documented() -> None:
+    from custom_components.printernizer.api.models import PrinterStatus
+    from custom_components.printernizer.contract import EXTRA_KEYS
+
+    status_row = next(line for line in README.splitlines() if line.startswith("| Status |"))
+    assert all(f"`{status.value}`" in status_row for status in PrinterStatus)
+    for name, keys in EXTRA_KEYS.items():
+        assert f"`{name}`" in README
+        for values in keys.values():
+            assert all(f"`{value}`" in README or f"reason: {value}" in README for value in values)

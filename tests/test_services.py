@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import pytest
+import voluptuous as vol
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
+from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import (
+    ClientSessionGenerator,
+    WebSocketGenerator,
+)
 
-from custom_components.printernizer.api.models import PrinterStatus
+from custom_components.printernizer.api.models import CommandNotAllowedError, PrinterStatus
 
 from .conftest import EventRecorder
 from .fake_client import FakeClient
@@ -76,30 +82,101 @@ async def test_get_event_status(hass: HomeAssistant, device_id: str) -> None:
         ("pause_print", {"device_id": "no-such-device"}, "unknown_device"),
         ("create_job", {"device_id": "no-such-device", "job_name": "x"}, "unknown_device"),
         ("update_job", {"job_id": "nope", "status": "running"}, "unknown_job"),
-        ("update_job", {"job_id": "JOB", "status": "exploded"}, "invalid_status"),
-        ("update_job", {"job_id": "JOB", "status": "running", "progress": 140}, "invalid_progress"),
-        ("update_job", {"job_id": "JOB", "progress": "lots"}, "invalid_progress"),
-        ("update_job", {"job_id": "JOB", "progress": True}, "invalid_progress"),
         ("update_job", {"job_id": "JOB"}, "nothing_to_update"),
         ("delete_job", {"job_id": "nope"}, "unknown_job"),
-        ("list_jobs", {"status": "exploded"}, "invalid_status"),
+        # static checks: the schema rejects them before the handler runs
+        ("update_job", {"job_id": "JOB", "status": "exploded"}, None),
+        ("update_job", {"job_id": "JOB", "status": "running", "progress": 140}, None),
+        ("update_job", {"job_id": "JOB", "progress": -1}, None),
+        ("update_job", {"job_id": "JOB", "progress": "lots"}, None),
+        ("update_job", {"job_id": "JOB", "progress": True}, None),
+        ("list_jobs", {"status": "exploded"}, None),
     ],
 )
 async def test_bad_input_is_rejected_and_changes_nothing(
-    hass: HomeAssistant, device_id: str, events: EventRecorder, service: str, data: dict, key: str
+    hass: HomeAssistant,
+    device_id: str,
+    events: EventRecorder,
+    service: str,
+    data: dict,
+    key: str | None,
 ) -> None:
     job = (
         await _call(hass, "create_job", {"device_id": device_id, "job_name": "a"}, response=True)
     )["job"]
     data = {k: (job["job_id"] if v == "JOB" else v) for k, v in data.items()}
     events.clear()
-    with pytest.raises(ServiceValidationError) as err:
+    with pytest.raises(ServiceValidationError if key else vol.Invalid) as err:
         await _call(hass, service, data, response=service == "list_jobs")
-    assert err.value.translation_key == key
-    assert err.value.translation_domain == DOMAIN
+    if key is not None:
+        assert isinstance(err.value, ServiceValidationError)
+        assert err.value.translation_key == key
+        assert err.value.translation_domain == DOMAIN
     assert events.events == []
     listed = await _call(hass, "list_jobs", {}, response=True)
     assert [(j["status"], j["progress"]) for j in listed["jobs"]] == [("pending", 0)]
+
+
+async def test_progress_as_text_is_accepted(hass: HomeAssistant, device_id: str) -> None:
+    job = (
+        await _call(hass, "create_job", {"device_id": device_id, "job_name": "a"}, response=True)
+    )["job"]
+    updated = await _call(
+        hass, "update_job", {"job_id": job["job_id"], "progress": "42.7"}, response=True
+    )
+    assert updated["job"]["progress"] == 42
+
+
+async def test_rest_api_answers_400_for_static_checks(
+    hass: HomeAssistant, device_id: str, hass_client: ClientSessionGenerator
+) -> None:
+    assert await async_setup_component(hass, "api", {})
+    client = await hass_client()
+    job = (
+        await _call(hass, "create_job", {"device_id": device_id, "job_name": "a"}, response=True)
+    )["job"]
+    for body in (
+        {"job_id": job["job_id"], "progress": 140},
+        {"job_id": job["job_id"], "status": "exploded"},
+    ):
+        response = await client.post(f"/api/services/{DOMAIN}/update_job", json=body)
+        assert response.status == 400, body
+    response = await client.post(
+        f"/api/services/{DOMAIN}/update_job", json={"job_id": job["job_id"], "progress": 50}
+    )
+    assert response.status == 200
+
+
+async def test_refused_command_is_a_validation_error_without_traceback(
+    hass: HomeAssistant,
+    device_id: str,
+    use_fake: FakeClient,
+    events: EventRecorder,
+    hass_ws_client: WebSocketGenerator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    use_fake.update(status=PrinterStatus.PAUSED, job_name="a")
+    await hass.async_block_till_done()
+    use_fake.command_error = CommandNotAllowedError("Cannot pause while paused")
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, "pause_print", {"device_id": device_id})
+    assert err.value.translation_key == "command_not_allowed"
+    # through the websocket API, as the UI calls it: an error answer, nothing logged
+    ws = await hass_ws_client(hass)
+    await ws.send_json_auto_id(
+        {
+            "type": "call_service",
+            "domain": DOMAIN,
+            "service": "pause_print",
+            "service_data": {"device_id": device_id},
+        }
+    )
+    answer = await ws.receive_json()
+    assert answer["success"] is False
+    assert answer["error"]["code"] == "service_validation_error"
+    assert answer["error"]["translation_key"] == "command_not_allowed"
+    assert "Unexpected exception" not in caplog.text
+    assert events.of("print_paused") == []
 
 
 async def test_device_of_another_integration(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.typing import ConfigType
@@ -15,7 +15,7 @@ from .const import CONF_FAMILY, CONF_INSECURE_TLS, DOMAIN
 from .core.background import BackgroundMonitor
 from .core.coordinator import PrinterCoordinator
 from .core.jobs import JobManager
-from .core.monitor import PrinterMonitor
+from .core.monitor import PrinterMonitor, StopReason
 from .discovery import async_start_discovery
 from .emitter import EventEmitter
 from .library_entry import (
@@ -64,6 +64,8 @@ async def async_setup_entry(
 async def _async_setup_printer_entry(hass: HomeAssistant, entry: PrinternizerConfigEntry) -> bool:
     """Connect to one printer and start monitoring it."""
     data = hass.data[DATA_KEY]
+    # A reload: the old monitor reports its end before the new one starts.
+    _report_stop(hass, entry.entry_id, "reload")
     client = clients.create_client(hass, dict(entry.data), dict(entry.options))
     monitor = PrinterMonitor(
         hass,
@@ -89,8 +91,22 @@ async def _async_setup_printer_entry(hass: HomeAssistant, entry: PrinternizerCon
             await hass.config_entries.async_reload(entry.entry_id)
 
     entry.async_on_unload(entry.add_update_listener(_reload_on_options))
+
+    async def _on_stop(_event: Event) -> None:
+        # Home Assistant does not unload entries when it stops.
+        monitor.stopped("shutdown")
+        await client.async_disconnect()
+
+    entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _on_stop))
     async_offer_library_entry(hass)
     return True
+
+
+@callback
+def _report_stop(hass: HomeAssistant, entry_id: str, reason: StopReason) -> None:
+    """Fire the stop events of an unloaded entry, if they are still waiting."""
+    if (monitor := hass.data[DATA_KEY].stopping.pop(entry_id, None)) is not None:
+        monitor.stopped(reason)
 
 
 def _update_insecure_tls_issue(hass: HomeAssistant, entry: PrinternizerConfigEntry) -> None:
@@ -114,7 +130,9 @@ def _update_insecure_tls_issue(hass: HomeAssistant, entry: PrinternizerConfigEnt
 async def async_remove_entry(
     hass: HomeAssistant, entry: PrinternizerConfigEntry | LibraryConfigEntry
 ) -> None:
-    """Forget the printer's repair issue."""
+    """Report the end of monitoring as a removal; forget the printer's repair issue."""
+    if DATA_KEY in hass.data:
+        _report_stop(hass, entry.entry_id, "removed")
     ir.async_delete_issue(hass, DOMAIN, f"insecure_tls_{entry.entry_id}")
 
 
@@ -132,7 +150,26 @@ async def _async_unload_printer_entry(hass: HomeAssistant, entry: PrinternizerCo
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
         data = hass.data[DATA_KEY]
+        monitor = entry.runtime_data.monitor
         data.coordinators.pop(entry.runtime_data.printer_id, None)
         if not data.coordinators:
             data.background.stop()
+        if hass.is_stopping:
+            monitor.stopped("shutdown")
+        elif entry.disabled_by is not None:
+            monitor.stopped("removed")
+        else:
+            # Home Assistant does not say why it unloads: a set-up of this
+            # entry follows (reload), or its removal, both while the entry's
+            # set-up lock is held. Whatever is left when it is released was
+            # a plain unload.
+            data.stopping[entry.entry_id] = monitor
+            hass.async_create_task(
+                _report_stop_when_settled(hass, entry), f"printernizer stop {entry.entry_id}"
+            )
     return unloaded
+
+
+async def _report_stop_when_settled(hass: HomeAssistant, entry: PrinternizerConfigEntry) -> None:
+    async with entry.setup_lock:
+        _report_stop(hass, entry.entry_id, "removed")

@@ -28,10 +28,12 @@ from homeassistant.util import slugify
 from . import clients
 from .api.models import (
     PrinterAuthError,
+    PrinterCertificateError,
     PrinterError,
     PrinterIdentityError,
     PrinterInfo,
     PrinterNotSupportedError,
+    PrinterTlsError,
 )
 from .clients import split_host_port
 from .const import (
@@ -68,20 +70,30 @@ async def async_validate(
     try:
         await client.async_connect()
         return client.info, None
-    except PrinterAuthError:
-        return None, "invalid_auth"
-    except PrinterIdentityError:
-        return None, "wrong_serial"
-    except PrinterNotSupportedError:
-        return None, "not_supported"
     except PrinterError as err:
-        _LOGGER.debug("Cannot connect to %s: %s", data.get(CONF_HOST), err)
-        return None, "cannot_connect"
+        # The client's own words say what failed; the form shows the key.
+        _LOGGER.debug("Cannot add the printer at %s: %s", data.get(CONF_HOST), err)
+        return None, _error_key(err)
     except Exception:
         _LOGGER.exception("Unexpected error while connecting to %s", data.get(CONF_HOST))
         return None, "unknown"
     finally:
         await client.async_disconnect()
+
+
+def _error_key(err: PrinterError) -> str:
+    """The config flow's error key for a client error."""
+    if isinstance(err, PrinterAuthError):
+        return "invalid_auth"
+    if isinstance(err, PrinterCertificateError):
+        return "untrusted_certificate"
+    if isinstance(err, PrinterIdentityError):
+        return "wrong_serial"
+    if isinstance(err, PrinterTlsError):
+        return "tls_failed"
+    if isinstance(err, PrinterNotSupportedError):
+        return "not_supported"
+    return "cannot_connect"
 
 
 def _normalize_prusa_host(value: str) -> str | None:
@@ -114,6 +126,9 @@ class PrinternizerConfigFlow(ConfigFlow, domain=DOMAIN):
         """Initialize the flow."""
         self._discovered: dict[str, Any] = {}
         self._pending: dict[str, Any] = {}
+        #: Bambu Lab: the printer's certificate could not be verified, so the
+        #: form offers an unverified connection.
+        self._offer_insecure = False
 
     @staticmethod
     @callback
@@ -156,6 +171,22 @@ class PrinternizerConfigFlow(ConfigFlow, domain=DOMAIN):
 
     # --- Bambu Lab ---------------------------------------------------------
 
+    def _bambu_fields(self, fields: dict[Any, Any]) -> vol.Schema:
+        """The form's fields, with "allow an unverified TLS connection" once verification failed."""
+        if self._offer_insecure:
+            fields = {**fields, vol.Optional(CONF_INSECURE_TLS, default=False): bool}
+        return vol.Schema(fields)
+
+    async def _bambu_validate(
+        self, data: dict[str, Any], user_input: dict[str, Any]
+    ) -> tuple[PrinterInfo | None, dict[str, Any], str | None]:
+        """Connect; return (info, the entry's options, error key)."""
+        options = {CONF_INSECURE_TLS: True} if user_input.get(CONF_INSECURE_TLS) else {}
+        info, error = await async_validate(self.hass, data, options)
+        if error == "untrusted_certificate":
+            self._offer_insecure = True
+        return info, options, error
+
     async def async_step_bambu(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Host, serial and access code of a Bambu Lab printer."""
         errors: dict[str, str] = {}
@@ -169,14 +200,16 @@ class PrinternizerConfigFlow(ConfigFlow, domain=DOMAIN):
             }
             await self.async_set_unique_id(serial)
             self._abort_if_unique_id_configured()
-            info, error = await async_validate(self.hass, data)
+            info, options, error = await self._bambu_validate(data, user_input)
             if error is None:
-                return self.async_create_entry(title=_bambu_title(info, serial), data=data)
+                return self.async_create_entry(
+                    title=_bambu_title(info, serial), data=data, options=options
+                )
             errors["base"] = error
         return self.async_show_form(
             step_id="bambu",
             data_schema=self.add_suggested_values_to_schema(
-                vol.Schema(
+                self._bambu_fields(
                     {
                         vol.Required(CONF_HOST): str,
                         vol.Required(CONF_SERIAL): str,
@@ -225,16 +258,17 @@ class PrinternizerConfigFlow(ConfigFlow, domain=DOMAIN):
                 CONF_SERIAL: self._discovered[CONF_SERIAL],
                 CONF_ACCESS_CODE: user_input[CONF_ACCESS_CODE].strip(),
             }
-            info, error = await async_validate(self.hass, data)
+            info, options, error = await self._bambu_validate(data, user_input)
             if error is None:
                 return self.async_create_entry(
                     title=self._discovered["name"] or _bambu_title(info, data[CONF_SERIAL]),
                     data=data,
+                    options=options,
                 )
             errors["base"] = error
         return self.async_show_form(
             step_id="bambu_confirm",
-            data_schema=vol.Schema({vol.Required(CONF_ACCESS_CODE): PASSWORD_SELECTOR}),
+            data_schema=self._bambu_fields({vol.Required(CONF_ACCESS_CODE): PASSWORD_SELECTOR}),
             description_placeholders={
                 "name": self._discovered["name"],
                 "model": self._discovered["model"],

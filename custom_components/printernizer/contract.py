@@ -608,6 +608,19 @@ PRINTER_EVENTS: tuple[str, ...] = tuple(
 )
 
 
+#: Documented extra keys Printernizer adds to some payloads (a superset is
+#: allowed): ``reason`` tells a lost connection from a reload, Home Assistant
+#: stopping or a removed entry, and a job that ended ``failed`` because the
+#: printer came back without its print. Where present, each must hold one of
+#: these values; any other extra key is left alone.
+STOP_REASONS: tuple[str, ...] = ("lost", "reload", "shutdown", "removed")
+EXTRA_KEYS: dict[str, dict[str, tuple[str, ...]]] = {
+    "printer_disconnected": {"reason": STOP_REASONS},
+    "printer_monitoring_stopped": {"reason": STOP_REASONS},
+    "job_completed": {"reason": ("interrupted",)},
+}
+
+
 # --- validation ----------------------------------------------------------------
 
 
@@ -670,6 +683,13 @@ def validate(name: str, payload: Mapping[str, Any]) -> list[str]:
         return [f"unknown event {name!r}"]
     if not isinstance(payload, Mapping):
         return ["payload is not a mapping"]
+    extras = [
+        f"{key}: {payload[key]!r} not in {list(allowed)}"
+        for key, allowed in EXTRA_KEYS.get(name, {}).items()
+        if key in payload and payload[key] not in allowed
+    ]
+    if extras:
+        return extras
     best: list[str] | None = None
     for fields in spec.variants:
         problems = _check_fields(fields, payload, "")

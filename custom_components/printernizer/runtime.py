@@ -12,6 +12,7 @@ from .const import DOMAIN
 from .core.background import BackgroundMonitor
 from .core.coordinator import PrinterCoordinator
 from .core.jobs import JobManager
+from .core.monitor import PrinterMonitor
 from .core.settings import LibrarySettings
 from .emitter import EventEmitter
 
@@ -47,6 +48,9 @@ class PrinternizerData:
     discovery: BambuDiscoveryListener | None = None
     #: The loaded library entry's objects (None while there is none)
     library: LibraryRuntime | None = None
+    #: entry_id -> monitor of an unloaded entry whose stop events wait for
+    #: what follows the unload: a set-up (reload) or a removal.
+    stopping: dict[str, PrinterMonitor] = field(default_factory=dict)
 
 
 DATA_KEY: HassKey[PrinternizerData] = HassKey(DOMAIN)

@@ -23,6 +23,11 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--name", default=None, help="printer name in announcements")
     parser.add_argument("--autoplay", action="store_true", help="loop a print on the wall clock")
     parser.add_argument(
+        "--state-dir",
+        default=None,
+        help="keep the CA and certificate in this folder and reuse them (like a real printer)",
+    )
+    parser.add_argument(
         "--announce",
         metavar="HOST:PORT",
         action="append",
@@ -44,6 +49,7 @@ async def _run(args: argparse.Namespace) -> None:
         ftps_port=args.ftps_port,
         delta_updates=not args.full_updates,
         name=args.name,
+        state_dir=args.state_dir,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

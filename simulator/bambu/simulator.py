@@ -2,7 +2,9 @@
 
 Reports are built from the real captures in ``tests/fixtures/bambu``. Tests
 drive a print explicitly (``start_print``, ``set_progress``, ``pause``...);
-``autoplay`` loops a print on the wall clock for development.
+``autoplay`` loops a print on the wall clock for development (holding while
+paused, ending a print that was stopped). ``state_dir`` keeps the CA and the
+printer certificate across restarts, like a real printer.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .certs import CertChain, make_chain
+from .certs import CA_FILE, CERT_FILE, KEY_FILE, CertChain, load_or_make_chain, make_chain
 from .ftps import FtpsServer
 from .mqtt_broker import MqttBroker
 
@@ -73,6 +75,7 @@ class BambuSimulator:
         name: str | None = None,
         autoplay: bool = False,
         autoplay_step: float = 2.0,
+        state_dir: str | Path | None = None,
     ) -> None:
         """Configure the simulator (``start`` opens the sockets).
 
@@ -81,6 +84,9 @@ class BambuSimulator:
         ``wrong_cn``/``other_ca`` make the printer certificate wrong for tests.
         ``autoplay`` loops a print (prepare -> 5 % steps -> finish) every
         ``autoplay_step`` seconds of wall clock, for development.
+        ``state_dir`` keeps the CA and certificate there and reuses them on
+        the next start (without it, each start makes a new CA in a temporary
+        folder that ``stop`` removes).
         """
         self.autoplay = autoplay
         self.autoplay_step = autoplay_step
@@ -104,7 +110,12 @@ class BambuSimulator:
         self.state: dict[str, Any] = {}
         self._version: dict[str, Any] = {}
         self._chain: CertChain | None = None
+        self._state_dir = Path(state_dir) if state_dir is not None else None
+        #: Where ca.pem, cert.pem and key.pem are (the state folder or a temporary one).
+        self._certdir: Path | None = None
         self._tmpdir: str | None = None
+        #: Autoplay steps taken (each ``autoplay_step`` seconds), for tests.
+        self.autoplay_ticks = 0
         self._broker: MqttBroker | None = None
         self._ftps: FtpsServer | None = None
         self._ssl: ssl.SSLContext | None = None
@@ -130,8 +141,8 @@ class BambuSimulator:
     @property
     def ca_file(self) -> str:
         """Path of the PEM file of the test CA (plays Bambu Lab's CA)."""
-        assert self._tmpdir is not None, "start() first"
-        return str(Path(self._tmpdir) / "ca.pem")
+        assert self._certdir is not None, "start() first"
+        return str(self._certdir / CA_FILE)
 
     @property
     def ca_pem(self) -> str:
@@ -155,14 +166,18 @@ class BambuSimulator:
         """Blocking part of start: fixtures, certificates, SSL context."""
         self.state, self._version = load_fixture(self._fixture)
         self.state = copy.deepcopy(self.state)
-        self._chain = make_chain(self.serial, wrong_cn=self._wrong_cn, other_ca=self._other_ca)
-        self._tmpdir = tempfile.mkdtemp(prefix="bambu-sim-")
-        tmp = Path(self._tmpdir)
-        (tmp / "ca.pem").write_text(self._chain.ca_pem)
-        (tmp / "cert.pem").write_text(self._chain.cert_pem)
-        (tmp / "key.pem").write_text(self._chain.key_pem)
+        if self._state_dir is not None:
+            self._chain = load_or_make_chain(self._state_dir, self.serial)
+            self._certdir = self._state_dir
+        else:
+            self._chain = make_chain(self.serial, wrong_cn=self._wrong_cn, other_ca=self._other_ca)
+            self._tmpdir = tempfile.mkdtemp(prefix="bambu-sim-")
+            self._certdir = Path(self._tmpdir)
+            (self._certdir / CA_FILE).write_text(self._chain.ca_pem)
+            (self._certdir / CERT_FILE).write_text(self._chain.cert_pem)
+            (self._certdir / KEY_FILE).write_text(self._chain.key_pem)
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(tmp / "cert.pem", tmp / "key.pem")
+        ctx.load_cert_chain(self._certdir / CERT_FILE, self._certdir / KEY_FILE)
         return ctx
 
     def _check_login(self, username: str | None, password: str | None) -> bool:
@@ -437,17 +452,50 @@ class BambuSimulator:
         await self.update(gcode_state="IDLE", print_error=0, mc_percent=0, stg_cur=0)
 
     async def _autoplay_loop(self, step: float = 2.0) -> None:
-        """Loop prepare -> run (5 % steps) -> finish on the wall clock."""
+        """Loop prepare -> run (5 % steps) -> finish on the wall clock.
+
+        A paused print holds (no step counts while paused); a print that was
+        stopped (or failed, or replaced) ends, and the next one starts after
+        the usual break.
+        """
         n = 0
         while True:
             n += 1
             await self.start_print(f"autoplay_{n}.3mf", total_layers=120, total_minutes=20)
-            await asyncio.sleep(step * 2)
-            for percent in range(0, 101, 5):
+            task_id = self.state.get("task_id")
+            going = await self._autoplay_wait(step, 2, task_id)
+            percent = 0
+            while going and percent <= 100:
                 await self.set_progress(percent)
+                percent += 5
+                going = await self._autoplay_wait(step, 1, task_id)
+            if going:
+                await self.finish()
+            for _ in range(3):
                 await asyncio.sleep(step)
-            await self.finish()
-            await asyncio.sleep(step * 3)
+                self.autoplay_ticks += 1
+
+    def _autoplay_phase(self, task_id: Any) -> str:
+        """``running``, ``paused`` or ``ended`` for the autoplay print ``task_id``."""
+        if self.state.get("task_id") != task_id:
+            return "ended"
+        gcode_state = self.state.get("gcode_state")
+        if gcode_state == "PAUSE":
+            return "paused"
+        return "running" if gcode_state in ("PREPARE", "RUNNING") else "ended"
+
+    async def _autoplay_wait(self, step: float, steps: int, task_id: Any) -> bool:
+        """Wait ``steps`` unpaused steps; False as soon as the print ended."""
+        done = 0
+        while done < steps:
+            await asyncio.sleep(step)
+            self.autoplay_ticks += 1
+            phase = self._autoplay_phase(task_id)
+            if phase == "ended":
+                return False
+            if phase == "running":
+                done += 1
+        return True
 
     # --- discovery ---------------------------------------------------------
 

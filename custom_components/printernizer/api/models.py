@@ -22,6 +22,9 @@ class PrinterStatus(StrEnum):
     PRINTING = "printing"
     PAUSED = "paused"
     FINISHED = "finished"
+    #: The last print was cancelled by the user (while the printer still
+    #: reports that print, like ``finished`` after a completed one).
+    CANCELLED = "cancelled"
     FAILED = "failed"
     ERROR = "error"
 
@@ -131,6 +134,14 @@ class PrinterAuthError(PrinterError):
 
 class PrinterIdentityError(PrinterError):
     """The printer is not the one configured (wrong serial, wrong certificate)."""
+
+
+class PrinterCertificateError(PrinterIdentityError):
+    """The printer's TLS certificate is not issued by the trusted CA (cannot be verified)."""
+
+
+class PrinterTlsError(PrinterConnectionError):
+    """The TLS handshake failed for another reason than the certificate (transient)."""
 
 
 class PrinterNotSupportedError(PrinterError):

@@ -48,7 +48,9 @@ class BackgroundMonitor:
         """Schedule the periodic checks (idempotent)."""
         if self._unsubs:
             return
-        self._printer_snapshot = {pid: _online_status(c) for pid, c in self._coordinators.items()}
+        # Every printer starts as "unknown": the first printer_status lists
+        # each one's change (not only of those set up after the first).
+        self._printer_snapshot = {}
         self._job_snapshot = {j.job_id: (j.status, j.progress) for j in self._jobs.active_jobs()}
         self._unsubs = [
             async_track_time_interval(

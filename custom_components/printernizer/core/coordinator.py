@@ -8,7 +8,11 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
+from homeassistant.exceptions import (
+    ConfigEntryAuthFailed,
+    HomeAssistantError,
+    ServiceValidationError,
+)
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from ..api.models import (
@@ -111,6 +115,11 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterState]):
         """Fetch (poll clients) or read (push clients) the state."""
         if self.client.push:
             return await self.client.async_poll()
+        offline = self._failed_polls >= FAILED_POLLS_OFFLINE
+        if offline:
+            # Every poll of an offline printer is a reconnect attempt, reported
+            # like a push client's: connecting, then failed or connected.
+            self.monitor.connection_progress(ConnectionPhase.CONNECTING)
         try:
             state = await self.client.async_poll()
         except PrinterAuthError as err:
@@ -127,7 +136,7 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterState]):
                     translation_key="cannot_connect",
                     translation_placeholders={"error": str(err)},
                 ) from err
-            if self._failed_polls == FAILED_POLLS_OFFLINE:
+            if self._failed_polls >= FAILED_POLLS_OFFLINE:
                 self.monitor.connection_progress(ConnectionPhase.FAILED, str(err) or "unreachable")
             if self._failed_polls >= FAILED_POLLS_OFFLINE:
                 self.monitor.set_online(False)
@@ -135,10 +144,12 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterState]):
             return self.data
         finally:
             self._adjust_interval()
-        if self._failed_polls >= FAILED_POLLS_OFFLINE:
-            self.monitor.connection_progress(ConnectionPhase.CONNECTED)
         self._failed_polls = 0
+        if offline:
+            self.monitor.connection_progress(ConnectionPhase.CONNECTED)
         self.monitor.set_online(True)
+        if offline:
+            self.monitor.connection_progress(ConnectionPhase.MONITORING)
         return state
 
     def _adjust_interval(self) -> None:
@@ -194,30 +205,35 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterState]):
                 translation_key="printer_offline",
                 translation_placeholders={"name": self.monitor.name},
             )
+        placeholders = {"command": command, "name": self.monitor.name}
         try:
             await getattr(self.client, f"async_{command}")()
-        except PrinterError as err:
-            if isinstance(err, CommandNotAllowedError):
-                key = "command_not_allowed"
-            elif isinstance(err, CommandTimeoutError):
-                key = "command_timeout"
-            else:
-                key = "command_failed"
+        except CommandNotAllowedError as err:
+            # The user's request does not fit the printer's state (pause while
+            # paused): a validation error, which Home Assistant shows without
+            # logging a traceback.
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="command_not_allowed",
+                translation_placeholders=placeholders,
+            ) from err
+        except CommandTimeoutError as err:
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
-                translation_key=key,
-                translation_placeholders={
-                    "command": command,
-                    "name": self.monitor.name,
-                    "error": str(err),
-                },
+                translation_key="command_timeout",
+                translation_placeholders={**placeholders, "error": str(err)},
+            ) from err
+        except PrinterError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="command_failed",
+                translation_placeholders={**placeholders, "error": str(err)},
             ) from err
         self.monitor.command_confirmed(command)
         if not self.client.push:
             await self.async_request_refresh()
 
     async def async_shutdown(self) -> None:
-        """Stop monitoring and disconnect."""
+        """Disconnect (the integration reports the end of monitoring, with its reason)."""
         await super().async_shutdown()
-        self.monitor.stopped()
         await self.client.async_disconnect()

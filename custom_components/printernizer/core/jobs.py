@@ -151,8 +151,11 @@ class JobManager:
         return job
 
     @callback
-    def set_status(self, job: Job, status: str) -> None:
-        """Change a job's status; fires job_status_changed, job_started, job_completed."""
+    def set_status(self, job: Job, status: str, *, reason: str | None = None) -> None:
+        """Change a job's status; fires job_status_changed, job_started, job_completed.
+
+        ``reason`` goes into job_completed as an extra key (``interrupted``).
+        """
         if status not in JOB_STATUSES:
             raise ValueError(f"invalid job status {status!r}")
         if status == job.status:
@@ -186,15 +189,15 @@ class JobManager:
                 },
             )
         if status in TERMINAL_STATUSES:
-            self._emitter.fire(
-                "job_completed",
-                {
-                    "job_id": job.job_id,
-                    "printer_id": job.printer_id or "",
-                    "job_name": job.job_name,
-                    "status": status,
-                },
-            )
+            completed: dict[str, Any] = {
+                "job_id": job.job_id,
+                "printer_id": job.printer_id or "",
+                "job_name": job.job_name,
+                "status": status,
+            }
+            if reason is not None:
+                completed["reason"] = reason
+            self._emitter.fire("job_completed", completed)
 
     @callback
     def set_progress(self, job: Job, progress: int) -> None:
@@ -220,6 +223,17 @@ class JobManager:
         self._save()
         self._emitter.fire("job_deleted", {"job_id": job_id, "printer_id": job.printer_id})
         return job
+
+    def _end_unseen(self, job: Job) -> None:
+        """End a job whose end the printer did not report (it came back without it).
+
+        At 100 % it completed; otherwise nobody is known to have cancelled
+        it: it failed, ``reason: interrupted``.
+        """
+        if job.progress >= 100:
+            self.set_status(job, "completed")
+        else:
+            self.set_status(job, "failed", reason="interrupted")
 
     def _remember_closed(self, job: Job) -> None:
         if job.source == SOURCE_PRINTER and job.printer_id is not None:
@@ -256,7 +270,7 @@ class JobManager:
             return
         if state.is_active:
             if job is not None and not _same_job(job, state):
-                self.set_status(job, _outcome_unseen(job))
+                self._end_unseen(job)
                 job = None
             if job is None:
                 job = self.create(
@@ -279,12 +293,12 @@ class JobManager:
         if job is not None:
             if state.status is PrinterStatus.FINISHED:
                 self.set_status(job, "completed")
-            elif state.cancelled:
+            elif state.cancelled or state.status is PrinterStatus.CANCELLED:
                 self.set_status(job, "cancelled")
             elif state.status in (PrinterStatus.FAILED, PrinterStatus.ERROR):
                 self.set_status(job, "failed")
             else:  # idle: the end was not seen
-                self.set_status(job, _outcome_unseen(job))
+                self._end_unseen(job)
         # The printer left that print: a new print of the same file is a new job.
         self._closed_by_user.pop(printer_id, None)
 
@@ -300,8 +314,3 @@ def _same_job(job: Job, state: PrinterState) -> bool:
     if job.job_name and state.job_name:
         return job.job_name == state.job_name
     return True
-
-
-def _outcome_unseen(job: Job) -> str:
-    """Best guess for a job whose end the printer did not report."""
-    return "completed" if job.progress >= 100 else "cancelled"

@@ -21,6 +21,12 @@ _LOGGER = logging.getLogger(__name__)
 
 Command = Literal["pause", "resume", "stop"]
 
+#: Why a printer went away or its monitoring stopped (the extra key ``reason``
+#: of printer_disconnected and printer_monitoring_stopped): the connection
+#: was lost, the entry is reloading, Home Assistant is stopping, or the entry
+#: was removed (deleted, disabled or unloaded).
+StopReason = Literal["lost", "reload", "shutdown", "removed"]
+
 _COMMAND_EVENTS: dict[str, str] = {
     "pause": "print_paused",
     "resume": "print_resumed",
@@ -74,6 +80,7 @@ class PrinterMonitor:
         self._pending_status: dict[str, Any] | None = None
         self._cancel_flush: Callable[[], None] | None = None
         self._monitoring = False
+        self._stopped = False
         self._last_phase: ConnectionPhase | None = None
 
     # --- lifecycle -----------------------------------------------------------
@@ -88,15 +95,31 @@ class PrinterMonitor:
         self.connection_progress(ConnectionPhase.MONITORING)
 
     @callback
-    def stopped(self) -> None:
-        """Monitoring stopped (entry unloaded or Home Assistant stopping)."""
+    def stopped(self, reason: StopReason) -> None:
+        """Monitoring stopped (entry unloaded or reloading, Home Assistant stopping).
+
+        Fires printer_monitoring_stopped and, for a printer that was
+        connected, printer_disconnected, both with ``reason``; so connected
+        and disconnected alternate across reloads and restarts. Afterwards
+        the monitor fires nothing.
+        """
         if self._cancel_flush is not None:
             self._cancel_flush()
             self._cancel_flush = None
-        if not self._monitoring:
+        if self._stopped:
             return
-        self._monitoring = False
-        self._emitter.fire("printer_monitoring_stopped", {"printer_id": self.printer_id})
+        self._stopped = True
+        if self._monitoring:
+            self._monitoring = False
+            self._emitter.fire(
+                "printer_monitoring_stopped", {"printer_id": self.printer_id, "reason": reason}
+            )
+        if self.online:
+            self._emitter.fire(
+                "printer_disconnected",
+                {"printer_id": self.printer_id, "name": self.name, "reason": reason},
+            )
+        self.online = False
 
     # --- connection ----------------------------------------------------------
 
@@ -108,7 +131,7 @@ class PrinterMonitor:
         says "connecting" for every attempt, the coordinator for the first);
         a phase equal to the last one reported is not repeated.
         """
-        if phase is self._last_phase:
+        if phase is self._last_phase or self._stopped:
             return
         self._last_phase = phase
         payload: dict[str, Any] = {"printer_id": self.printer_id, "status": phase.value}
@@ -121,6 +144,8 @@ class PrinterMonitor:
     @callback
     def set_online(self, online: bool) -> None:
         """Fire printer_connected / printer_disconnected once per transition."""
+        if self._stopped:
+            return
         if online:
             self.last_seen = dt_util.utcnow()
         if online == self.online:
@@ -134,7 +159,8 @@ class PrinterMonitor:
             )
         elif was_known:
             self._emitter.fire(
-                "printer_disconnected", {"printer_id": self.printer_id, "name": self.name}
+                "printer_disconnected",
+                {"printer_id": self.printer_id, "name": self.name, "reason": "lost"},
             )
 
     # --- state ---------------------------------------------------------------
@@ -142,6 +168,8 @@ class PrinterMonitor:
     @callback
     def process(self, state: PrinterState) -> None:
         """Handle a new normalized state."""
+        if self._stopped:
+            return
         if state.status is not PrinterStatus.OFFLINE:
             self.last_seen = dt_util.utcnow()
         if state == self.state:

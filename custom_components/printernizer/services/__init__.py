@@ -49,40 +49,36 @@ CREATE_JOB_SCHEMA = vol.Schema(
         vol.Required(ATTR_JOB_NAME): vol.All(cv.string, vol.Length(min=1, max=255)),
     }
 )
-# status and progress are checked in the handler, so bad values get a
-# translated ServiceValidationError that names the field.
+
+
+def _progress(value: Any) -> float:
+    """A number (or numeric text), not a boolean; the range is checked after."""
+    if isinstance(value, bool):
+        raise vol.Invalid("progress must be a number, not a boolean")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise vol.Invalid(f"progress must be a number, not {value!r}") from None
+
+
+#: Static checks live in the schemas: Home Assistant rejects a call that breaks
+#: them before the handler runs (the REST API answers 400, the UI shows why).
+JOB_STATUS = vol.In(JOB_STATUSES)
+PROGRESS = vol.All(_progress, vol.Range(min=0, max=100), vol.Coerce(int))
 UPDATE_JOB_SCHEMA = vol.Schema(
     {
         vol.Required(ATTR_JOB_ID): cv.string,
-        vol.Optional(ATTR_STATUS): cv.string,
-        vol.Optional(ATTR_PROGRESS): vol.Any(int, float, str),
+        vol.Optional(ATTR_STATUS): JOB_STATUS,
+        vol.Optional(ATTR_PROGRESS): PROGRESS,
     }
 )
 DELETE_JOB_SCHEMA = vol.Schema({vol.Required(ATTR_JOB_ID): cv.string})
 LIST_JOBS_SCHEMA = vol.Schema(
     {
         vol.Optional(ATTR_DEVICE_ID): cv.string,
-        vol.Optional(ATTR_STATUS): cv.string,
+        vol.Optional(ATTR_STATUS): JOB_STATUS,
     }
 )
-
-
-def _check_status(status: str) -> str:
-    if status not in JOB_STATUSES:
-        raise _validation_error("invalid_status", status=status, allowed=", ".join(JOB_STATUSES))
-    return status
-
-
-def _check_progress(value: Any) -> int:
-    if isinstance(value, bool):
-        raise _validation_error("invalid_progress", progress=str(value))
-    try:
-        progress = float(value)
-    except (TypeError, ValueError):
-        progress = -1.0
-    if not 0 <= progress <= 100:
-        raise _validation_error("invalid_progress", progress=str(value))
-    return int(progress)
 
 
 def _job(hass: HomeAssistant, job_id: str) -> Job:
@@ -121,9 +117,9 @@ def async_setup_services(hass: HomeAssistant) -> None:
     @callback
     def update_job(call: ServiceCall) -> ServiceResponse:
         job = _job(hass, call.data[ATTR_JOB_ID])
-        # Validate everything before changing anything.
-        status = _check_status(call.data[ATTR_STATUS]) if ATTR_STATUS in call.data else None
-        progress = _check_progress(call.data[ATTR_PROGRESS]) if ATTR_PROGRESS in call.data else None
+        # The schema checked the values; nothing changes before all are known good.
+        status: str | None = call.data.get(ATTR_STATUS)
+        progress: int | None = call.data.get(ATTR_PROGRESS)
         if status is None and progress is None:
             raise _validation_error("nothing_to_update")
         jobs = hass.data[DATA_KEY].jobs
@@ -143,8 +139,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
         printer_id = (
             _printer_id(hass, call.data[ATTR_DEVICE_ID]) if ATTR_DEVICE_ID in call.data else None
         )
-        status = _check_status(call.data[ATTR_STATUS]) if ATTR_STATUS in call.data else None
-        jobs = hass.data[DATA_KEY].jobs.jobs(printer_id, status)
+        jobs = hass.data[DATA_KEY].jobs.jobs(printer_id, call.data.get(ATTR_STATUS))
         return {"jobs": [job.as_dict() for job in jobs]}
 
     register: list[tuple[str, Any, vol.Schema, SupportsResponse]] = [

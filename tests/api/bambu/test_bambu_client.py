@@ -16,6 +16,7 @@ from custom_components.printernizer.api.models import (
     CommandTimeoutError,
     ConnectionPhase,
     PrinterAuthError,
+    PrinterCertificateError,
     PrinterClient,
     PrinterConnectionError,
     PrinterIdentityError,
@@ -79,7 +80,7 @@ async def test_print_updates_via_deltas(sim, client_factory) -> None:
     await sim.start_print("cube.gcode")
     await wait_for(lambda: rec.states[-1].status == PrinterStatus.PREPARING)
     await sim.cancel()
-    await wait_for(lambda: rec.states[-1].status == PrinterStatus.FAILED)
+    await wait_for(lambda: rec.states[-1].status == PrinterStatus.CANCELLED)
     assert rec.states[-1].cancelled is True
     assert rec.states[-1].error is None
     await sim.start_print("cube.gcode")
@@ -108,7 +109,7 @@ async def test_commands_confirmed_by_echo(sim, client_factory) -> None:
     await client.async_resume()
     await wait_for(lambda: rec.states[-1].status == PrinterStatus.PRINTING)
     await client.async_stop()
-    await wait_for(lambda: rec.states[-1].status == PrinterStatus.FAILED)
+    await wait_for(lambda: rec.states[-1].status == PrinterStatus.CANCELLED)
     assert rec.states[-1].cancelled
     commands = [r["print"]["command"] for r in sim.requests if "print" in r]
     assert commands == ["pause", "resume", "stop"]
@@ -198,16 +199,22 @@ async def test_malformed_reports_ignored(sim, client_factory) -> None:
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "ok"), [({"wrong_cn": True}, False), ({"other_ca": True}, False)]
+    ("kwargs", "certificate"), [({"wrong_cn": True}, False), ({"other_ca": True}, True)]
 )
-async def test_identity_errors(kwargs, ok) -> None:
-    """Wrong CN or another CA → PrinterIdentityError; insecure_tls connects anyway."""
+async def test_identity_errors(kwargs, certificate) -> None:
+    """Wrong CN → PrinterIdentityError, another CA → PrinterCertificateError (a subclass);
+    insecure_tls connects anyway."""
     bad = BambuSimulator(serial=SERIAL, access_code=CODE, **kwargs)
     await bad.start()
     try:
         client = make_client(bad)
-        with pytest.raises(PrinterIdentityError):
+        with pytest.raises(PrinterIdentityError) as err:
             await client.async_connect()
+        assert isinstance(err.value, PrinterCertificateError) is certificate
+        if certificate:
+            # the CA was a custom file (the simulator's), not Bambu Lab's
+            assert f"not issued by the configured CA ({bad.ca_file})" in str(err.value)
+            assert "Bambu Lab" not in str(err.value)
         await client.async_disconnect()
         insecure = make_client(bad, insecure_tls=True, ca_file=None)
         try:

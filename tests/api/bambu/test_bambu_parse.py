@@ -172,8 +172,10 @@ def test_status_mapping_and_errors() -> None:
         assert normalize({"gcode_state": gs}).status == status
     cancelled = normalize({"gcode_state": "FAILED", "print_error": 50348044})
     assert cancelled.cancelled and cancelled.error is None
+    assert cancelled.status == PrinterStatus.CANCELLED
     failed = normalize({"gcode_state": "FAILED", "print_error": 0x0C008001})
     assert not failed.cancelled and failed.error == "0C00_8001"
+    assert failed.status == PrinterStatus.FAILED
     paused = normalize({"gcode_state": "PAUSE", "print_error": "50364437"})
     assert paused.error == format_error_code(50364437)
     prev = PrinterState(status=PrinterStatus.PRINTING)

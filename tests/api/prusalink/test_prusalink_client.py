@@ -161,7 +161,7 @@ async def test_print_scenario(sim: PrusaLinkSimulator, client: PrusaLinkClient) 
 
     await client.async_stop()
     state = await client.async_poll()
-    assert state.status is PrinterStatus.FAILED
+    assert state.status is PrinterStatus.CANCELLED
     assert state.cancelled is True
     assert state.printer_job_id == str(job_id)
     with pytest.raises(CommandNotAllowedError):
@@ -205,7 +205,7 @@ async def test_error_and_printer_side_states(
     assert state.status is PrinterStatus.PAUSED
     sim.stop_job()
     state = await client.async_poll()
-    assert state.status is PrinterStatus.FAILED
+    assert state.status is PrinterStatus.CANCELLED
     assert state.cancelled
     sim.clear()
     sim.busy()

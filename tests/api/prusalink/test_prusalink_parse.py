@@ -185,7 +185,7 @@ def test_api_version(text: str, expected: tuple[int, ...]) -> None:
         ("ATTENTION", True, PrinterStatus.PAUSED),
         ("ATTENTION", False, PrinterStatus.ERROR),
         ("FINISHED", True, PrinterStatus.FINISHED),
-        ("STOPPED", True, PrinterStatus.FAILED),
+        ("STOPPED", True, PrinterStatus.CANCELLED),
         ("ERROR", True, PrinterStatus.ERROR),
         ("ERROR", False, PrinterStatus.ERROR),
     ],
@@ -196,11 +196,11 @@ def test_state_mapping(raw: str, has_job: bool, expected: PrinterStatus) -> None
 
 
 def test_stopped_is_cancelled_and_error_has_text() -> None:
-    """STOPPED → failed + cancelled; ERROR/ATTENTION set error."""
+    """STOPPED → cancelled; ERROR/ATTENTION set error."""
     status = load_fixture("status_printing")
     status["printer"]["state"] = "STOPPED"
     stopped = parse_state(status)
-    assert stopped.status is PrinterStatus.FAILED
+    assert stopped.status is PrinterStatus.CANCELLED
     assert stopped.cancelled is True
     assert stopped.error is None
 

@@ -33,12 +33,14 @@ from ..models import (
     ConnectionPhase,
     ConnectionUpdate,
     PrinterAuthError,
+    PrinterCertificateError,
     PrinterConnectionError,
     PrinterFamily,
     PrinterIdentityError,
     PrinterInfo,
     PrinterState,
     PrinterStatus,
+    PrinterTlsError,
     StateListener,
 )
 from .parse import (
@@ -256,10 +258,16 @@ class BambuClient:
             client.connect(self._host, self._port, keepalive=KEEPALIVE)
         except ssl.SSLCertVerificationError as err:
             _dispose_sockets(client)
-            raise PrinterIdentityError(
-                f"Certificate of {self._host} not issued by Bambu Lab's CA: {err.verify_message}"
+            issuer = f"the configured CA ({self._ca_file})" if self._ca_file else "Bambu Lab's CA"
+            raise PrinterCertificateError(
+                f"Certificate of {self._host} not issued by {issuer}: {err.verify_message}"
             ) from err
-        except (OSError, ssl.SSLError, ValueError) as err:
+        except ssl.SSLError as err:
+            _dispose_sockets(client)
+            raise PrinterTlsError(
+                f"TLS handshake with {self._host}:{self._port} failed: {err.reason or err}"
+            ) from err
+        except (OSError, ValueError) as err:
             _dispose_sockets(client)
             raise PrinterConnectionError(
                 f"Cannot connect to {self._host}:{self._port}: {err}"

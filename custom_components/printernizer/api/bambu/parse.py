@@ -330,6 +330,8 @@ def normalize(
 
     print_error = _int(report.get("print_error"), "print_error") or 0
     cancelled = status == PrinterStatus.FAILED and print_error == PRINT_ERROR_CANCELLED
+    if cancelled:  # FAILED with the cancel code until the next print
+        status = PrinterStatus.CANCELLED
     error = (
         format_error_code(print_error & 0xFFFFFFFF)
         if print_error and print_error != PRINT_ERROR_CANCELLED

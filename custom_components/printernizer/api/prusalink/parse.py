@@ -15,7 +15,7 @@ PAUSED     paused
 ATTENTION  paused while a job is present (the printer waits for the user:
            filament runout, crash, ...); error without a job
 FINISHED   finished
-STOPPED    failed, ``cancelled=True``
+STOPPED    cancelled (``cancelled=True``)
 ERROR      error (``error`` set)
 ========== ===========================================================
 
@@ -233,7 +233,7 @@ _STATE_MAP = {
     "PRINTING": PrinterStatus.PRINTING,
     "PAUSED": PrinterStatus.PAUSED,
     "FINISHED": PrinterStatus.FINISHED,
-    "STOPPED": PrinterStatus.FAILED,
+    "STOPPED": PrinterStatus.CANCELLED,
     "ERROR": PrinterStatus.ERROR,
 }
 
