@@ -14,13 +14,17 @@ import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
+from pathlib import Path
 from typing import Any, Final
 from uuid import uuid4
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.util import dt as dt_util
 
+from ..emitter import EventEmitter
 from .storage import CollectionStore
+from .thumbnail_cache import copy_atomic
+from .trending import TrendingManager
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -111,9 +115,17 @@ def check_status(status: str) -> str:
 class IdeaManager:
     """Every idea, in list order; saved after each change."""
 
-    def __init__(self, hass: HomeAssistant, store: CollectionStore | None = None) -> None:
-        """Initialize (call :meth:`async_load` before use)."""
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        emitter: EventEmitter,
+        thumbnail_dir: Path,
+        store: CollectionStore | None = None,
+    ) -> None:
+        """Initialize (call :meth:`async_load` before use); copies go to ``thumbnail_dir``."""
         self._hass = hass
+        self._emitter = emitter
+        self.thumbnail_dir = thumbnail_dir
         self._store = store or CollectionStore(hass, STORAGE_KEY, STORAGE_VERSION)
         self._ideas: dict[str, Idea] = {}
         self._listeners: list[Callable[[], None]] = []
@@ -257,8 +269,69 @@ class IdeaManager:
         self._ideas = {i: (idea if i == idea_id else self._ideas[i]) for i in order}
         self._changed()
 
+    async def async_remove(self, idea_id: str) -> None:
+        """Delete an idea and its own thumbnail copy (the file in the executor)."""
+        idea = self.delete(idea_id)
+        if idea.thumbnail:
+            path = Path(idea.thumbnail)
+            if path.is_relative_to(self.thumbnail_dir):
+                await self._hass.async_add_executor_job(_unlink, path)
+
+    async def async_create_from_trending(
+        self,
+        trending: TrendingManager,
+        trending_id: str,
+        *,
+        notes: str = "",
+        priority: int = DEFAULT_PRIORITY,
+    ) -> Idea:
+        """An idea from a trending item (with its own copy of the thumbnail).
+
+        Fires ``idea_created_from_trending``. Raises :class:`IdeaValueError`
+        for an unknown item or a bad priority, before anything changes.
+        """
+        stored = trending.get(trending_id)
+        if stored is None:
+            raise IdeaValueError("unknown_trending_id", trending_id)
+        priority = check_priority(priority)
+        item = stored.item
+        idea_id = uuid4().hex
+        thumbnail: str | None = None
+        cached = trending.thumbnails.path_for(item.thumbnail_url)
+        if cached is None and item.thumbnail_url:
+            cached = await trending.thumbnails.async_get(item.thumbnail_url, item.platform)
+        if cached is not None:
+            target = self.thumbnail_dir / f"{idea_id}{cached.suffix}"
+            try:
+                await self._hass.async_add_executor_job(copy_atomic, cached, target)
+                thumbnail = str(target)
+            except OSError as err:
+                _LOGGER.warning("Could not copy the thumbnail of %s: %s", trending_id, err)
+        idea = self.create(
+            item.title,
+            description=notes,
+            source_type=item.platform,
+            source_url=item.url,
+            trending_id=item.trending_id,
+            thumbnail=thumbnail,
+            category=item.category,
+            creator=item.creator or None,
+            licence=item.licence,
+            priority=priority,
+            idea_id=idea_id,
+        )
+        self._emitter.fire(
+            "idea_created_from_trending",
+            {"idea_id": idea.idea_id, "trending_id": item.trending_id, "platform": item.platform},
+        )
+        return idea
+
     def _require(self, idea_id: str) -> Idea:
         idea = self._ideas.get(idea_id)
         if idea is None:
             raise IdeaValueError("unknown_idea", idea_id)
         return idea
+
+
+def _unlink(path: Path) -> None:
+    path.unlink(missing_ok=True)

@@ -35,7 +35,7 @@ from ..api.trending import (
     TrendingError,
     TrendingItem,
 )
-from ..const import DOMAIN
+from ..const import DOMAIN, MAX_TRENDING_ITEMS
 from ..emitter import EventEmitter
 from .storage import CollectionStore
 from .thumbnail_cache import ThumbnailCache
@@ -48,7 +48,7 @@ STORAGE_VERSION: Final = 1
 DEFAULT_INTERVAL: Final = timedelta(hours=6)
 MIN_INTERVAL: Final = timedelta(hours=1)
 DEFAULT_ITEMS: Final = 20
-MAX_ITEMS: Final = 60
+MAX_ITEMS: Final = MAX_TRENDING_ITEMS
 #: Up to this share of the interval (at most 30 minutes) is added at random.
 JITTER_SHARE: Final = 0.1
 MAX_JITTER: Final = timedelta(minutes=30)
