@@ -328,7 +328,12 @@ async def test_bad_images_refused(
     before = Image.MAX_IMAGE_PIXELS
     assert await refresh(hass) == ["makerworld"]
     assert events.of("thumbnail_cached") == []
-    assert sum("refused" in r.getMessage() for r in caplog.records) == 3
+    refusals = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name.endswith("thumbnail_cache") and "refused" in r.getMessage()
+    ]
+    assert len(refusals) == 3, refusals
     assert all(i["local_thumbnail"] is None for i in await list_trending(hass))
     assert before == Image.MAX_IMAGE_PIXELS
     assert _listing(hass.config.path("printernizer/cache/trending")) == []
@@ -407,3 +412,24 @@ async def test_diagnostics_state(hass: HomeAssistant, sim: TrendingSimulator) ->
     assert diag["platforms"]["printables"]["last_error"] == "HTTP 429"
     assert diag["thumbnails"]["cached"] == 3
     assert diag["next_refresh"]
+
+
+async def test_turned_off_site_shows_nothing(hass: HomeAssistant, sim: TrendingSimulator) -> None:
+    """Turning a site off hides its models (kept for later) and stops asking it."""
+    entry = await setup_library(hass, sim, items=2)
+    await refresh(hass)
+    hass.config_entries.async_update_entry(
+        entry, options={**entry.options, "trending_makerworld": False}
+    )
+    await hass.async_block_till_done()
+    assert {i["platform"] for i in await list_trending(hass)} == {"printables"}
+    sim.reset()
+    assert await refresh(hass) == ["printables"]
+    assert sim.requests_to("makerworld") == []
+    hass.config_entries.async_update_entry(
+        entry, options={**entry.options, "trending_makerworld": True}
+    )
+    await hass.async_block_till_done()
+    sim.set_mode("makerworld", "server_error")
+    await refresh(hass)
+    assert len(await list_trending(hass, platform="makerworld")) == 2

@@ -83,6 +83,7 @@ async def async_setup_trending(hass: HomeAssistant, runtime: LibraryRuntime) -> 
     )
     ideas = IdeaManager(hass, hass.data[DATA_KEY].emitter, ideas_folder(hass))
     await trending.async_load()
+    await trending.thumbnails.async_expire()
     await ideas.async_load()
     runtime.trending = trending
     runtime.ideas = ideas

@@ -391,13 +391,19 @@ class TrendingManager:
     # --- queries --------------------------------------------------------------------
 
     def items(self, platform: str | None = None) -> list[StoredItem]:
-        """Stored items, of one platform or all (platform order, then rank)."""
-        platforms = PLATFORMS if platform is None else (platform,)
-        return [s for p in platforms for s in self._items.get(p, [])]
+        """Stored items of the enabled platforms, of one or all (platform order, then rank).
+
+        A platform the user turned off keeps its stored items (for when it is
+        turned on again) but shows none.
+        """
+        platforms = self.enabled if platform is None else (platform,)
+        return [s for p in platforms if p in self.enabled for s in self._items.get(p, [])]
 
     def get(self, trending_id: str) -> StoredItem | None:
-        """The item with id ``<platform>:<model_id>``, or None."""
+        """The item with id ``<platform>:<model_id>`` of an enabled platform, or None."""
         platform, _, model_id = trending_id.partition(":")
+        if platform not in self.enabled:
+            return None
         for stored in self._items.get(platform, []):
             if stored.item.model_id == model_id:
                 return stored
