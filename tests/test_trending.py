@@ -433,3 +433,25 @@ async def test_turned_off_site_shows_nothing(hass: HomeAssistant, sim: TrendingS
     sim.set_mode("makerworld", "server_error")
     await refresh(hass)
     assert len(await list_trending(hass, platform="makerworld")) == 2
+
+
+async def test_restart_does_not_refresh_early(
+    hass: HomeAssistant, sim: TrendingSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """After a reload the next refresh is one interval after the last one, plus jitter."""
+    entry = await setup_library(hass, sim, printables=False, interval=0.25)
+    manager = trending(hass)
+    assert manager.interval == timedelta(hours=1)  # never under an hour
+    await _tick(hass, freezer, timedelta(seconds=31))
+    assert len(sim.requests_to("makerworld")) == 1
+    next_refresh = manager.next_refresh
+    assert next_refresh is not None
+    wait = next_refresh - freezer.time_to_freeze.replace(tzinfo=next_refresh.tzinfo)
+    assert timedelta(hours=1) <= wait <= timedelta(hours=1, minutes=6)
+    await _tick(hass, freezer, timedelta(minutes=10))
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    await _tick(hass, freezer, timedelta(minutes=5))
+    assert len(sim.requests_to("makerworld")) == 1  # not 30 s after the reload
+    await _tick(hass, freezer, timedelta(minutes=50))
+    assert len(sim.requests_to("makerworld")) == 2

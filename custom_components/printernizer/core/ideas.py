@@ -171,6 +171,15 @@ class IdeaManager:
         """Ideas in list order."""
         return [i for i in self._ideas.values() if include_archived or i.status != "archived"]
 
+    def diagnostics(self) -> dict[str, Any]:
+        """Counts for diagnostics (no titles or notes: they are the user's)."""
+        counts = {status: 0 for status in IDEA_STATUSES}
+        sources = {source: 0 for source in SOURCE_TYPES}
+        for idea in self._ideas.values():
+            counts[idea.status] = counts.get(idea.status, 0) + 1
+            sources[idea.source_type] = sources.get(idea.source_type, 0) + 1
+        return {"total": len(self._ideas), "by_status": counts, "by_source": sources}
+
     def get(self, idea_id: str) -> Idea | None:
         """The idea ``idea_id``, or None."""
         return self._ideas.get(idea_id)

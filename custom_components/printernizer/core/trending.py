@@ -227,9 +227,20 @@ class TrendingManager:
 
     @callback
     def async_start(self) -> None:
-        """Schedule the first refresh (soon after start) when a platform is enabled."""
-        if self.enabled:
-            self._schedule(dt_util.utcnow() + FIRST_REFRESH_DELAY)
+        """Schedule the first refresh when a platform is enabled.
+
+        Soon after start (30 s) for a platform never asked, else one interval
+        after the last attempt: a restart or an options change does not cause
+        an extra request.
+        """
+        if not self.enabled:
+            return
+        soon = dt_util.utcnow() + FIRST_REFRESH_DELAY
+        due: list[datetime] = []
+        for platform in self.enabled:
+            last = dt_util.parse_datetime(self._states[platform].last_attempt or "")
+            due.append(soon if last is None else last + self.interval)
+        self._schedule(max(soon, min(due)))
 
     async def async_stop(self) -> None:
         """Cancel the schedule, wait for a running refresh and save."""
