@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from homeassistant.components.media_player.errors import BrowseError
-from homeassistant.components.media_source import Unresolvable
+from homeassistant.components.media_source.error import Unresolvable
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 

@@ -18,7 +18,8 @@ from typing import Final
 
 from homeassistant.components.media_player.const import MediaClass
 from homeassistant.components.media_player.errors import BrowseError
-from homeassistant.components.media_source import BrowseMediaSource, PlayMedia, Unresolvable
+from homeassistant.components.media_source.error import Unresolvable
+from homeassistant.components.media_source.models import BrowseMediaSource, PlayMedia
 from homeassistant.core import HomeAssistant
 
 from .api.trending import PLATFORMS

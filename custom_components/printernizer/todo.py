@@ -18,7 +18,7 @@ from homeassistant.components.todo import TodoItem, TodoListEntity
 from homeassistant.components.todo.const import TodoItemStatus, TodoListEntityFeature
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.device_registry import DeviceInfo
-from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import LIBRARY_UNIQUE_ID
 from .core.ideas import OPEN_STATUSES, Idea, IdeaManager, IdeaValueError, check_priority
@@ -37,7 +37,9 @@ _PRIORITY_RE: Final = re.compile(r"^Priority:\s*(\S+)\s*$")
 
 
 async def async_setup_entry(
-    hass: HomeAssistant, entry: LibraryConfigEntry, async_add_entities: AddEntitiesCallback
+    hass: HomeAssistant,
+    entry: LibraryConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the Print ideas list."""
     ideas = entry.runtime_data.ideas
