@@ -86,6 +86,7 @@ def main() -> None:
     parser.add_argument("--prusa-port", type=int, required=True)
     parser.add_argument("--prusa-password", required=True)
     parser.add_argument("--prusa-serial", required=True)
+    parser.add_argument("--trending-url", help="the trending simulator's base URL")
     args = parser.parse_args()
 
     config: Path = args.config
@@ -123,7 +124,7 @@ def main() -> None:
     entries = store["data"]["entries"]
     now = datetime.now(UTC).isoformat()
 
-    def upsert(unique_id: str, title: str, data: dict) -> None:
+    def upsert(unique_id: str, title: str, data: dict, options: dict | None = None) -> None:
         for entry in entries:
             if entry["domain"] == "printernizer" and entry.get("unique_id") == unique_id:
                 entry["data"].update(data)  # e.g. the simulator's new CA file
@@ -136,7 +137,7 @@ def main() -> None:
                 "domain": "printernizer",
                 "title": title,
                 "data": data,
-                "options": {},
+                "options": options or {},
                 "pref_disable_new_entities": False,
                 "pref_disable_polling": False,
                 "source": "user",
@@ -169,6 +170,24 @@ def main() -> None:
             "password": args.prusa_password,
         },
     )
+    if args.trending_url:
+        # The library entry with both trending sites on, pointed at the simulator.
+        upsert(
+            "printernizer_library",
+            "Printernizer library",
+            {
+                "kind": "library",
+                "makerworld_url": args.trending_url,
+                "printables_url": args.trending_url,
+                "printables_media_url": args.trending_url,
+            },
+            {
+                "trending_makerworld": True,
+                "trending_printables": True,
+                "trending_items": 20,
+                "trending_interval": 6,
+            },
+        )
     path.write_text(json.dumps(store, indent=2))
 
 

@@ -29,9 +29,9 @@ ATTR_JOB_NAME: Final = "job_name"
 ATTR_STATUS: Final = "status"
 ATTR_PROGRESS: Final = "progress"
 
-#: Contract events this version does not fire yet (files, library, materials,
-#: trending): defined and validated, but no feature produces them. Device
-#: triggers leave them out; README's event table says "not yet".
+#: Contract events this version does not fire yet (files, library, materials):
+#: defined and validated, but no feature produces them. Device triggers leave
+#: them out; README's event table says "not yet".
 EVENTS_NOT_FIRED_YET: Final = frozenset(
     {
         "files_discovered",
@@ -46,7 +46,6 @@ EVENTS_NOT_FIRED_YET: Final = frozenset(
         "file_metadata_extracted",
         "metadata_extraction_failed",
         "file_deleted",
-        "thumbnail_cached",
         "file_watcher",
         "library_file_added",
         "library_file_deleted",
@@ -54,8 +53,6 @@ EVENTS_NOT_FIRED_YET: Final = frozenset(
         "material_updated",
         "material_deleted",
         "material_low_stock",
-        "trending_updated",
-        "idea_created_from_trending",
         "auto_download_triggered",
         "auto_download_failed",
     }
@@ -105,3 +102,9 @@ MIN_TRENDING_INTERVAL: Final = 1
 CONF_MAKERWORLD_URL: Final = "makerworld_url"
 CONF_PRINTABLES_URL: Final = "printables_url"
 CONF_PRINTABLES_MEDIA_URL: Final = "printables_media_url"
+
+# --- trending and ideas --------------------------------------------------------
+#: Trending thumbnails, under the cache folder.
+TRENDING_CACHE_SUBDIR: Final = "trending"
+#: Ideas' own thumbnail copies (never expire), relative to the config folder.
+IDEAS_SUBDIR: Final = "printernizer/ideas"

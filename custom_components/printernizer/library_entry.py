@@ -22,11 +22,12 @@ from homeassistant.helpers import discovery_flow
 from .const import CONF_ENTRY_KIND, DOMAIN, ENTRY_KIND_LIBRARY, LIBRARY_TITLE, LIBRARY_UNIQUE_ID
 from .core.settings import LibrarySettings
 from .runtime import DATA_KEY, LibraryConfigEntry, LibraryRuntime
+from .trending_entry import async_setup_trending, async_unload_trending
 
 _LOGGER = logging.getLogger(__name__)
 
 #: Entity platforms of the library entry (each area adds its own).
-LIBRARY_PLATFORMS: list[Platform] = []
+LIBRARY_PLATFORMS: list[Platform] = [Platform.TODO]
 
 
 def is_library_entry(entry: ConfigEntry[Any]) -> bool:
@@ -51,6 +52,7 @@ async def async_setup_library_entry(hass: HomeAssistant, entry: LibraryConfigEnt
         entry_type=dr.DeviceEntryType.SERVICE,
     )
     runtime = LibraryRuntime(settings=settings, device_id=device.id)
+    await async_setup_trending(hass, runtime)
     entry.runtime_data = runtime
     hass.data[DATA_KEY].library = runtime
     await hass.config_entries.async_forward_entry_setups(entry, LIBRARY_PLATFORMS)
@@ -67,6 +69,7 @@ async def async_unload_library_entry(hass: HomeAssistant, entry: LibraryConfigEn
     """Stop everything the library runs (the files on disk stay)."""
     unloaded = await hass.config_entries.async_unload_platforms(entry, LIBRARY_PLATFORMS)
     if unloaded:
+        await async_unload_trending(entry.runtime_data)
         data = hass.data[DATA_KEY]
         if data.library is entry.runtime_data:
             data.library = None
