@@ -18,6 +18,8 @@ from typing import Any
 import orjson
 import pytest
 from bambu_helpers import load_report
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from custom_components.printernizer.api.bambu.client import BambuClient
 from custom_components.printernizer.api.bambu.parse import (
@@ -370,3 +372,119 @@ def test_merge_bounds_deep_dicts() -> None:
     merged = merge_report({}, {"a": value})
     orjson.dumps(merged)
     assert merge_report(copy.deepcopy(merged), {"a": {"k": 2}})["a"]["k"] == 2
+
+
+# --- fuzz: hostile reports through the real message handler -------------------------
+
+hostile_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**80), max_value=2**80),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=300),
+    st.sampled_from(["\ud800", "65535", "-52dBm", "1e999", "NaN", "0x10"]),
+    st.lists(st.integers(min_value=-(2**70), max_value=2**70), max_size=3),
+    st.recursive(
+        st.integers() | st.text(max_size=4),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner),
+        max_leaves=8,
+    ),
+)
+report_keys = st.sampled_from(
+    [
+        *sorted(h2d_report()),
+        "cooling_fan_speed",
+        "big_fan1_speed",
+        "big_fan2_speed",
+        "heatbreak_fan_speed",
+        "lights_report",
+        "upgrade_state",
+        "chamber_temper",
+        "mc_print_stage",
+    ]
+)
+device_paths = st.sampled_from(
+    [
+        ("bed", "info", "temp"),
+        ("ctc", "info", "temp"),
+        ("extruder", "state"),
+        ("extruder", "info"),
+        ("nozzle", "info"),
+    ]
+)
+
+
+def _set_path(report: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    if not isinstance(report.get("device"), dict):
+        report["device"] = {}
+    node = report["device"]
+    for key in path[:-1]:
+        if not isinstance(node.get(key), dict):
+            node[key] = {}
+        node = node[key]
+    node[path[-1]] = value
+
+
+@st.composite
+def hostile_payloads(draw: st.DrawFn) -> bytes:
+    """A full or delta report with hostile values, sometimes with broken bytes."""
+    full = draw(st.booleans())
+    report: dict[str, Any] = (
+        h2d_report() if full else {"msg": 1, "command": "push_status", "sequence_id": "2"}
+    )
+    for key, value in draw(st.lists(st.tuples(report_keys, hostile_values), max_size=5)):
+        report[key] = value
+    for path, value in draw(st.lists(st.tuples(device_paths, hostile_values), max_size=3)):
+        _set_path(report, path, value)
+    raw = json.dumps({"print": report}, allow_nan=True).encode()
+    if draw(st.booleans()):
+        at = draw(st.integers(0, len(raw)))
+        raw = raw[:at] + draw(st.sampled_from([b"\xff", b"\xe9", b"\xc3", b"\\ud800"])) + raw[at:]
+    return raw
+
+
+def assert_state_in_range(state: PrinterState) -> None:
+    """No value in a state outside its documented range (parse.py's table)."""
+    for temp in (
+        state.nozzle_temp,
+        state.nozzle_target,
+        state.bed_temp,
+        state.bed_target,
+        state.chamber_temp,
+        state.extra.get("chamber_target"),
+    ):
+        assert temp is None or -50 <= temp <= 500
+    assert 0 <= state.progress <= 100
+    assert state.remaining_seconds is None or 0 <= state.remaining_seconds <= 525_600 * 60
+    datetime.now(UTC) + timedelta(seconds=state.remaining_seconds or 0)
+    assert state.layer is None or 0 <= state.layer <= 1_000_000
+    assert state.total_layers is None or 0 <= state.total_layers <= 1_000_000
+    if state.layer is not None and state.total_layers:
+        assert state.layer <= state.total_layers
+    for text in (state.job_name, state.printer_job_id, state.error):
+        assert text is None or (len(text) <= 255 and text.encode())
+    for key in ("fan_part", "fan_aux", "fan_chamber", "fan_heatbreak"):
+        assert state.extra.get(key) is None or 0 <= state.extra[key] <= 100
+    assert state.extra.get("speed_level") in (None, 1, 2, 3, 4)
+    tray = state.extra.get("ams_active_tray")
+    assert tray is None or 0 <= tray <= 255
+    orjson.dumps(dataclasses.asdict(state) | {"extra": dict(state.extra)})
+
+
+@settings(
+    max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(payloads=st.lists(hostile_payloads(), min_size=1, max_size=5), with_version=st.booleans())
+def test_fuzz_message_handler(payloads: list[bytes], with_version: bool) -> None:
+    """No exception escapes, no out-of-range value in a state, diagnostics serialise."""
+    first = [payload(h2d_report())]
+    if with_version:
+        first.append(version("Bambu Lab H2D", "O1D"))
+    client, states = client_with(*first)
+    for item in payloads:
+        client._handle_payload(item)
+    assert states
+    for state in states:
+        assert_state_in_range(state)
+    orjson.dumps(client.diagnostics())
+    json.dumps(client.diagnostics())
