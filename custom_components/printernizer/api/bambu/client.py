@@ -24,6 +24,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from ..controls import SPEED_LEVELS
 from ..models import (
     OFFLINE_STATE,
     CommandError,
@@ -62,9 +63,6 @@ USERNAME = "bblp"
 KEEPALIVE = 60
 #: paho/MQTT CONNACK codes meaning "wrong credentials" (v3 rc 4/5 and v5 equivalents).
 _AUTH_FAILURE_CODES = frozenset({4, 5, 134, 135})
-
-#: ``spd_lvl`` values and their names.
-SPEED_LEVELS: dict[int, str] = {1: "silent", 2: "standard", 3: "sport", 4: "ludicrous"}
 
 _ALLOWED: dict[str, frozenset[PrinterStatus]] = {
     "pause": frozenset({PrinterStatus.PRINTING, PrinterStatus.PREPARING}),
