@@ -44,6 +44,7 @@ from ..models import (
 )
 from .parse import (
     MODELS_WITHOUT_CHAMBER_SENSOR,
+    adopt_full_report,
     decode_payload,
     dumps,
     is_full_report,
@@ -533,7 +534,9 @@ class BambuClient:
             _LOGGER.debug("Ignoring %r message", command)
             return
         full = is_full_report(report)
-        self._report = merge_report(self._report, report)
+        self._report = (
+            adopt_full_report(self._report, report) if full else merge_report(self._report, report)
+        )
         self._plain = plain_newer(report, self._report, frozenset() if full else self._plain)
         if full:
             self._have_full = True

@@ -338,13 +338,24 @@ def merge_report(
     return result
 
 
+def _depth_ok(value: Any, depth: int) -> bool:
+    """True when ``value`` nests no deeper than ``depth`` containers (no copy made)."""
+    stack: list[tuple[Any, int]] = [(value, depth)]
+    while stack:
+        node, left = stack.pop()
+        if left <= 0:
+            return False
+        for item in node.values() if type(node) is dict else node:
+            cls = type(item)
+            if cls is dict or cls is list:
+                stack.append((item, left - 1))
+    return True
+
+
 def _bounded_list(value: list[Any], depth: int) -> list[Any]:
-    """``value`` with containers nested deeper than ``depth`` dropped (None)."""
-    for item in value:
-        if type(item) not in _SCALARS:
-            break
-    else:
-        return value  # flat: the common case
+    """``value``, or a copy with containers nested deeper than ``depth`` dropped (None)."""
+    if _depth_ok(value, depth):
+        return value  # the common case: kept as it is, like any other value
     result: list[Any] = []
     for item in value:
         if type(item) is list:
@@ -354,6 +365,19 @@ def _bounded_list(value: list[Any], depth: int) -> list[Any]:
         else:
             result.append(item)
     return result
+
+
+def adopt_full_report(base: Mapping[str, Any] | None, report: dict[str, Any]) -> dict[str, Any]:
+    """A full report replaces the merged one: ``report`` itself (freshly decoded, owned
+    by the caller), nesting bounded like :func:`merge_report`, plus the top-level keys
+    of ``base`` it does not carry. Cheaper than merging: nothing is copied."""
+    if not _depth_ok(report, MAX_DEPTH):
+        report = merge_report(None, report)
+    if _is_mapping(base):
+        for key, value in base.items():
+            if key not in report:
+                report[key] = value
+    return report
 
 
 def _by_id(entries: Any) -> dict[int, Mapping[str, Any]] | None:
@@ -414,24 +438,30 @@ def _float(value: Any, name: str) -> float | None:
 
 
 def _int(value: Any, name: str) -> int | None:
-    if type(value) is int:  # the common case (bool is a subclass, so not here)
-        return value
-    if value is None or isinstance(value, bool):
+    cls = type(value)
+    if cls is int:  # the common case (bool is a subclass, so not here)
+        return value  # type: ignore[no-any-return]
+    if cls is str:  # Bambu sends many numbers as strings ("0", " 12", "1.5")
+        if len(value) <= 40:
+            try:
+                return int(value)
+            except ValueError:
+                pass
+            try:
+                number = float(value)
+            except ValueError:
+                number = math.nan
+            if math.isfinite(number):
+                return int(number)
+        _LOGGER.debug("Ignoring malformed %s: %r", name, value)
         return None
-    try:
-        if isinstance(value, float):
-            if not math.isfinite(value):
-                raise ValueError("not finite")
+    if value is None or cls is bool:
+        return None
+    if cls is float:
+        if math.isfinite(value):
             return int(value)
-        if isinstance(value, str):
-            value = value.strip()
-            if len(value) > 40:
-                raise ValueError("too long")
-            return int(float(value)) if "." in value or "e" in value.lower() else int(value)
-        if isinstance(value, int):
-            return value
-    except (TypeError, ValueError, OverflowError):
-        pass
+    elif isinstance(value, int) and not isinstance(value, bool):
+        return int(value)
     _LOGGER.debug("Ignoring malformed %s: %r", name, value)
     return None
 
@@ -576,6 +606,11 @@ _PLAIN_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
+_PLAIN_KEY_GROUP: dict[str, str] = {
+    key: group for group, fields in _PLAIN_FIELDS.items() for key in fields
+}
+
+
 def plain_newer(
     delta: Mapping[str, Any], merged: Mapping[str, Any], previous: frozenset[str] = frozenset()
 ) -> frozenset[str]:
@@ -586,29 +621,28 @@ def plain_newer(
     "plain" when the delta carries only its plain field, back to "packed"
     when it carries the packed one (for the active extruder).
     """
+    plain = {group for key, group in _PLAIN_KEY_GROUP.items() if key in delta}
     device = delta.get("device")
-    if not _is_mapping(device) and not any(
-        key in delta for fields in _PLAIN_FIELDS.values() for key in fields
-    ):
-        return previous
+    if not _is_mapping(device):
+        return previous if plain <= previous else previous | plain
     active, _, _ = _extruders(merged.get("device"))
-    packed = {
-        "nozzle": "temp" in (_entry_by_id(_get(device, "extruder", "info"), active) or {}),
-        "bed": _get(device, "bed", "info", "temp") is not None,
-        "chamber": _get(device, "ctc", "info", "temp") is not None,
-        "diameter": "diameter" in (_entry_by_id(_get(device, "nozzle", "info"), active) or {}),
-    }
-    result = set(previous)
-    for group, fields in _PLAIN_FIELDS.items():
-        if packed[group]:
-            result.discard(group)
-        elif any(key in delta for key in fields):
-            result.add(group)
-    return frozenset(result)
+    packed = set()
+    if "temp" in (_entry_by_id(_get(device, "extruder", "info"), active) or {}):
+        packed.add("nozzle")
+    if _get(device, "bed", "info", "temp") is not None:
+        packed.add("bed")
+    if _get(device, "ctc", "info", "temp") is not None:
+        packed.add("chamber")
+    if "diameter" in (_entry_by_id(_get(device, "nozzle", "info"), active) or {}):
+        packed.add("diameter")
+    return frozenset((previous | plain) - packed)
 
 
 def _temps(
-    report: Mapping[str, Any], plain: frozenset[str], chamber_sensor: bool | None
+    report: Mapping[str, Any],
+    plain: frozenset[str],
+    chamber_sensor: bool | None,
+    extruder: Mapping[str, Any] | None,
 ) -> tuple[dict[str, float | None], float | None]:
     """The state's temperatures, and the chamber target."""
     result: dict[str, float | None] = {
@@ -627,7 +661,6 @@ def _temps(
             packed := unpack_temp(_get(device, "bed", "info", "temp"), "device.bed temp")
         ):
             result["bed_temp"], result["bed_target"] = _temp(packed[0], ""), _temp(packed[1], "")
-        _, extruder, _ = _extruders(device)
         if (
             ("nozzle" not in plain or result["nozzle_temp"] is None)
             and extruder is not None
@@ -650,10 +683,11 @@ def _wifi_dbm(value: Any) -> int | None:
     return _ranged(_int(value, "wifi_signal"), -150, 0)
 
 
-def _nozzle_diameter(report: Mapping[str, Any], plain: frozenset[str]) -> float | None:
+def _nozzle_diameter(
+    report: Mapping[str, Any], plain: frozenset[str], active: int | None
+) -> float | None:
     plain_value = _float(report.get("nozzle_diameter"), "nozzle_diameter")
     if "diameter" not in plain or plain_value is None:
-        active, _, _ = _extruders(report.get("device"))
         entry = _entry_by_id(_get(report, "device", "nozzle", "info"), active or 0)
         if entry is not None and (
             packed := _float(entry.get("diameter"), "device.nozzle diameter")
@@ -765,17 +799,17 @@ def normalize(
     if stage is None:
         stage = _int(report.get("mc_print_stage"), "mc_print_stage")
     hms_codes, hms_messages = _hms(report.get("hms"))
-    temps, chamber_target = _temps(report, plain, chamber_sensor)
+    device = report.get("device")
+    active, extruder, count = _extruders(device)
+    temps, chamber_target = _temps(report, plain, chamber_sensor, extruder)
     extra: dict[str, Any] = {
         "print_stage": _ranged(stage, -1, 255),
         "hms": hms_codes,
         "hms_messages": hms_messages,
         "wifi_signal": _wifi_dbm(report.get("wifi_signal")),
-        "nozzle_diameter": _nozzle_diameter(report, plain),
+        "nozzle_diameter": _nozzle_diameter(report, plain, active),
         "chamber_target": chamber_target,
     }
-    device = report.get("device")
-    active, extruder, count = _extruders(device)
     if _is_mapping(_get(device, "extruder")):
         extra["active_extruder"] = active
     ams = report.get("ams")
