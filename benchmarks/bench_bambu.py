@@ -103,7 +103,9 @@ def pipeline(payload: bytes, base: dict[str, Any] | None, previous: Any) -> Any:
     full = is_full_report(report)
     merged = adopt_full_report(base, report) if full else merge_report(base, report)
     plain = plain_newer(report, merged, frozenset() if full else frozenset({"nozzle"}))
-    return normalize(merged, previous, chamber_sensor=True, plain=plain)
+    return normalize(
+        merged, previous, chamber_sensor=True, plain=plain, changed=None if full else report.keys()
+    )
 
 
 def _best_pair(

@@ -376,7 +376,24 @@ def test_merge_bounds_deep_dicts() -> None:
 
 # --- fuzz: hostile reports through the real message handler -------------------------
 
+#: well-formed values of the fields the extras come from (so changes are seen)
+plausible_values = st.sampled_from(
+    [
+        [{"attr": 0x03000100, "code": 0x00010007}],
+        [{"attr": 0x07008000, "code": 0x00030001}, {"attr": 1, "code": 0x40000}],
+        [{"node": "chamber_light", "mode": "on"}],
+        [{"node": "chamber_light", "mode": "off"}],
+        {"new_version_state": 1, "new_ver_list": [{"name": "ota", "new_ver": "01.09.00.00"}]},
+        {"new_version_state": 2},
+        {"ams": [{"id": "0"}], "tray_now": "2"},
+        "7",
+        "-61dBm",
+        "0.6",
+        3,
+    ]
+)
 hostile_values = st.one_of(
+    plausible_values,
     st.none(),
     st.booleans(),
     st.integers(min_value=-(2**80), max_value=2**80),
@@ -488,3 +505,87 @@ def test_fuzz_message_handler(payloads: list[bytes], with_version: bool) -> None
         assert_state_in_range(state)
     orjson.dumps(client.diagnostics())
     json.dumps(client.diagnostics())
+
+
+@settings(
+    max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(
+    base=hostile_payloads(),
+    delta=st.dictionaries(
+        st.sampled_from(
+            [
+                "hms",
+                "lights_report",
+                "upgrade_state",
+                "ams",
+                "cooling_fan_speed",
+                "big_fan2_speed",
+                "wifi_signal",
+                "nozzle_diameter",
+                "spd_lvl",
+                "mc_percent",
+                "nozzle_temper",
+                "stg_cur",
+            ]
+        ),
+        plausible_values | hostile_values,
+        max_size=4,
+    ),
+    sensor=st.sampled_from([True, False, None]),
+)
+def test_incremental_normalize_equals_full(
+    base: bytes, delta: dict[str, Any], sensor: bool | None
+) -> None:
+    """normalize with ``changed`` (extras reused from the previous state) == without."""
+    base_report = (decode_payload(base) or {}).get("print")
+    if not isinstance(base_report, dict):
+        return
+    delta_report = decode_payload(json.dumps({"print": delta}, allow_nan=True).encode())
+    assert delta_report is not None
+    delta_report = delta_report["print"]
+    merged_base = merge_report(h2d_report(), base_report)
+    previous = normalize(merged_base, chamber_sensor=sensor)
+    merged = merge_report(merged_base, delta_report)
+    plain = plain_newer(delta_report, merged)
+    assert normalize(
+        merged, previous, chamber_sensor=sensor, plain=plain, changed=delta_report.keys()
+    ) == normalize(merged, previous, chamber_sensor=sensor, plain=plain)
+
+
+@pytest.mark.parametrize(
+    "delta",
+    [
+        {"hms": [{"attr": 0x03000100, "code": 0x00010007}]},
+        {"lights_report": [{"node": "chamber_light", "mode": "on"}]},
+        {
+            "upgrade_state": {
+                "new_version_state": 1,
+                "new_ver_list": [{"name": "ota", "new_ver": "2"}],
+            }
+        },
+        {"ams": {"tray_now": "1"}, "device": {"extruder": {"state": 0x01}}},
+        {"cooling_fan_speed": "7"},
+        {"big_fan2_speed": "15"},
+        {"wifi_signal": "-61dBm"},
+        {"nozzle_diameter": "0.6"},
+        {"spd_lvl": 3},
+        {"device": {"extruder": {"state": 0x02}}},
+        {"device": {"nozzle": {"info": [{"id": 1, "diameter": 0.8}]}}},
+        {"device": {"ctc": {"info": {"temp": packed(30, 45)}}}},
+    ],
+)
+def test_incremental_normalize_sees_every_source(delta: dict[str, Any]) -> None:
+    """A delta touching any source of the extras changes them, with or without ``changed``."""
+    full = h2d_report(lights_report=[{"node": "chamber_light", "mode": "off"}])
+    previous = normalize(full)
+    merged = merge_report(full, delta)
+    plain = plain_newer(delta, merged)
+    incremental = normalize(merged, previous, plain=plain, changed=delta.keys())
+    assert incremental == normalize(merged, previous, plain=plain)
+    assert incremental.extra != previous.extra
+    # a delta touching none of them reuses the extras (same values)
+    progress = {"mc_percent": 41, "nozzle_temper": 211.0}
+    again = normalize(merge_report(full, progress), previous, changed=progress.keys())
+    assert again.extra == previous.extra
+    assert again.progress == 41

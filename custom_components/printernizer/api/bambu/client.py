@@ -206,11 +206,16 @@ class BambuClient:
             return None
         return self._info.model not in MODELS_WITHOUT_CHAMBER_SENSOR
 
-    def _emit_state(self) -> None:
+    def _emit_state(self, changed: Any = None) -> None:
+        """Normalize the merged report; ``changed``: the keys of the delta just merged."""
         if not self._have_full:
             return
         new = normalize(
-            self._report, self._state, chamber_sensor=self._chamber_sensor, plain=self._plain
+            self._report,
+            self._state,
+            chamber_sensor=self._chamber_sensor,
+            plain=self._plain,
+            changed=changed,
         )
         if new == self._state and not self._emit_next:
             return
@@ -540,7 +545,7 @@ class BambuClient:
         self._plain = plain_newer(report, self._report, frozenset() if full else self._plain)
         if full:
             self._have_full = True
-        self._emit_state()
+        self._emit_state(None if full else report.keys())
         if full and self._first_report is not None and not self._first_report.done():
             self._first_report.set_result(None)
             self._set_phase(ConnectionPhase.MONITORING)

@@ -93,6 +93,7 @@ import logging
 import math
 import re
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any, TypeGuard
 
 import orjson
@@ -738,6 +739,58 @@ def _firmware_update(value: Any) -> dict[str, Any] | None:
     return {"available": available, "version": version if available else None}
 
 
+#: Report keys the extras (other than ``print_stage``) are derived from.
+_EXTRA_SOURCES = frozenset(
+    {
+        "hms",
+        "wifi_signal",
+        "nozzle_diameter",
+        "device",
+        "ams",
+        "spd_lvl",
+        "lights_report",
+        "upgrade_state",
+        *FAN_FIELDS.values(),
+    }
+)
+
+
+def _extras(
+    report: Mapping[str, Any],
+    plain: frozenset[str],
+    device: Any,
+    extruders: tuple[int | None, Mapping[str, Any] | None, int],
+) -> dict[str, Any]:
+    """The extras derived from :data:`_EXTRA_SOURCES` (see the module docstring)."""
+    active, extruder, count = extruders
+    hms_codes, hms_messages = _hms(report.get("hms"))
+    extra: dict[str, Any] = {
+        "hms": hms_codes,
+        "hms_messages": hms_messages,
+        "wifi_signal": _wifi_dbm(report.get("wifi_signal")),
+        "nozzle_diameter": _nozzle_diameter(report, plain, active),
+    }
+    if _is_mapping(_get(device, "extruder")):
+        extra["active_extruder"] = active
+    ams = report.get("ams")
+    if _is_mapping(ams) and isinstance(units := ams.get("ams"), list) and units:
+        # Only printers with AMS units have the key (and so the sensor).
+        if count > 1 and extruder is not None and "snow" in extruder:
+            extra["ams_active_tray"] = tray_from_snow(extruder.get("snow"))
+        else:
+            extra["ams_active_tray"] = tray_from_tray_now(ams.get("tray_now"))
+    for key, field_name in FAN_FIELDS.items():
+        if field_name in report:
+            extra[key] = fan_percent(report[field_name])
+    if "spd_lvl" in report:
+        extra["speed_level"] = _ranged(_int(report["spd_lvl"], "spd_lvl"), 1, 4)
+    if (light := _chamber_light(report.get("lights_report"))) is not None:
+        extra["chamber_light"] = light
+    if (update := _firmware_update(report.get("upgrade_state"))) is not None:
+        extra["firmware_update"] = update
+    return extra
+
+
 # --- normalization -----------------------------------------------------------
 
 
@@ -747,8 +800,14 @@ def normalize(
     *,
     chamber_sensor: bool | None = True,
     plain: frozenset[str] = frozenset(),
+    changed: AbstractSet[str] | None = None,
 ) -> PrinterState:
     """Turn a merged ``print`` report into a :class:`PrinterState`.
+
+    ``changed`` (the keys of the delta just merged; None when unknown) lets
+    the extras derived only from keys the delta did not carry be taken from
+    ``previous``, which must then come from this function with the same
+    ``chamber_sensor``: the result is the same, for less work.
 
     An unknown or missing ``gcode_state`` keeps the previous status (IDLE when
     there is none). ``chamber_sensor=False`` (a model without one, see
@@ -798,36 +857,21 @@ def normalize(
     stage = _int(report.get("stg_cur"), "stg_cur")
     if stage is None:
         stage = _int(report.get("mc_print_stage"), "mc_print_stage")
-    hms_codes, hms_messages = _hms(report.get("hms"))
     device = report.get("device")
     active, extruder, count = _extruders(device)
     temps, chamber_target = _temps(report, plain, chamber_sensor, extruder)
-    extra: dict[str, Any] = {
-        "print_stage": _ranged(stage, -1, 255),
-        "hms": hms_codes,
-        "hms_messages": hms_messages,
-        "wifi_signal": _wifi_dbm(report.get("wifi_signal")),
-        "nozzle_diameter": _nozzle_diameter(report, plain, active),
-        "chamber_target": chamber_target,
-    }
-    if _is_mapping(_get(device, "extruder")):
-        extra["active_extruder"] = active
-    ams = report.get("ams")
-    if _is_mapping(ams) and isinstance(units := ams.get("ams"), list) and units:
-        # Only printers with AMS units have the key (and so the sensor).
-        if count > 1 and extruder is not None and "snow" in extruder:
-            extra["ams_active_tray"] = tray_from_snow(extruder.get("snow"))
-        else:
-            extra["ams_active_tray"] = tray_from_tray_now(ams.get("tray_now"))
-    for key, field_name in FAN_FIELDS.items():
-        if field_name in report:
-            extra[key] = fan_percent(report[field_name])
-    if "spd_lvl" in report:
-        extra["speed_level"] = _ranged(_int(report["spd_lvl"], "spd_lvl"), 1, 4)
-    if (light := _chamber_light(report.get("lights_report"))) is not None:
-        extra["chamber_light"] = light
-    if (update := _firmware_update(report.get("upgrade_state"))) is not None:
-        extra["firmware_update"] = update
+    if (
+        changed is not None
+        and previous is not None
+        and "hms" in previous.extra
+        and changed.isdisjoint(_EXTRA_SOURCES)
+    ):
+        extra = dict(previous.extra)
+        extra["print_stage"] = _ranged(stage, -1, 255)
+    else:
+        extra = _extras(report, plain, device, (active, extruder, count))
+        extra["print_stage"] = _ranged(stage, -1, 255)
+        extra["chamber_target"] = chamber_target
 
     return PrinterState(
         status=status,
