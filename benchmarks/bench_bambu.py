@@ -147,7 +147,12 @@ def bench_parse(quick: bool, profile: bool) -> list[dict[str, Any]]:
             merged = merge_fn(merge_base, report_obj)
             merge_s, normalize_s = _best_pair(
                 partial(merge_fn, merge_base, report_obj),
-                partial(normalize, merged, previous),
+                partial(
+                    normalize,
+                    merged,
+                    previous,
+                    changed=None if kind == "full" else report_obj.keys(),
+                ),
                 number,
                 repeat,
             )
