@@ -8,8 +8,9 @@ Decoding: orjson first (Home Assistant ships it); when it refuses a payload
 lenient path decodes the bytes with replacement characters, turns NaN,
 Infinity and numbers beyond 64 bits into floats or None, replaces lone
 surrogates with U+FFFD and cuts nesting below :data:`MAX_DEPTH`. A report is
-never dropped for one bad string. :func:`merge_report` bounds the depth of
-what it keeps the same way, whichever decoder produced it.
+never dropped for one bad string. :func:`merge_report` (deltas) and
+:func:`adopt_full_report` (full reports, taken over without a copy) bound the
+depth of what is kept the same way, whichever decoder produced it.
 
 Conventions (documented for the core):
 
