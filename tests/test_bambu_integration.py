@@ -551,6 +551,9 @@ async def test_x1c_has_chamber_sensor(
         # the X1C capture reports the chamber in device.ctc (25 degrees C)
         assert hass.states.get("sensor.x1c_chamber_temperature").state == "25.0"
         assert events.of("printer_status_update")[0]["temperature"]["chamber"] == 25.0
+        # its target is the high half of the same packed value (0: not heating)
+        assert hass.states.get("sensor.x1c_chamber_target_temperature").state == "0.0"
+        assert hass.states.get("light.x1c_chamber_light").state == "on"
         await hass.config_entries.async_unload(entry.entry_id)
     finally:
         await x1c.stop()

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
+from .api.models import CommandNotAllowedError, CommandTimeoutError, PrinterError
 from .const import DOMAIN, FAMILY_BAMBU
 from .core.coordinator import PrinterCoordinator
 
@@ -39,3 +43,33 @@ class PrinternizerEntity(CoordinatorEntity[PrinterCoordinator]):
     def available(self) -> bool:
         """Available while the printer is online."""
         return self.coordinator.online and self.coordinator.data is not None
+
+
+async def async_control(
+    coordinator: PrinterCoordinator, command: str, call: Callable[[], Awaitable[None]]
+) -> None:
+    """Run a control call (speed level, light) with the command errors translated."""
+    if not coordinator.online:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="printer_offline",
+            translation_placeholders={"name": coordinator.monitor.name},
+        )
+    try:
+        await call()
+    except PrinterError as err:
+        if isinstance(err, CommandNotAllowedError):
+            key = "command_not_allowed"
+        elif isinstance(err, CommandTimeoutError):
+            key = "command_timeout"
+        else:
+            key = "command_failed"
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key=key,
+            translation_placeholders={
+                "command": command,
+                "name": coordinator.monitor.name,
+                "error": str(err),
+            },
+        ) from err

@@ -15,6 +15,7 @@ from homeassistant.components.sensor import (
 )
 from homeassistant.const import (
     PERCENTAGE,
+    SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
     EntityCategory,
     UnitOfLength,
     UnitOfTemperature,
@@ -38,6 +39,8 @@ class PrinterSensorDescription(SensorEntityDescription):
     value_fn: Callable[[PrinterState], Any]
     #: decides at set-up whether this printer has the sensor
     exists_fn: Callable[[PrinterState], bool] = lambda _: True
+    #: extra state attributes, where the sensor has any
+    attributes_fn: Callable[[PrinterState], dict[str, Any]] | None = None
 
 
 def _extra(key: str) -> Callable[[PrinterState], Any]:
@@ -46,6 +49,26 @@ def _extra(key: str) -> Callable[[PrinterState], Any]:
 
 def _has_extra(key: str) -> Callable[[PrinterState], bool]:
     return lambda state: key in state.extra
+
+
+def _has_value(key: str) -> Callable[[PrinterState], bool]:
+    return lambda state: state.extra.get(key) is not None
+
+
+def _fan(key: str) -> PrinterSensorDescription:
+    return PrinterSensorDescription(
+        key=key,
+        translation_key=key,
+        native_unit_of_measurement=PERCENTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=_extra(key),
+        exists_fn=_has_extra(key),
+    )
+
+
+def _hms_attributes(state: PrinterState) -> dict[str, Any]:
+    messages = state.extra.get("hms_messages") or []
+    return {"messages": [dict(message) for message in messages]}
 
 
 def _end_time(state: PrinterState) -> datetime | None:
@@ -138,6 +161,38 @@ SENSORS: tuple[PrinterSensorDescription, ...] = (
         value_fn=_extra("ams_active_tray"),
         exists_fn=_has_extra("ams_active_tray"),
     ),
+    PrinterSensorDescription(
+        key="chamber_target_temperature",
+        translation_key="chamber_target_temperature",
+        device_class=SensorDeviceClass.TEMPERATURE,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
+        suggested_display_precision=0,
+        value_fn=_extra("chamber_target"),
+        exists_fn=_has_value("chamber_target"),
+    ),
+    _fan("fan_part"),
+    _fan("fan_aux"),
+    _fan("fan_chamber"),
+    _fan("fan_heatbreak"),
+    PrinterSensorDescription(
+        key="wifi_signal",
+        translation_key="wifi_signal",
+        device_class=SensorDeviceClass.SIGNAL_STRENGTH,
+        native_unit_of_measurement=SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=_extra("wifi_signal"),
+        exists_fn=_has_extra("wifi_signal"),
+    ),
+    PrinterSensorDescription(
+        key="hms_messages",
+        translation_key="hms_messages",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda state: len(state.extra.get("hms_messages") or []),
+        exists_fn=_has_extra("hms_messages"),
+        attributes_fn=_hms_attributes,
+    ),
     # --- PrusaLink extras
     PrinterSensorDescription(
         key="print_speed",
@@ -224,3 +279,10 @@ class PrinterSensor(PrinternizerEntity, SensorEntity):
     def native_value(self) -> Any:
         """The value from the current state."""
         return self.entity_description.value_fn(self.coordinator.data)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Attributes of the sensors that have any (HMS messages)."""
+        if self.entity_description.attributes_fn is None or self.coordinator.data is None:
+            return None
+        return self.entity_description.attributes_fn(self.coordinator.data)
