@@ -376,7 +376,9 @@ async def test_unreachable_then_back_same_job(
     sim: PrusaLinkSimulator,
     events: EventRecorder,
     fail_mode: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO, logger="custom_components.printernizer")
     # No frozen clock here: a request timeout needs the loop's time to pass
     # (0.5 s, see _local_sockets); polls are driven directly.
     entry = await _setup_entry(hass, sim)
@@ -405,6 +407,10 @@ async def test_unreachable_then_back_same_job(
     assert hass.states.get(STATUS).state == "printing"
     assert hass.states.get(PROGRESS).state == "45"
     assert len(events.of("printer_connected")) == 2
+    # log-when-unavailable: one info line each way, however many polls failed
+    lines = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert lines.count("Printer Prusa MK4 is unavailable") == 1
+    assert lines.count("Printer Prusa MK4 is back online") == 1
     assert len(events.of("job_created")) == 1
     assert events.of("job_progress_updated")[-1]["progress"] == 45
 

@@ -127,6 +127,11 @@ class PrinterMonitor:
             return
         was_known = self.online is not None
         self.online = online
+        # log-when-unavailable: one line when lost, one when back.
+        if not online and was_known:
+            _LOGGER.info("Printer %s is unavailable", self.name)
+        elif online and was_known:
+            _LOGGER.info("Printer %s is back online", self.name)
         if online:
             self._emitter.fire(
                 "printer_connected",
