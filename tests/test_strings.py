@@ -10,7 +10,7 @@ STRINGS = json.loads((COMPONENT / "strings.json").read_text())
 
 
 def test_strings_equal_english_translation() -> None:
-    assert STRINGS == json.loads((COMPONENT / "translations" / "en.json").read_text())
+    assert json.loads((COMPONENT / "translations" / "en.json").read_text()) == STRINGS
 
 
 def test_every_flow_field_has_a_description() -> None:
