@@ -18,6 +18,7 @@ from .core.jobs import JobManager
 from .core.monitor import PrinterMonitor
 from .discovery import async_start_discovery
 from .emitter import EventEmitter
+from .entity import async_update_device
 from .runtime import DATA_KEY, PrinternizerConfigEntry, PrinternizerData
 from .services import async_setup_services
 
@@ -60,7 +61,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: PrinternizerConfigEntry)
     )
     _update_insecure_tls_issue(hass, entry)
     coordinator = PrinterCoordinator(hass, entry, client, monitor)
+    async_update_device(hass, coordinator)  # before the first events, which name it
     await coordinator.async_config_entry_first_refresh()
+    async_update_device(hass, coordinator)
+    entry.async_on_unload(
+        coordinator.async_add_listener(lambda: async_update_device(hass, coordinator))
+    )
     entry.runtime_data = coordinator
     data.coordinators[coordinator.printer_id] = coordinator
     monitor.started()

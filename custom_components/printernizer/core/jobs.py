@@ -5,15 +5,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Any, Final
+from typing import Any, Final, cast
 from uuid import uuid4
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
+from .. import contract as c
 from ..api.models import PrinterState, PrinterStatus
-from ..emitter import EventEmitter
+from ..emitter import EventEmitter, timestamp
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -146,7 +147,12 @@ class JobManager:
         self._save()
         self._emitter.fire(
             "job_created",
-            {"job_id": job.job_id, "printer_id": printer_id or "", "job_name": job_name},
+            {
+                "job_id": job.job_id,
+                "printer_id": printer_id or "",
+                "job_name": job_name,
+                "timestamp": timestamp(),
+            },
         )
         return job
 
@@ -172,9 +178,11 @@ class JobManager:
         else:
             job.ended_at = None
         self._save()
+        checked = cast(c.JobStatus, status)  # checked against JOB_STATUSES above
         self._emitter.fire(
             "job_status_changed",
-            {"job_id": job.job_id, "status": status, "printer_id": job.printer_id},
+            {"job_id": job.job_id, "status": checked, "timestamp": timestamp()},
+            extra={"printer_id": job.printer_id},
         )
         if started:
             self._emitter.fire(
@@ -183,6 +191,7 @@ class JobManager:
                     "job_id": job.job_id,
                     "printer_id": job.printer_id or "",
                     "job_name": job.job_name,
+                    "timestamp": timestamp(),
                 },
             )
         if status in TERMINAL_STATUSES:
@@ -192,7 +201,8 @@ class JobManager:
                     "job_id": job.job_id,
                     "printer_id": job.printer_id or "",
                     "job_name": job.job_name,
-                    "status": status,
+                    "status": cast(c.TerminalJobStatus, status),  # in TERMINAL_STATUSES
+                    "timestamp": timestamp(),
                 },
             )
 
@@ -206,7 +216,8 @@ class JobManager:
         self._save()
         self._emitter.fire(
             "job_progress_updated",
-            {"job_id": job.job_id, "progress": progress, "printer_id": job.printer_id},
+            {"job_id": job.job_id, "progress": progress, "timestamp": timestamp()},
+            extra={"printer_id": job.printer_id},
         )
 
     @callback
@@ -218,7 +229,11 @@ class JobManager:
         if job.is_active:
             self._remember_closed(job)
         self._save()
-        self._emitter.fire("job_deleted", {"job_id": job_id, "printer_id": job.printer_id})
+        self._emitter.fire(
+            "job_deleted",
+            {"job_id": job_id, "timestamp": timestamp()},
+            extra={"printer_id": job.printer_id},
+        )
         return job
 
     def _remember_closed(self, job: Job) -> None:

@@ -6,22 +6,23 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal, cast
 
 from homeassistant.core import HassJob, HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later
 from homeassistant.util import dt as dt_util
 
+from .. import contract as c
 from ..api.models import ConnectionPhase, PrinterState, PrinterStatus
 from ..const import TEMPERATURE_EVENT_INTERVAL
-from ..emitter import EventEmitter
+from ..emitter import EventEmitter, timestamp
 from .jobs import JobManager
 
 _LOGGER = logging.getLogger(__name__)
 
 Command = Literal["pause", "resume", "stop"]
 
-_COMMAND_EVENTS: dict[str, str] = {
+_COMMAND_EVENTS: dict[str, Literal["print_paused", "print_resumed", "print_stopped"]] = {
     "pause": "print_paused",
     "resume": "print_resumed",
     "stop": "print_stopped",
@@ -41,6 +42,14 @@ def temperature_payload(state: PrinterState) -> dict[str, float]:
         if value is not None:
             temps[key] = round(float(value), 1)
     return temps
+
+
+def _same_status(a: c.PrinterStatusUpdate, b: c.PrinterStatusUpdate) -> bool:
+    """Whether two status updates say the same (their timestamps aside)."""
+    return all(
+        a.get(key) == b.get(key)
+        for key in ("printer_id", "status", "temperature", "progress", "current_job")
+    )
 
 
 class PrinterMonitor:
@@ -69,9 +78,9 @@ class PrinterMonitor:
         self.online: bool | None = None
         self.last_seen: datetime | None = None
         self.state: PrinterState | None = None
-        self._last_status_payload: dict[str, Any] | None = None
+        self._last_status_payload: c.PrinterStatusUpdate | None = None
         self._last_status_fired = 0.0
-        self._pending_status: dict[str, Any] | None = None
+        self._pending_status: c.PrinterStatusUpdate | None = None
         self._cancel_flush: Callable[[], None] | None = None
         self._monitoring = False
         self._last_phase: ConnectionPhase | None = None
@@ -84,7 +93,9 @@ class PrinterMonitor:
         if self._monitoring:
             return
         self._monitoring = True
-        self._emitter.fire("printer_monitoring_started", {"printer_id": self.printer_id})
+        self._emitter.fire(
+            "printer_monitoring_started", {"printer_id": self.printer_id, "timestamp": timestamp()}
+        )
         self.connection_progress(ConnectionPhase.MONITORING)
 
     @callback
@@ -96,7 +107,9 @@ class PrinterMonitor:
         if not self._monitoring:
             return
         self._monitoring = False
-        self._emitter.fire("printer_monitoring_stopped", {"printer_id": self.printer_id})
+        self._emitter.fire(
+            "printer_monitoring_stopped", {"printer_id": self.printer_id, "timestamp": timestamp()}
+        )
 
     # --- connection ----------------------------------------------------------
 
@@ -111,7 +124,11 @@ class PrinterMonitor:
         if phase is self._last_phase:
             return
         self._last_phase = phase
-        payload: dict[str, Any] = {"printer_id": self.printer_id, "status": phase.value}
+        payload: c.PrinterConnectionProgress = {
+            "printer_id": self.printer_id,
+            "status": phase.value,
+            "timestamp": timestamp(),
+        }
         if message:
             payload["message"] = message
         elif phase in (ConnectionPhase.FAILED, ConnectionPhase.ERROR):
@@ -135,11 +152,17 @@ class PrinterMonitor:
         if online:
             self._emitter.fire(
                 "printer_connected",
-                {"printer_id": self.printer_id, "name": self.name, "type": self.family},
+                {
+                    "printer_id": self.printer_id,
+                    "name": self.name,
+                    "type": cast(c.PrinterType, self.family),  # a config entry's family
+                    "timestamp": timestamp(),
+                },
             )
         elif was_known:
             self._emitter.fire(
-                "printer_disconnected", {"printer_id": self.printer_id, "name": self.name}
+                "printer_disconnected",
+                {"printer_id": self.printer_id, "name": self.name, "timestamp": timestamp()},
             )
 
     # --- state ---------------------------------------------------------------
@@ -156,19 +179,20 @@ class PrinterMonitor:
         self._jobs.track(self.printer_id, state)
 
     def _status_update(self, state: PrinterState) -> None:
-        payload: dict[str, Any] = {
+        payload: c.PrinterStatusUpdate = {
             "printer_id": self.printer_id,
             "status": state.status.value,
             "temperature": temperature_payload(state),
             "progress": int(state.progress),
             "current_job": state.job_name if state.is_active else None,
+            "timestamp": timestamp(),  # set again when fired
         }
         last = self._last_status_payload
-        if payload == last:
+        if last is not None and _same_status(payload, last):
             self._pending_status = None
             return
         only_temperature = last is not None and all(
-            payload[k] == last[k] for k in ("status", "progress", "current_job")
+            payload.get(k) == last.get(k) for k in ("status", "progress", "current_job")
         )
         now = time.monotonic()
         wait = self._last_status_fired + self._temperature_interval - now
@@ -187,13 +211,14 @@ class PrinterMonitor:
         if self._pending_status is not None:
             self._fire_status(self._pending_status)
 
-    def _fire_status(self, payload: dict[str, Any]) -> None:
+    def _fire_status(self, payload: c.PrinterStatusUpdate) -> None:
         if self._cancel_flush is not None:
             self._cancel_flush()
             self._cancel_flush = None
         self._pending_status = None
         self._last_status_payload = payload
         self._last_status_fired = time.monotonic()
+        payload["timestamp"] = timestamp()
         self._emitter.fire("printer_status_update", payload)
 
     # --- control -------------------------------------------------------------
@@ -201,4 +226,6 @@ class PrinterMonitor:
     @callback
     def command_confirmed(self, command: Command) -> None:
         """Fire print_paused / print_resumed / print_stopped after the printer confirmed."""
-        self._emitter.fire(_COMMAND_EVENTS[command], {"printer_id": self.printer_id})
+        # The three events share one payload shape.
+        payload: c.PrintPaused = {"printer_id": self.printer_id, "timestamp": timestamp()}
+        self._emitter.fire(_COMMAND_EVENTS[command], payload)
