@@ -7,7 +7,7 @@ from unittest.mock import patch
 
 import pytest
 from homeassistant.components.recorder import Recorder
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -34,6 +34,18 @@ def test_every_event_described_but_the_periodic_ones() -> None:
     assert set(logbook.MESSAGES) == set(EVENTS)
     assert {"printer_status", "job_update", "printer_status_update"} <= logbook.NOT_LOGGED
     assert set(EVENTS) > logbook.NOT_LOGGED
+
+
+async def test_names_without_a_loaded_printer(hass: HomeAssistant) -> None:
+    described: dict[str, Any] = {}
+    logbook.async_describe_events(
+        hass, lambda domain, event_type, describe: described.__setitem__(event_type, describe)
+    )
+    assert "printernizer_printer_status" not in described  # periodic: not logged
+    gone = Event("printernizer_printer_disconnected", {"printer_id": "GONE", "name": "Old"})
+    assert described[gone.event_type](gone) == {"name": "Old", "message": "Printer disconnected"}
+    deleted = Event("printernizer_job_deleted", {"job_id": "j"})
+    assert described[deleted.event_type](deleted)["name"] == "Printernizer"
 
 
 def test_messages() -> None:

@@ -42,11 +42,21 @@ async def _setup(hass: HomeAssistant, entry: MockConfigEntry, fake: FakeClient) 
 
 @pytest.mark.parametrize(
     ("code", "expected"),
-    [(-1, "idle"), (2, "heatbed_preheating"), (16, "paused_user"), (255, "idle"), (99, "unknown")],
+    [
+        (-1, "idle"),
+        (2, "heatbed_preheating"),
+        (16, "paused_user"),
+        (255, "idle"),
+        (99, "unknown"),
+        ("7", "heating_hotend"),
+        ("paused_user", "paused_user"),  # already in words
+        ("garbage", "unknown"),
+        (None, None),
+    ],
 )
-def test_print_stage_words(code: int, expected: str) -> None:
+def test_print_stage_words(code: int | str | None, expected: str | None) -> None:
     assert _print_stage(replace(IDLE, extra={"print_stage": code})) == expected
-    assert expected in PRINT_STAGE_OPTIONS
+    assert expected is None or expected in PRINT_STAGE_OPTIONS
 
 
 @pytest.mark.parametrize(
@@ -64,9 +74,11 @@ def test_print_stage_words(code: int, expected: str) -> None:
         (200, "unknown"),
         ("ams_2_tray_1", "ams_2_tray_1"),
         ("bogus", "unknown"),
+        (True, "unknown"),
+        (2.5, "unknown"),
     ],
 )
-def test_active_tray_words(value: int | str | None, expected: str) -> None:
+def test_active_tray_words(value: object, expected: str) -> None:
     assert _active_tray(replace(IDLE, extra={"ams_active_tray": value})) == expected
     assert expected in TRAY_OPTIONS
 
