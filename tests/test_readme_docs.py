@@ -62,3 +62,10 @@ def test_docs_sections() -> None:
     assert "https://github.com/printernizer/printernizer-ha" in README  # the HACS repository
     assert "trigger: device" in README and "type: job_completed" in README
     assert "type: conditional" in README and "type: gauge" in README
+
+
+def test_screenshots_shown_and_committed() -> None:
+    for name in ("device.png", "dashboard.png", "config_flow.png"):
+        assert f"](docs/screenshots/{name})" in README, name
+        head = (ROOT / "docs" / "screenshots" / name).read_bytes()[:8]
+        assert head == b"\x89PNG\r\n\x1a\n", name
