@@ -146,8 +146,13 @@ async def test_capabilities_offer_a_translated_status_filter(
         assert set(field["options"]) <= set(
             strings["selector"][field["translation_key"]]["options"]
         )
-    # every other trigger answers with no extra field (not an error)
-    assert await capabilities("print_paused") in ({}, {"extra_fields": []})
+    # Every other trigger answers with an empty field list. Without
+    # async_get_trigger_capabilities Home Assistant answers {} (no
+    # "extra_fields"), which the 2025.4 automation editor read as a list: the
+    # console TypeError when a Printernizer trigger was picked.
+    for trigger_type in device_trigger.TRIGGER_TYPES:
+        if trigger_type not in device_trigger.STATUS_FILTERS:
+            assert await capabilities(trigger_type) == {"extra_fields": []}, trigger_type
 
 
 async def test_status_filter_narrows_job_completed(
