@@ -403,8 +403,13 @@ async def test_ignored_command_times_out(
 
 
 async def test_broker_restart_mid_print(
-    hass: HomeAssistant, entry: MockConfigEntry, sim: BambuSimulator, events: EventRecorder
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    sim: BambuSimulator,
+    events: EventRecorder,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO, logger="custom_components.printernizer")
     await sim.start_print("long.3mf", total_layers=100)
     await sim.set_progress(30)
     await wait_for(hass, lambda: hass.states.get(PROGRESS).state == "30")
@@ -431,6 +436,10 @@ async def test_broker_restart_mid_print(
     assert events.of("job_created") == []  # the same job continues
     assert events.of("job_progress_updated")[-1]["progress"] == 31
     assert sim.pushall_count >= 2  # asked for the full state again
+    # log-when-unavailable: one info line each way
+    lines = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert lines.count(f"Printer {entry.title} is unavailable") == 1
+    assert lines.count(f"Printer {entry.title} is back online") == 1
 
 
 async def test_malformed_reports_are_ignored(

@@ -18,6 +18,7 @@ from .core.jobs import JobManager
 from .core.monitor import PrinterMonitor, StopReason
 from .discovery import async_start_discovery
 from .emitter import EventEmitter
+from .entity import async_update_device
 from .library_entry import (
     async_offer_library_entry,
     async_setup_library_entry,
@@ -84,7 +85,12 @@ async def _async_setup_printer_entry(hass: HomeAssistant, entry: PrinternizerCon
     )
     _update_insecure_tls_issue(hass, entry)
     coordinator = PrinterCoordinator(hass, entry, client, monitor)
+    async_update_device(hass, coordinator)  # before the first events, which name it
     await coordinator.async_config_entry_first_refresh()
+    async_update_device(hass, coordinator)
+    entry.async_on_unload(
+        coordinator.async_add_listener(lambda: async_update_device(hass, coordinator))
+    )
     entry.runtime_data = coordinator
     data.coordinators[coordinator.printer_id] = coordinator
     monitor.started()

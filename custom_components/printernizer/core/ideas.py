@@ -21,7 +21,7 @@ from uuid import uuid4
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.util import dt as dt_util
 
-from ..emitter import EventEmitter
+from ..emitter import EventEmitter, timestamp
 from .storage import CollectionStore
 from .thumbnail_cache import copy_atomic
 from .trending import TrendingManager
@@ -331,7 +331,12 @@ class IdeaManager:
         )
         self._emitter.fire(
             "idea_created_from_trending",
-            {"idea_id": idea.idea_id, "trending_id": item.trending_id, "platform": item.platform},
+            {
+                "idea_id": idea.idea_id,
+                "trending_id": item.trending_id,
+                "platform": item.platform,
+                "timestamp": timestamp(),
+            },
         )
         return idea
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Any, Final
+from typing import Any, Final, cast
 from uuid import uuid4
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
+from .. import contract as c
 from ..api.models import PrinterState, PrinterStatus
-from ..emitter import EventEmitter
+from ..emitter import EventEmitter, timestamp
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -146,7 +147,12 @@ class JobManager:
         self._save()
         self._emitter.fire(
             "job_created",
-            {"job_id": job.job_id, "printer_id": printer_id or "", "job_name": job_name},
+            {
+                "job_id": job.job_id,
+                "printer_id": printer_id or "",
+                "job_name": job_name,
+                "timestamp": timestamp(),
+            },
         )
         return job
 
@@ -175,9 +181,11 @@ class JobManager:
         else:
             job.ended_at = None
         self._save()
+        checked = cast(c.JobStatus, status)  # checked against JOB_STATUSES above
         self._emitter.fire(
             "job_status_changed",
-            {"job_id": job.job_id, "status": status, "printer_id": job.printer_id},
+            {"job_id": job.job_id, "status": checked, "timestamp": timestamp()},
+            extra={"printer_id": job.printer_id},
         )
         if started:
             self._emitter.fire(
@@ -186,18 +194,21 @@ class JobManager:
                     "job_id": job.job_id,
                     "printer_id": job.printer_id or "",
                     "job_name": job.job_name,
+                    "timestamp": timestamp(),
                 },
             )
         if status in TERMINAL_STATUSES:
-            completed: dict[str, Any] = {
-                "job_id": job.job_id,
-                "printer_id": job.printer_id or "",
-                "job_name": job.job_name,
-                "status": status,
-            }
-            if reason is not None:
-                completed["reason"] = reason
-            self._emitter.fire("job_completed", completed)
+            self._emitter.fire(
+                "job_completed",
+                {
+                    "job_id": job.job_id,
+                    "printer_id": job.printer_id or "",
+                    "job_name": job.job_name,
+                    "status": cast(c.TerminalJobStatus, status),  # in TERMINAL_STATUSES
+                    "timestamp": timestamp(),
+                },
+                extra={"reason": reason} if reason is not None else None,
+            )
 
     @callback
     def set_progress(self, job: Job, progress: int) -> None:
@@ -209,7 +220,8 @@ class JobManager:
         self._save()
         self._emitter.fire(
             "job_progress_updated",
-            {"job_id": job.job_id, "progress": progress, "printer_id": job.printer_id},
+            {"job_id": job.job_id, "progress": progress, "timestamp": timestamp()},
+            extra={"printer_id": job.printer_id},
         )
 
     @callback
@@ -221,7 +233,11 @@ class JobManager:
         if job.is_active:
             self._remember_closed(job)
         self._save()
-        self._emitter.fire("job_deleted", {"job_id": job_id, "printer_id": job.printer_id})
+        self._emitter.fire(
+            "job_deleted",
+            {"job_id": job_id, "timestamp": timestamp()},
+            extra={"printer_id": job.printer_id},
+        )
         return job
 
     def _end_unseen(self, job: Job) -> None:

@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal, cast
 
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
@@ -193,7 +193,12 @@ class ThumbnailCache:
         self._refused.pop(key, None)
         self._on_change()
         self._emitter.fire(
-            "thumbnail_cached", {"url": url, "cache_path": str(path), "source_type": platform}
+            "thumbnail_cached",
+            {
+                "url": url,
+                "cache_path": str(path),
+                "source_type": cast(Literal["makerworld", "printables"], platform),
+            },
         )
         return path
 

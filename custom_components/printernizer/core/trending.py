@@ -36,7 +36,7 @@ from ..api.trending import (
     TrendingItem,
 )
 from ..const import DOMAIN, MAX_TRENDING_ITEMS
-from ..emitter import EventEmitter
+from ..emitter import EventEmitter, timestamp
 from .storage import CollectionStore
 from .thumbnail_cache import ThumbnailCache
 
@@ -302,7 +302,9 @@ class TrendingManager:
                 if self.enabled:
                     self._schedule(self._next_time())
             if refreshed:
-                self._emitter.fire("trending_updated", {"platforms": refreshed})
+                self._emitter.fire(
+                    "trending_updated", {"platforms": refreshed, "timestamp": timestamp()}
+                )
                 for listener in list(self._listeners):
                     listener()
             self._schedule_save()
