@@ -50,6 +50,7 @@ def _library_diagnostics(hass: HomeAssistant, entry: LibraryConfigEntry) -> dict
         {
             "entry": {"title": entry.title, "options": dict(entry.options)},
             "settings": runtime.settings.as_diagnostics(),
+            "materials": runtime.materials.diagnostics() if runtime.materials else None,
             "events": hass.data[DATA_KEY].emitter.status(),
         },
         TO_REDACT,

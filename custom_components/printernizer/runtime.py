@@ -12,6 +12,7 @@ from .const import DOMAIN
 from .core.background import BackgroundMonitor
 from .core.coordinator import PrinterCoordinator
 from .core.jobs import JobManager
+from .core.materials import MaterialManager
 from .core.settings import LibrarySettings
 from .emitter import EventEmitter
 
@@ -29,6 +30,8 @@ class LibraryRuntime:
     settings: LibrarySettings
     #: Device registry id of the library's service device.
     device_id: str | None = None
+    #: Filament spools (issue 12).
+    materials: MaterialManager | None = None
 
 
 type LibraryConfigEntry = ConfigEntry[LibraryRuntime]

@@ -24,8 +24,11 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
+from .ams_sensor import ams_sensors
 from .api.models import PrinterState, PrinterStatus
 from .entity import PrinternizerEntity
+from .library_entry import is_library_entry
+from .material_sensor import async_setup_material_sensors
 from .runtime import PrinternizerConfigEntry
 
 PARALLEL_UPDATES = 0
@@ -200,7 +203,10 @@ async def async_setup_entry(
     entry: PrinternizerConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the sensors this printer reports."""
+    """Add the sensors this printer reports (or the library's)."""
+    if is_library_entry(entry):
+        async_setup_material_sensors(hass, entry, async_add_entities)  # type: ignore[arg-type]
+        return
     coordinator = entry.runtime_data
     state = coordinator.data
     async_add_entities(
@@ -208,6 +214,7 @@ async def async_setup_entry(
         for description in SENSORS
         if state is not None and description.exists_fn(state)
     )
+    async_add_entities(ams_sensors(coordinator))
 
 
 class PrinterSensor(PrinternizerEntity, SensorEntity):

@@ -18,6 +18,8 @@ Conventions (documented for the core):
     ``None`` when 255 (no tray) or absent.
   - ``wifi_signal``: dBm as int (``"-53dBm"`` -> -53), ``None`` when unknown.
   - ``nozzle_diameter``: float in mm, ``None`` when unknown.
+  - ``ams``: :class:`~.ams.AmsReport` (units, trays, external spool; read in
+    ams.py), only when the report has AMS units or an external spool.
 
 * Temperatures: newer firmware packs them into ``device.bed.info.temp``,
   ``device.extruder.info[n].temp`` and ``device.ctc.info.temp`` (low 16 bits
@@ -35,6 +37,7 @@ from collections.abc import Mapping
 from typing import Any, TypeGuard
 
 from ..models import PrinterInfo, PrinterState, PrinterStatus
+from .ams import read_ams
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -359,6 +362,9 @@ def normalize(
         # 255 means no tray is loaded.
         tray_now = _int(ams.get("tray_now"), "ams.tray_now")
         extra["ams_active_tray"] = None if tray_now is None or tray_now == 255 else tray_now
+    # --- AMS trays for materials (issue 12): parsed in ams.py, reused while unchanged
+    if (trays := read_ams(report, previous.extra.get("ams") if previous else None)) is not None:
+        extra["ams"] = trays
 
     temps = _temps(report)
     if not chamber_sensor:
