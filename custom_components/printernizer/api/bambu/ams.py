@@ -15,8 +15,10 @@ Facts (see the project's print-files reference):
 
 Rules decided here:
 
-* A tray's global index is ``ams_id * 4 + tray_id`` (the numbering of
-  ``ams.tray_now``); the external spool keeps its id (254/255).
+* A tray's global slot is ``ams_id * 4 + tray_id`` (the numbering of
+  ``ams.tray_now``); the external spool keeps its id (254/255). Single-tray
+  AMS HT units report ids from 128 (the real X1C capture has one, id 128):
+  their one tray's slot is the unit id.
 * ``remain`` is known only for a spool with an RFID tag (non-zero ``tray_uuid``
   or ``tag_uid``) and a value in 0-100: the real A1 capture reports 100 and
   the external spools 0 for spools without a tag, which are placeholders.
@@ -37,6 +39,11 @@ from typing import Any, NamedTuple
 #: Trays per AMS unit (the index numbering of ``tray_now``).
 TRAYS_PER_UNIT = 4
 EXTERNAL_TRAY_IDS = frozenset({254, 255})
+#: AMS HT units (one tray each) have ids 128-135.
+AMS_HT_FIRST_ID = 128
+_AMS_HT_LAST_ID = 135
+#: Four-tray units have ids 0-3 (ids up to 63 are accepted).
+_AMS_LAST_ID = 63
 _ZEROS = frozenset("0")
 
 
@@ -190,6 +197,10 @@ def read_tray(raw: Any, ams_id: int | None) -> AmsTray | None:
         return None
     if ams_id is None:
         slot = tray_id
+    elif ams_id >= AMS_HT_FIRST_ID:
+        if tray_id != 0:
+            return None
+        slot = ams_id
     else:
         if tray_id >= TRAYS_PER_UNIT:
             return None
@@ -225,7 +236,9 @@ def _read_unit(raw: Any) -> AmsUnit | None:
     if not isinstance(raw, Mapping):
         return None
     ams_id = _int(raw.get("id"))
-    if ams_id is None or not 0 <= ams_id < 64:
+    if ams_id is None or not (
+        0 <= ams_id <= _AMS_LAST_ID or AMS_HT_FIRST_ID <= ams_id <= _AMS_HT_LAST_ID
+    ):
         return None
     trays_raw = raw.get("tray")
     trays: list[AmsTray] = []
