@@ -80,9 +80,12 @@ class _MaterialsEntity(SensorEntity):
         self._materials = materials
         self._attr_device_info = materials_device_info()
 
+    #: Only this material's changes (None: every material's).
+    _follow_id: str | None = None
+
     async def async_added_to_hass(self) -> None:
         """Follow changes."""
-        self.async_on_remove(self._materials.add_listener(self._changed))
+        self.async_on_remove(self._materials.add_listener(self._changed, self._follow_id))
 
     @callback
     def _changed(self, change: str, material_id: str) -> None:
@@ -106,6 +109,7 @@ class MaterialSensor(_MaterialsEntity):
         """Initialize the sensor of one material."""
         super().__init__(materials)
         self._material_id = material_id
+        self._follow_id = material_id
         self._attr_unique_id = material_unique_id(material_id)
         material = materials.get(material_id)
         self._attr_translation_placeholders = {"name": material.name if material else material_id}
@@ -160,6 +164,9 @@ class LowStockCountSensor(_MaterialsEntity):
         super().__init__(materials)
         self._attr_unique_id = "materials_low_stock"
 
+    def _concerns(self, change: str, material_id: str) -> bool:
+        return change == "low_stock"
+
     @property
     def native_value(self) -> int:
         """The count."""
@@ -170,9 +177,5 @@ class LowStockCountSensor(_MaterialsEntity):
         """The threshold and the materials below it."""
         return {
             "threshold": self._materials.threshold,
-            "materials": [
-                m.name
-                for m in self._materials.materials
-                if m.is_active and self._materials.is_low(m)
-            ],
+            "materials": sorted(m.name for m in self._materials.low_stock()),
         }

@@ -16,8 +16,9 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import date
+from operator import attrgetter
 from typing import Any, Final
 from uuid import uuid4
 
@@ -130,13 +131,19 @@ class Material:
         return round(100.0 * self.remaining_weight / self.weight, 1)
 
     def as_dict(self) -> dict[str, Any]:
-        """The material as plain JSON (events, responses, storage)."""
-        data = asdict(self)
+        """The material as plain JSON (events, responses); every field is a plain value."""
+        data = dict(zip(_FIELD_ORDER, _GET_FIELDS(self), strict=True))
         data["remaining_percentage"] = self.remaining_percentage
         return data
 
+    def stored(self) -> dict[str, Any]:
+        """The stored fields."""
+        return dict(zip(_FIELD_ORDER, _GET_FIELDS(self), strict=True))
 
-_FIELD_NAMES: Final = frozenset(f.name for f in fields(Material))
+
+_FIELD_ORDER: Final = tuple(f.name for f in fields(Material))
+_FIELD_NAMES: Final = frozenset(_FIELD_ORDER)
+_GET_FIELDS: Final = attrgetter(*_FIELD_ORDER)
 #: Fields an action may set.
 EDITABLE: Final = frozenset(
     {
@@ -298,6 +305,8 @@ class MaterialManager:
         self._materials: dict[str, Material] = {}
         #: Materials whose low-stock alert fired and has not re-armed.
         self._alerted: set[str] = set()
+        #: Active materials below the threshold now (kept up to date on every change).
+        self._low: set[str] = set()
         #: material_id -> the tray facts last applied to it.
         self._tray_seen: dict[str, dict[str, Any]] = {}
         #: printer_id -> last AMS report processed.
@@ -307,6 +316,7 @@ class MaterialManager:
         #: printer_id -> its last state (PrusaLink job meta for consumption).
         self._last_state: dict[str, PrinterState] = {}
         self._listeners: list[MaterialListener] = []
+        self._material_listeners: dict[str, list[MaterialListener]] = {}
         self._unsubs: list[CALLBACK_TYPE] = []
 
     # --- life cycle --------------------------------------------------------
@@ -336,8 +346,7 @@ class MaterialManager:
         for material in list(self._materials.values()):
             if material.loaded and material.printer_id not in known:
                 self._apply(material, {"loaded": False, "ams_tray": None})
-            else:
-                self._check_low_stock(material)
+            self._check_low_stock(material)
 
     @callback
     def stop(self) -> None:
@@ -362,7 +371,7 @@ class MaterialManager:
     @callback
     def _data_to_save(self) -> StoreData:
         return {
-            "materials": [asdict(m) for m in self._materials.values()],
+            "materials": [m.stored() for m in self._materials.values()],
             "low_stock_alerted": sorted(self._alerted),
             "tray_seen": self._tray_seen,
         }
@@ -370,19 +379,32 @@ class MaterialManager:
     # --- listeners (entities) ------------------------------------------------
 
     @callback
-    def add_listener(self, listener: MaterialListener) -> CALLBACK_TYPE:
-        """Call ``listener(change, material_id)`` on created/updated/deleted."""
-        self._listeners.append(listener)
+    def add_listener(
+        self, listener: MaterialListener, material_id: str | None = None
+    ) -> CALLBACK_TYPE:
+        """Call ``listener(change, material_id)`` on created/updated/deleted/low_stock.
+
+        With ``material_id``, only for that material (one sensor per material
+        must not make each change cost a call per material).
+        """
+        listeners = (
+            self._listeners
+            if material_id is None
+            else self._material_listeners.setdefault(material_id, [])
+        )
+        listeners.append(listener)
 
         @callback
         def remove() -> None:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
+            if listener in listeners:
+                listeners.remove(listener)
+            if material_id is not None and not listeners:
+                self._material_listeners.pop(material_id, None)
 
         return remove
 
     def _notify(self, change: str, material_id: str) -> None:
-        for listener in list(self._listeners):
+        for listener in [*self._listeners, *self._material_listeners.get(material_id, ())]:
             try:
                 listener(change, material_id)
             except Exception:
@@ -412,7 +434,11 @@ class MaterialManager:
 
     def low_stock_count(self) -> int:
         """How many active materials are below the threshold."""
-        return sum(1 for m in self._materials.values() if m.is_active and self.is_low(m))
+        return len(self._low)
+
+    def low_stock(self) -> list[Material]:
+        """The active materials below the threshold."""
+        return [m for mid in self._low if (m := self._materials.get(mid)) is not None]
 
     def find(
         self,
@@ -500,10 +526,14 @@ class MaterialManager:
         material = self.require(material_id)
         del self._materials[material_id]
         self._alerted.discard(material_id)
+        was_low = material_id in self._low
+        self._low.discard(material_id)
         self._tray_seen.pop(material_id, None)
         self._save()
         self._emitter.fire("material_deleted", {"material_id": material_id})
         self._notify("deleted", material_id)
+        if was_low:
+            self._notify("low_stock", material_id)
         return material
 
     @callback
@@ -557,6 +587,13 @@ class MaterialManager:
         """Fire material_low_stock once per crossing; re-arm above the threshold."""
         percentage = material.remaining_percentage
         mid = material.material_id
+        low_now = material.is_active and percentage < self.threshold
+        if low_now != (mid in self._low):
+            if low_now:
+                self._low.add(mid)
+            else:
+                self._low.discard(mid)
+            self._notify("low_stock", mid)
         if percentage < self.threshold:
             if mid in self._alerted or not material.is_active:
                 return
@@ -571,11 +608,9 @@ class MaterialManager:
                     "printer_id": material.printer_id,
                 },
             )
-            self._notify("low_stock", mid)
         elif percentage > self.threshold and mid in self._alerted:
             self._alerted.discard(mid)
             self._save()
-            self._notify("low_stock", mid)
 
     # --- printers: AMS trays and active tray ------------------------------------
 
@@ -598,7 +633,7 @@ class MaterialManager:
         if last is ams or last == ams:
             return
         self._last_ams[printer_id] = ams
-        self.sync_ams(printer_id, ams)
+        self.sync_ams(printer_id, ams, last)
 
     @callback
     def printer_removed(self, printer_id: str) -> None:
@@ -611,19 +646,35 @@ class MaterialManager:
                 self._apply(material, {"loaded": False, "ams_tray": None})
 
     @callback
-    def sync_ams(self, printer_id: str, report: AmsReport) -> None:
-        """Create or update the materials of every tray with a spool; unload the others."""
+    def sync_ams(
+        self, printer_id: str, report: AmsReport, previous: AmsReport | None = None
+    ) -> None:
+        """Create or update the materials of the trays with a spool; unload the others.
+
+        With ``previous`` (the printer's last report) only the trays that
+        changed are looked at: a report where one tray changed costs one tray.
+        """
+        trays = {tray.slot: tray for tray in report.trays()}
+        if previous is not None:
+            before = {tray.slot: tray for tray in previous.trays()}
+            changed = {slot for slot, tray in trays.items() if before.get(slot) != tray}
+            changed |= before.keys() - trays.keys()
+            if not changed:
+                return
+        else:
+            changed = None
         occupied: dict[int, str] = {}
-        for tray in report.trays():
-            if tray.loaded:
-                material = self._sync_tray(printer_id, tray)
-                occupied[tray.slot] = material.material_id
+        for slot, tray in trays.items():
+            if tray.loaded and (changed is None or slot in changed):
+                occupied[slot] = self._sync_tray(printer_id, tray).material_id
         for material in list(self._materials.values()):
             if (
                 material.loaded
                 and material.printer_id == printer_id
                 and material.ams_tray is not None
+                and (changed is None or material.ams_tray in changed)
                 and occupied.get(material.ams_tray) != material.material_id
+                and material.material_id not in occupied.values()
             ):
                 self._apply(material, {"loaded": False, "ams_tray": None})
 
