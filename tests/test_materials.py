@@ -658,3 +658,39 @@ async def test_material_entities_restored_without_stale_ones(
     assert _sensor_of(hass, keep) is not None
     assert _sensor_of(hass, drop) is None
     assert hass.states.get(_sensor_of(hass, keep)).state == "1000.0"
+
+
+async def test_low_stock_count_follows_changes_and_deletes(
+    hass: HomeAssistant, library: MockConfigEntry
+) -> None:
+    count = "sensor.materials_materials_low_on_stock"
+    low = await _call(
+        hass, "create_material", {"material_type": "TPU", "weight": 500, "remaining_weight": 50}
+    )
+    mid = low["material"]["material_id"]
+    await hass.async_block_till_done()
+    assert hass.states.get(count).state == "1"
+    assert hass.states.get(count).attributes["materials"] == ["TPU"]
+    # archived materials do not count
+    await _call(hass, "update_material", {"material_id": mid, "is_active": False})
+    assert hass.states.get(count).state == "0"
+    await _call(hass, "update_material", {"material_id": mid, "is_active": True, "name": "Flex"})
+    assert hass.states.get(count).state == "1"
+    assert hass.states.get(_sensor_of(hass, mid)).name == "Materials Flex"
+    await _call(hass, "delete_material", {"material_id": mid}, response=False)
+    await hass.async_block_till_done()
+    assert hass.states.get(count).state == "0"
+
+
+async def test_printer_removed_while_library_not_loaded(
+    hass: HomeAssistant, printer: FakeClient, fake_entry: MockConfigEntry, library: MockConfigEntry
+) -> None:
+    assert any(m.loaded for m in _materials(hass).materials)
+    assert await hass.config_entries.async_unload(library.entry_id)
+    assert await hass.config_entries.async_remove(fake_entry.entry_id)
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_setup(library.entry_id)
+    await hass.async_block_till_done()
+    materials = _materials(hass).materials
+    assert len(materials) == 5
+    assert not any(m.loaded for m in materials)

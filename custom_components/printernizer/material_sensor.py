@@ -99,7 +99,6 @@ class _MaterialsEntity(SensorEntity):
 class MaterialSensor(_MaterialsEntity):
     """A spool: remaining grams; percentage, type, colour and location as attributes."""
 
-    _attr_translation_key = "material"
     _attr_device_class = SensorDeviceClass.WEIGHT
     _attr_state_class = SensorStateClass.MEASUREMENT
     _attr_native_unit_of_measurement = UnitOfMass.GRAMS
@@ -112,13 +111,14 @@ class MaterialSensor(_MaterialsEntity):
         self._follow_id = material_id
         self._attr_unique_id = material_unique_id(material_id)
         material = materials.get(material_id)
-        self._attr_translation_placeholders = {"name": material.name if material else material_id}
+        # The user's own name for the spool (no translation applies to it).
+        self._attr_name = material.name if material else material_id
 
     def _concerns(self, change: str, material_id: str) -> bool:
         if material_id != self._material_id or change == "deleted":
             return False
         if (material := self._materials.get(material_id)) is not None:
-            self._attr_translation_placeholders = {"name": material.name}
+            self._attr_name = material.name
         return True
 
     @property
