@@ -694,3 +694,21 @@ async def test_printer_removed_while_library_not_loaded(
     materials = _materials(hass).materials
     assert len(materials) == 5
     assert not any(m.loaded for m in materials)
+
+
+async def test_loading_a_spool_by_hand_replaces_the_previous_one(
+    hass: HomeAssistant, fake_entry: MockConfigEntry, use_fake: FakeClient, library: MockConfigEntry
+) -> None:
+    await _ensure_loaded(hass, fake_entry)
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, PRINTER)})
+    first = await _call(
+        hass, "create_material", {"material_type": "PLA", "weight": 1000, "device_id": device.id}
+    )
+    second = await _call(hass, "create_material", {"material_type": "PETG", "weight": 1000})
+    second_id = second["material"]["material_id"]
+    await _call(hass, "update_material", {"material_id": second_id, "device_id": device.id})
+    materials = _materials(hass)
+    assert materials.loaded_in(PRINTER, None).material_id == second_id
+    assert not materials.get(first["material"]["material_id"]).loaded
+    by_printer = await _call(hass, "list_materials", {"device_id": device.id})
+    assert len(by_printer["materials"]) == 2  # loaded or last loaded there

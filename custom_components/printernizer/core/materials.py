@@ -496,6 +496,7 @@ class MaterialManager:
         )
         if material.printer_id is not None and "loaded" not in clean:
             material.loaded = True
+        self._unload_swapped(material)
         self._materials[material.material_id] = material
         self._save()
         self._emitter.fire("material_created", {"material": material.as_dict()})
@@ -515,10 +516,26 @@ class MaterialManager:
         self._check_consistency(merged)
         if "printer_id" in clean and "loaded" not in clean:
             clean["loaded"] = clean["printer_id"] is not None
+        if "printer_id" in clean and clean["printer_id"] != material.printer_id:
+            clean.setdefault("ams_tray", None)  # the user moved it out of that AMS
         if clean.get("cost_per_kg") is not None:
             clean["currency"] = self._hass.config.currency
         self._apply(material, clean)
+        self._unload_swapped(material)
         return material
+
+    def _unload_swapped(self, material: Material) -> None:
+        """A spool loaded by hand outside an AMS replaces the one loaded there before."""
+        if not material.loaded or material.printer_id is None or material.ams_tray is not None:
+            return
+        for other in list(self._materials.values()):
+            if (
+                other is not material
+                and other.loaded
+                and other.printer_id == material.printer_id
+                and other.ams_tray is None
+            ):
+                self._apply(other, {"loaded": False})
 
     @callback
     def delete(self, material_id: str) -> Material:
