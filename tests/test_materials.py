@@ -391,6 +391,20 @@ async def test_p1p_trays_become_materials(
     assert len(gone) == 1 and gone[0].ams_tray is None
     assert hass.states.get("sensor.workshop_x1_ams_1_tray_4_filament_type").state == "unknown"
 
+    # put back: the same material again; another colour there is another spool
+    _state, fresh = _bambu_state("P1P.json")
+    raw["ams"]["ams"][0]["tray"][3] = fresh["ams"]["ams"][0]["tray"][3]
+    printer.set_state(replace(normalize(raw), status=PrinterStatus.IDLE))
+    await hass.async_block_till_done()
+    assert _materials(hass).get(gone[0].material_id).loaded
+    assert len(_materials(hass).materials) == 5
+    raw["ams"]["ams"][0]["tray"][3] = dict(fresh["ams"]["ams"][0]["tray"][3], tray_color="00FF00FF")
+    printer.set_state(replace(normalize(raw), status=PrinterStatus.IDLE))
+    await hass.async_block_till_done()
+    assert not _materials(hass).get(gone[0].material_id).loaded
+    assert len(_materials(hass).materials) == 6
+    assert _materials(hass).loaded_in(PRINTER, 3).color_hex == "#00FF00"
+
 
 async def test_x1c_rfid_trays_follow_the_printer(
     hass: HomeAssistant,

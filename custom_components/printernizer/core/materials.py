@@ -273,9 +273,10 @@ def _material_from_raw(raw: Mapping[str, Any]) -> Material | None:
         return None
 
 
-def _tray_facts(tray: AmsTray) -> dict[str, Any]:
-    """What a tray report says about its spool (compared report to report)."""
+def _tray_facts(tray: AmsTray, printer_id: str) -> dict[str, Any]:
+    """What a tray report says about its spool (compared report to report), and where."""
     return {
+        "at": [printer_id, tray.slot],
         "tray_type": tray.tray_type,
         "sub_brand": tray.sub_brand,
         "color_hex": tray.color_hex,
@@ -696,7 +697,7 @@ class MaterialManager:
                 self._apply(material, {"loaded": False, "ams_tray": None})
 
     def _sync_tray(self, printer_id: str, tray: AmsTray) -> Material:
-        facts = _tray_facts(tray)
+        facts = _tray_facts(tray, printer_id)
         material = self._material_for_tray(printer_id, tray, facts)
         if material is None:
             return self._create_from_tray(printer_id, tray, facts)
@@ -741,17 +742,29 @@ class MaterialManager:
             return None
         # Without a tag the spool is known by its place; a different type or
         # colour reported there is another spool.
+        spool = (facts["tray_type"], facts["sub_brand"], facts["color_hex"])
+
+        def same_spool(material: Material) -> bool:
+            seen = self._tray_seen.get(material.material_id, {})
+            return material.tray_uuid is None and spool == (
+                seen.get("tray_type"),
+                seen.get("sub_brand"),
+                seen.get("color_hex"),
+            )
+
         current = self.loaded_in(printer_id, tray.slot)
-        if current is None or current.tray_uuid is not None:
-            return None
-        seen = self._tray_seen.get(current.material_id, {})
-        if (seen.get("tray_type"), seen.get("sub_brand"), seen.get("color_hex")) != (
-            facts["tray_type"],
-            facts["sub_brand"],
-            facts["color_hex"],
-        ):
-            return None
-        return current
+        if current is not None:
+            return current if same_spool(current) else None
+        # The same spool put back where it was taken out is not a new material.
+        for material in self._materials.values():
+            if (
+                not material.loaded
+                and material.from_ams
+                and self._tray_seen.get(material.material_id, {}).get("at") == facts["at"]
+                and same_spool(material)
+            ):
+                return material
+        return None
 
     def _create_from_tray(
         self, printer_id: str, tray: AmsTray, facts: Mapping[str, Any]
