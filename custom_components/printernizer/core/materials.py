@@ -318,6 +318,8 @@ class MaterialManager:
         self._last_state: dict[str, PrinterState] = {}
         self._listeners: list[MaterialListener] = []
         self._material_listeners: dict[str, list[MaterialListener]] = {}
+        #: Jobs whose end was deducted in this run.
+        self._consumed_jobs: set[str] = set()
         self._unsubs: list[CALLBACK_TYPE] = []
 
     # --- life cycle --------------------------------------------------------
@@ -825,8 +827,9 @@ class MaterialManager:
         deducted (the printer's ``remain`` follows them) but are recorded.
         """
         printer_id = job.printer_id
-        if printer_id is None or job.consumed_g is not None:
+        if printer_id is None or job.job_id in self._consumed_jobs:
             return {}
+        self._consumed_jobs.add(job.job_id)  # a job ended again (update_job) pays once
         planned = job_filament_grams(job, self._last_state.get(printer_id))
         if not planned:
             return {}
