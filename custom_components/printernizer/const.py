@@ -49,14 +49,13 @@ EVENTS_NOT_FIRED_YET: Final = frozenset(
         "file_watcher",
         "library_file_added",
         "library_file_deleted",
-        "material_created",
-        "material_updated",
-        "material_deleted",
-        "material_low_stock",
         "auto_download_triggered",
         "auto_download_failed",
     }
 )
+
+#: Dispatcher signal: a printer's coordinator is set up (argument: the coordinator).
+SIGNAL_PRINTER_LOADED: Final = "printernizer_printer_loaded"
 
 # --- the Printernizer library entry --------------------------------------------
 #: Entry data key telling a library entry from a printer entry.
@@ -65,6 +64,8 @@ ENTRY_KIND_LIBRARY: Final = "library"
 #: The library entry is a singleton: this is its fixed unique id.
 LIBRARY_UNIQUE_ID: Final = "printernizer_library"
 LIBRARY_TITLE: Final = "Printernizer library"
+#: Device identifier of the library entry's Materials device.
+MATERIALS_DEVICE_ID: Final = "printernizer_materials"
 
 # Options of the library entry (integration-wide settings), by options step.
 # files

@@ -13,6 +13,7 @@ from .core.background import BackgroundMonitor
 from .core.coordinator import PrinterCoordinator
 from .core.ideas import IdeaManager
 from .core.jobs import JobManager
+from .core.materials import MaterialManager
 from .core.monitor import PrinterMonitor
 from .core.settings import LibrarySettings
 from .core.trending import TrendingManager
@@ -36,6 +37,8 @@ class LibraryRuntime:
     trending: TrendingManager | None = None
     #: Print ideas (the "Print ideas" to-do list).
     ideas: IdeaManager | None = None
+    #: Filament spools (issue 12).
+    materials: MaterialManager | None = None
 
 
 type LibraryConfigEntry = ConfigEntry[LibraryRuntime]

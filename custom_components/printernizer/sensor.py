@@ -26,10 +26,13 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
+from .ams_sensor import ams_sensors
 from .api.models import PrinterState, PrinterStatus
 from .const import DOMAIN
 from .core.coordinator import PrinterCoordinator
 from .entity import PrinternizerEntity
+from .library_entry import is_library_entry
+from .material_sensor import async_setup_material_sensors
 from .runtime import PrinternizerConfigEntry
 
 PARALLEL_UPDATES = 0
@@ -362,7 +365,10 @@ async def async_setup_entry(
     entry: PrinternizerConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the sensors this printer reports."""
+    """Add the sensors this printer reports (or the library's)."""
+    if is_library_entry(entry):
+        async_setup_material_sensors(hass, entry, async_add_entities)  # type: ignore[arg-type]
+        return
     coordinator = entry.runtime_data
     state = coordinator.data
     _migrate_remaining_time_unit(hass, coordinator)
@@ -373,6 +379,7 @@ async def async_setup_entry(
         for description in SENSORS
         if state is not None and description.exists_fn(state)
     )
+    async_add_entities(ams_sensors(coordinator))
 
 
 @callback

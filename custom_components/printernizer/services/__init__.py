@@ -32,6 +32,7 @@ from ..runtime import DATA_KEY
 from .helpers import coordinator_for_device as _coordinator
 from .helpers import printer_id_for_device as _printer_id
 from .helpers import validation_error as _validation_error
+from .materials import async_register_material_services
 from .trending import async_register_trending_services
 
 SERVICE_PAUSE = "pause_print"
@@ -158,3 +159,4 @@ def async_setup_services(hass: HomeAssistant) -> None:
             DOMAIN, name, handler, schema=schema, supports_response=supports_response
         )
     async_register_trending_services(hass)
+    async_register_material_services(hass)

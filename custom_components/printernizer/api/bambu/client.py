@@ -46,6 +46,7 @@ from ..models import (
     PrinterTlsError,
     RemoteFile,
     StateListener,
+    state_as_dict,
 )
 from .ftps import DEFAULT_PORT as FTPS_PORT
 from .ftps import BambuFtpsClient
@@ -738,7 +739,7 @@ class BambuClient:
                 else None
             ),
             "info": dataclasses.asdict(self._info) if self._info else None,
-            "state": dataclasses.asdict(self._state) | {"extra": dict(self._state.extra)},
+            "state": state_as_dict(self._state),
             "last_report": _redact(self.last_report, self._access_code),
         }
 

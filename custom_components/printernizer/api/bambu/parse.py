@@ -51,6 +51,8 @@ Conventions (documented for the core):
   - ``firmware_update``: ``{"available": bool, "version": str | None}``
     from ``upgrade_state`` (``new_version_state == 1``; ``new_ver_list``'s
     ``ota`` entry or ``ota_new_version_number``); left out when absent.
+  - ``ams``: :class:`~.ams.AmsReport` (units, trays, external spool; read in
+    ams.py), only when the report has AMS units or an external spool.
 
 * Temperatures: newer firmware packs them into ``device.bed.info.temp``,
   ``device.extruder.info[n].temp`` and ``device.ctc.info.temp`` (low 16 bits
@@ -100,6 +102,7 @@ from typing import Any, TypeGuard
 import orjson
 
 from ..models import PrinterInfo, PrinterState, PrinterStatus
+from .ams import read_ams
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -875,6 +878,11 @@ def normalize(
         extra = _extras(report, plain, device, (active, extruder, count))
         extra["print_stage"] = _ranged(stage, -1, 255)
         extra["chamber_target"] = chamber_target
+    # --- AMS trays for materials (issue 12): parsed in ams.py, reused while unchanged
+    if (trays := read_ams(report, previous.extra.get("ams") if previous else None)) is not None:
+        extra["ams"] = trays
+    else:
+        extra.pop("ams", None)
 
     return PrinterState(
         status=status,
