@@ -46,11 +46,16 @@ async def async_get_config_entry_diagnostics(
 def _library_diagnostics(hass: HomeAssistant, entry: LibraryConfigEntry) -> dict[str, Any]:
     """The library's settings and each area's store summary (counts, no secrets)."""
     runtime = entry.runtime_data
+    data = hass.data[DATA_KEY]
     return async_redact_data(
         {
             "entry": {"title": entry.title, "options": dict(entry.options)},
             "settings": runtime.settings.as_diagnostics(),
-            "events": hass.data[DATA_KEY].emitter.status(),
+            # files (issue 10): counts only, no file names
+            "library": runtime.library.diagnostics() if runtime.library else None,
+            "file_index": data.file_index.diagnostics(),
+            "auto_download": data.auto_downloads.diagnostics(),
+            "events": data.emitter.status(),
         },
         TO_REDACT,
     )
