@@ -145,6 +145,9 @@ def main() -> None:
             "password": args.prusa_password,
         },
     )
+    # The library entry, so a print on each simulator lands in the library
+    # (<config>/printernizer/library, under .dev/).
+    upsert("printernizer_library", "Printernizer library", {"kind": "library"})
     path.write_text(json.dumps(store, indent=2))
 
 

@@ -15,6 +15,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.printernizer.api.models import (
     FileAccessDeniedError,
+    FileTransferError,
     PrinterAuthError,
     PrinterConnectionError,
     PrinterStatus,
@@ -361,6 +362,7 @@ async def test_name_clash_gets_number(
     [
         ("denied", "refuses to send"),
         ("broken", "broke off"),
+        ("no_session_reuse", "session reuse required"),
         ("auth", "credentials"),
         ("mismatch", "size mismatch"),
         ("longer", "size mismatch"),
@@ -384,6 +386,11 @@ async def test_download_failures_leave_nothing(
         use_files.open_error = FileAccessDeniedError("550 Permission denied")
     elif inject == "broken":
         use_files.break_after = 8192
+    elif inject == "no_session_reuse":
+        use_files.break_after = 0
+        use_files.stream_error = FileTransferError(
+            "522 SSL connection failed: session reuse required"
+        )
     elif inject == "auth":
         use_files.break_after = 0
         use_files.stream_error = PrinterAuthError("530 Login incorrect")

@@ -76,6 +76,11 @@ def _printer_diagnostics(hass: HomeAssistant, entry: PrinternizerConfigEntry) ->
             "online": coordinator.online,
             "state": asdict(state) if state is not None else None,
             "client": coordinator.client.diagnostics(),
+            # files (issue 10): how many are indexed, when last listed (no names)
+            "files": {
+                "count": data.file_index.count(coordinator.printer_id),
+                "last_discovery": data.file_index.last_discovery(coordinator.printer_id),
+            },
             "jobs": [
                 job.as_dict() for job in data.jobs.jobs(printer_id=coordinator.printer_id)[:20]
             ],
