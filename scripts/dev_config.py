@@ -80,6 +80,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--config", type=Path, required=True)
     parser.add_argument("--bambu-port", type=int, required=True)
+    parser.add_argument("--bambu-ftps-port", type=int, default=None)
     parser.add_argument("--bambu-serial", required=True)
     parser.add_argument("--bambu-access-code", required=True)
     parser.add_argument("--bambu-ca", required=True)
@@ -158,6 +159,7 @@ def main() -> None:
             "serial": args.bambu_serial,
             "access_code": args.bambu_access_code,
             "ca_file": args.bambu_ca,
+            **({"ftps_port": args.bambu_ftps_port} if args.bambu_ftps_port else {}),
         },
     )
     upsert(
