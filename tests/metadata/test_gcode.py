@@ -261,3 +261,47 @@ def test_crlf_and_invalid_utf8() -> None:
     assert meta.layer_height == 0.3
     assert meta.print_time == 7230
     assert meta.filaments[0].type == "P\ufffdLA"
+
+
+def _noisy_png(width: int, height: int) -> bytes:
+    """A PNG that does not compress (random pixels): a big base64 block."""
+    import random
+
+    from PIL import Image
+
+    rng = random.Random(7)
+    image = Image.frombytes("RGB", (width, height), rng.randbytes(width * height * 3))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_large_thumbnail_block_at_the_top(write: Write) -> None:
+    """A 300x300 cover of ~360 kB base64 at the top of a file bigger than the caps."""
+    cover = _noisy_png(300, 300)
+    assert len(cover) * 4 // 3 > 300_000
+    text = w.prusaslicer(thumbnails=[(w.png(16, 16), 16, 16, ""), (cover, 300, 300, "")])
+    text = text.replace("G28\n", "G28\n" + "G1 X1 Y1 E0.1 ; move\n" * 150_000, 1)
+    assert len(text) > HEAD_BYTES + TAIL_BYTES
+    meta, images = read_metadata(write("cover.gcode", text))
+    assert [(t.width, t.height) for t in images] == [(16, 16), (300, 300)]
+    assert images[1].data == cover
+    assert meta.print_time == 93784
+
+
+def test_thumbnail_cut_by_the_head_cap_is_skipped(write: Write) -> None:
+    cover = _noisy_png(700, 700)  # ~1.9 MB of base64: beyond HEAD_BYTES
+    text = w.prusaslicer(thumbnails=[(w.png(16, 16), 16, 16, ""), (cover, 700, 700, "")])
+    meta, images = read_metadata(write("cut.gcode", text))
+    assert [(t.width, t.height) for t in images] == [(16, 16)]
+    assert meta.print_time == 93784
+
+
+@pytest.mark.parametrize("size", [400_000, 1_900_000, 5_000_000])
+def test_dense_comment_lines(write: Write, size: int) -> None:
+    """Hostile: nothing but comment lines. The scan is capped; the footer is still read."""
+    body = ";TYPE:WALL\n" * (size // 11)
+    meta, _ = read_metadata(write("dense.gcode", w.prusaslicer().replace("G28\n", body)))
+    assert meta.print_time == 93784
+    assert meta.layer_height == 0.2
+    assert meta.slicer == "PrusaSlicer"
