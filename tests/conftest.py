@@ -115,3 +115,12 @@ async def wait_for(
             if condition():
                 return
             await asyncio.sleep(0.01)
+
+
+def printer_flows(hass: HomeAssistant) -> list[Any]:
+    """Config flows in progress, without the library entry's offer (see test_library_entry.py)."""
+    return [
+        flow
+        for flow in hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+        if flow["context"].get("unique_id") != "printernizer_library"
+    ]

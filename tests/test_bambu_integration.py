@@ -34,7 +34,7 @@ from custom_components.printernizer.api.bambu.client import BambuClient
 from custom_components.printernizer.runtime import DATA_KEY
 from simulator.bambu import BambuSimulator
 
-from .conftest import EventRecorder, wait_for
+from .conftest import EventRecorder, printer_flows, wait_for
 
 SERIAL = "01P00A000000001"
 CODE = "12345678"
@@ -193,6 +193,8 @@ def _discovery_flows(hass: HomeAssistant) -> list[dict]:
         f
         for f in hass.config_entries.flow.async_progress_by_handler("printernizer")
         if f["context"]["source"] == SOURCE_INTEGRATION_DISCOVERY
+        # the library entry is offered once a printer is set up (tests/test_library_entry.py)
+        and f["context"].get("unique_id") != "printernizer_library"
     ]
 
 
@@ -386,13 +388,10 @@ async def test_wrong_access_code_starts_reauth(
     await sim.restart_broker()
     await wait_for(
         hass,
-        lambda: any(
-            f["context"]["source"] == "reauth"
-            for f in hass.config_entries.flow.async_progress_by_handler("printernizer")
-        ),
+        lambda: any(f["context"]["source"] == "reauth" for f in printer_flows(hass)),
     )
     assert events.of("printer_connection_progress")[-1]["status"] == "error"
-    flow = hass.config_entries.flow.async_progress_by_handler("printernizer")[0]
+    flow = printer_flows(hass)[0]
     result = await hass.config_entries.flow.async_configure(
         flow["flow_id"], {"access_code": "87654321"}
     )
@@ -496,7 +495,7 @@ async def test_access_code_never_logged(
     await sim.restart_broker()
     await wait_for(
         hass,
-        lambda: bool(hass.config_entries.flow.async_progress_by_handler("printernizer")),
+        lambda: bool(printer_flows(hass)),
     )
     assert "printernizer" in caplog.text  # debug logging really was on
     assert CODE not in caplog.text

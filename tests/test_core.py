@@ -21,7 +21,7 @@ from custom_components.printernizer.api.models import (
     PrinterStatus,
 )
 
-from .conftest import EventRecorder
+from .conftest import EventRecorder, printer_flows
 from .fake_client import FakeClient
 
 STATUS = "sensor.workshop_x1_status"
@@ -236,7 +236,7 @@ async def test_auth_error_while_running_starts_reauth(
     await hass.async_block_till_done()
     assert events.of("printer_connection_progress")[-1]["status"] == "error"
     assert events.of("printer_connection_progress")[-1]["message"] == "not authorized"
-    flows = hass.config_entries.flow.async_progress_by_handler("printernizer")
+    flows = printer_flows(hass)
     assert [f["context"]["source"] for f in flows] == ["reauth"]
 
 
@@ -262,7 +262,7 @@ async def test_setup_auth_error(
     use_fake.connect_error = PrinterAuthError("bad access code")
     assert not await hass.config_entries.async_setup(fake_entry.entry_id)
     assert fake_entry.state is ConfigEntryState.SETUP_ERROR
-    flows = hass.config_entries.flow.async_progress_by_handler("printernizer")
+    flows = printer_flows(hass)
     assert [f["context"]["source"] for f in flows] == ["reauth"]
 
 
@@ -315,7 +315,7 @@ async def test_poll_client_offline_after_two_failures(
     await tick()
     assert fake.polls == polls
     assert events.of("printer_connection_progress")[-1]["status"] == "error"
-    flows = hass.config_entries.flow.async_progress_by_handler("printernizer")
+    flows = printer_flows(hass)
     assert [f["context"]["source"] for f in flows] == ["reauth"]
 
 

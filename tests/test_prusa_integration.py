@@ -26,7 +26,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.printernizer import clients, config_flow
 from simulator.prusalink import PrusaLinkSimulator
 
-from .conftest import EventRecorder
+from .conftest import EventRecorder, printer_flows
 
 PASSWORD = "secret-pass"
 SERIAL = "SN-SIM-0001"
@@ -278,7 +278,7 @@ async def test_reauth_after_password_change(
     sim.password = "changed-on-printer"
     await _poll(hass, freezer)
     assert events.of("printer_connection_progress")[-1]["status"] == "error"
-    flows = hass.config_entries.flow.async_progress_by_handler("printernizer")
+    flows = printer_flows(hass)
     assert [f["context"]["source"] for f in flows] == ["reauth"]
     status_polls = sim.request_count["/api/v1/status"]
     await _poll(hass, freezer)

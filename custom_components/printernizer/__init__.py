@@ -18,7 +18,13 @@ from .core.jobs import JobManager
 from .core.monitor import PrinterMonitor
 from .discovery import async_start_discovery
 from .emitter import EventEmitter
-from .runtime import DATA_KEY, PrinternizerConfigEntry, PrinternizerData
+from .library_entry import (
+    async_offer_library_entry,
+    async_setup_library_entry,
+    async_unload_library_entry,
+    is_library_entry,
+)
+from .runtime import DATA_KEY, LibraryConfigEntry, PrinternizerConfigEntry, PrinternizerData
 from .services import async_setup_services
 
 _LOGGER = logging.getLogger(__name__)
@@ -46,7 +52,16 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     return True
 
 
-async def async_setup_entry(hass: HomeAssistant, entry: PrinternizerConfigEntry) -> bool:
+async def async_setup_entry(
+    hass: HomeAssistant, entry: PrinternizerConfigEntry | LibraryConfigEntry
+) -> bool:
+    """Set up the library entry, or connect to one printer and start monitoring it."""
+    if is_library_entry(entry):
+        return await async_setup_library_entry(hass, entry)  # type: ignore[arg-type]
+    return await _async_setup_printer_entry(hass, entry)  # type: ignore[arg-type]
+
+
+async def _async_setup_printer_entry(hass: HomeAssistant, entry: PrinternizerConfigEntry) -> bool:
     """Connect to one printer and start monitoring it."""
     data = hass.data[DATA_KEY]
     client = clients.create_client(hass, dict(entry.data), dict(entry.options))
@@ -74,6 +89,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: PrinternizerConfigEntry)
             await hass.config_entries.async_reload(entry.entry_id)
 
     entry.async_on_unload(entry.add_update_listener(_reload_on_options))
+    async_offer_library_entry(hass)
     return True
 
 
@@ -95,12 +111,23 @@ def _update_insecure_tls_issue(hass: HomeAssistant, entry: PrinternizerConfigEnt
         ir.async_delete_issue(hass, DOMAIN, issue_id)
 
 
-async def async_remove_entry(hass: HomeAssistant, entry: PrinternizerConfigEntry) -> None:
+async def async_remove_entry(
+    hass: HomeAssistant, entry: PrinternizerConfigEntry | LibraryConfigEntry
+) -> None:
     """Forget the printer's repair issue."""
     ir.async_delete_issue(hass, DOMAIN, f"insecure_tls_{entry.entry_id}")
 
 
-async def async_unload_entry(hass: HomeAssistant, entry: PrinternizerConfigEntry) -> bool:
+async def async_unload_entry(
+    hass: HomeAssistant, entry: PrinternizerConfigEntry | LibraryConfigEntry
+) -> bool:
+    """Stop the library, or stop monitoring a printer (its coordinator disconnects it)."""
+    if is_library_entry(entry):
+        return await async_unload_library_entry(hass, entry)  # type: ignore[arg-type]
+    return await _async_unload_printer_entry(hass, entry)  # type: ignore[arg-type]
+
+
+async def _async_unload_printer_entry(hass: HomeAssistant, entry: PrinternizerConfigEntry) -> bool:
     """Stop monitoring a printer (the coordinator's shutdown disconnects it)."""
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:

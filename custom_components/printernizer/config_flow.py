@@ -36,13 +36,18 @@ from .api.models import (
 from .clients import split_host_port
 from .const import (
     CONF_ACCESS_CODE,
+    CONF_ENTRY_KIND,
     CONF_FAMILY,
     CONF_INSECURE_TLS,
     CONF_SERIAL,
     DOMAIN,
+    ENTRY_KIND_LIBRARY,
     FAMILY_BAMBU,
     FAMILY_PRUSA,
+    LIBRARY_TITLE,
+    LIBRARY_UNIQUE_ID,
 )
+from .library_options import LibraryOptionsFlow
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -113,18 +118,41 @@ class PrinternizerConfigFlow(ConfigFlow, domain=DOMAIN):
     @staticmethod
     @callback
     def async_get_options_flow(config_entry: ConfigEntry[Any]) -> OptionsFlow:
-        """Options (Bambu Lab: unverified TLS)."""
+        """Options (the library's settings; Bambu Lab: unverified TLS)."""
+        if config_entry.data.get(CONF_ENTRY_KIND) == ENTRY_KIND_LIBRARY:
+            return LibraryOptionsFlow()
         return PrinternizerOptionsFlow()
 
     @classmethod
     @callback
     def async_supports_options_flow(cls, config_entry: ConfigEntry[Any]) -> bool:
-        """Only Bambu Lab printers have options."""
-        return config_entry.data.get(CONF_FAMILY) == FAMILY_BAMBU
+        """The library and Bambu Lab printers have options."""
+        return (
+            config_entry.data.get(CONF_ENTRY_KIND) == ENTRY_KIND_LIBRARY
+            or config_entry.data.get(CONF_FAMILY) == FAMILY_BAMBU
+        )
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Choose the printer family."""
-        return self.async_show_menu(step_id="user", menu_options=["bambu", "prusa"])
+        """Choose the printer family, or the library."""
+        return self.async_show_menu(step_id="user", menu_options=["bambu", "prusa", "library"])
+
+    # --- the library entry ---------------------------------------------------
+
+    async def async_step_library(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Add the Printernizer library (a singleton: settings, files, materials, ideas)."""
+        await self.async_set_unique_id(LIBRARY_UNIQUE_ID)
+        if self._async_current_entries(include_ignore=False) and any(
+            entry.unique_id == LIBRARY_UNIQUE_ID
+            for entry in self._async_current_entries(include_ignore=False)
+        ):
+            return self.async_abort(reason="library_already_configured")
+        if user_input is not None:
+            return self.async_create_entry(
+                title=LIBRARY_TITLE, data={CONF_ENTRY_KIND: ENTRY_KIND_LIBRARY}
+            )
+        return self.async_show_form(step_id="library", data_schema=vol.Schema({}))
 
     # --- Bambu Lab ---------------------------------------------------------
 
@@ -163,7 +191,10 @@ class PrinternizerConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_integration_discovery(
         self, discovery_info: dict[str, Any]
     ) -> ConfigFlowResult:
-        """A Bambu Lab printer announced itself on the network."""
+        """A Bambu Lab printer announced itself, or the library is offered."""
+        if discovery_info.get(CONF_ENTRY_KIND) == ENTRY_KIND_LIBRARY:
+            self.context["title_placeholders"] = {"name": LIBRARY_TITLE}
+            return await self.async_step_library()
         serial = str(discovery_info[CONF_SERIAL]).upper()
         host = str(discovery_info[CONF_HOST])
         await self.async_set_unique_id(serial)

@@ -60,3 +60,48 @@ EVENTS_NOT_FIRED_YET: Final = frozenset(
         "auto_download_failed",
     }
 )
+
+# --- the Printernizer library entry --------------------------------------------
+#: Entry data key telling a library entry from a printer entry.
+CONF_ENTRY_KIND: Final = "kind"
+ENTRY_KIND_LIBRARY: Final = "library"
+#: The library entry is a singleton: this is its fixed unique id.
+LIBRARY_UNIQUE_ID: Final = "printernizer_library"
+LIBRARY_TITLE: Final = "Printernizer library"
+
+# Options of the library entry (integration-wide settings), by options step.
+# files
+OPT_LIBRARY_FOLDER: Final = "library_folder"
+OPT_LIBRARY_QUOTA_GB: Final = "library_quota_gb"
+OPT_DISCOVERY_INTERVAL: Final = "discovery_interval"  # minutes
+OPT_AUTO_DOWNLOAD: Final = "auto_download"
+OPT_AUTO_DOWNLOAD_MAX_MB: Final = "auto_download_max_mb"
+# watch folders
+OPT_WATCH_FOLDERS: Final = "watch_folders"
+# materials
+OPT_LOW_STOCK_THRESHOLD: Final = "low_stock_threshold"  # percent
+# trending
+OPT_TRENDING_MAKERWORLD: Final = "trending_makerworld"
+OPT_TRENDING_PRINTABLES: Final = "trending_printables"
+OPT_TRENDING_ITEMS: Final = "trending_items"
+OPT_TRENDING_INTERVAL: Final = "trending_interval"  # hours
+
+#: Library folder relative to Home Assistant's config folder (in backups).
+DEFAULT_LIBRARY_SUBDIR: Final = "printernizer/library"
+#: Caches (trending thumbnails, ...) relative to the config folder.
+CACHE_SUBDIR: Final = "printernizer/cache"
+DEFAULT_LIBRARY_QUOTA_GB: Final = 5.0
+DEFAULT_DISCOVERY_INTERVAL: Final = 30
+MIN_DISCOVERY_INTERVAL: Final = 5
+DEFAULT_AUTO_DOWNLOAD: Final = True
+DEFAULT_AUTO_DOWNLOAD_MAX_MB: Final = 500
+DEFAULT_LOW_STOCK_THRESHOLD: Final = 20
+DEFAULT_TRENDING_ITEMS: Final = 20
+MAX_TRENDING_ITEMS: Final = 50
+DEFAULT_TRENDING_INTERVAL: Final = 6
+MIN_TRENDING_INTERVAL: Final = 1
+
+#: Hidden library entry data: base URLs of the trending sites (simulator only).
+CONF_MAKERWORLD_URL: Final = "makerworld_url"
+CONF_PRINTABLES_URL: Final = "printables_url"
+CONF_PRINTABLES_MEDIA_URL: Final = "printables_media_url"

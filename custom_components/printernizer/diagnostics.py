@@ -10,7 +10,8 @@ from homeassistant.const import CONF_HOST, CONF_PASSWORD
 from homeassistant.core import HomeAssistant
 
 from .const import CONF_ACCESS_CODE, CONF_SERIAL
-from .runtime import DATA_KEY, PrinternizerConfigEntry
+from .library_entry import is_library_entry
+from .runtime import DATA_KEY, LibraryConfigEntry, PrinternizerConfigEntry
 
 TO_REDACT = {
     CONF_ACCESS_CODE,
@@ -34,8 +35,28 @@ TO_REDACT = {
 
 
 async def async_get_config_entry_diagnostics(
-    hass: HomeAssistant, entry: PrinternizerConfigEntry
+    hass: HomeAssistant, entry: PrinternizerConfigEntry | LibraryConfigEntry
 ) -> dict[str, Any]:
+    """Return diagnostics for a printer or the library."""
+    if is_library_entry(entry):
+        return _library_diagnostics(hass, entry)  # type: ignore[arg-type]
+    return _printer_diagnostics(hass, entry)  # type: ignore[arg-type]
+
+
+def _library_diagnostics(hass: HomeAssistant, entry: LibraryConfigEntry) -> dict[str, Any]:
+    """The library's settings and each area's store summary (counts, no secrets)."""
+    runtime = entry.runtime_data
+    return async_redact_data(
+        {
+            "entry": {"title": entry.title, "options": dict(entry.options)},
+            "settings": runtime.settings.as_diagnostics(),
+            "events": hass.data[DATA_KEY].emitter.status(),
+        },
+        TO_REDACT,
+    )
+
+
+def _printer_diagnostics(hass: HomeAssistant, entry: PrinternizerConfigEntry) -> dict[str, Any]:
     """Return diagnostics for a printer."""
     coordinator = entry.runtime_data
     data = hass.data[DATA_KEY]

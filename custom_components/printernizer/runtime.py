@@ -12,9 +12,26 @@ from .const import DOMAIN
 from .core.background import BackgroundMonitor
 from .core.coordinator import PrinterCoordinator
 from .core.jobs import JobManager
+from .core.settings import LibrarySettings
 from .emitter import EventEmitter
 
 type PrinternizerConfigEntry = ConfigEntry[PrinterCoordinator]
+
+
+@dataclass(slots=True)
+class LibraryRuntime:
+    """What the library entry runs (one per Home Assistant instance).
+
+    Each area (files, processing, materials, trending, ideas) adds its object
+    here; :mod:`.library_entry` creates and stops them.
+    """
+
+    settings: LibrarySettings
+    #: Device registry id of the library's service device.
+    device_id: str | None = None
+
+
+type LibraryConfigEntry = ConfigEntry[LibraryRuntime]
 
 
 @dataclass(slots=True)
@@ -28,6 +45,8 @@ class PrinternizerData:
     coordinators: dict[str, PrinterCoordinator] = field(default_factory=dict)
     #: Bambu Lab announcement listener (None when disabled)
     discovery: BambuDiscoveryListener | None = None
+    #: The loaded library entry's objects (None while there is none)
+    library: LibraryRuntime | None = None
 
 
 DATA_KEY: HassKey[PrinternizerData] = HassKey(DOMAIN)

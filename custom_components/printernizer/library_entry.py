@@ -1,0 +1,91 @@
+"""The Printernizer library entry: integration-wide settings and what belongs to no printer.
+
+A singleton config entry (unique id ``printernizer_library``) next to the
+printer entries. Its options hold the settings (library folder and quota, file
+discovery, auto-download, watch folders, low stock, trending); it owns a
+service device for the library, materials and ideas entities. Printers work
+without it; downloads and everything after need it. Removing it keeps the
+files on disk.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY, ConfigEntry
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import discovery_flow
+
+from .const import CONF_ENTRY_KIND, DOMAIN, ENTRY_KIND_LIBRARY, LIBRARY_TITLE, LIBRARY_UNIQUE_ID
+from .core.settings import LibrarySettings
+from .runtime import DATA_KEY, LibraryConfigEntry, LibraryRuntime
+
+_LOGGER = logging.getLogger(__name__)
+
+#: Entity platforms of the library entry (each area adds its own).
+LIBRARY_PLATFORMS: list[Platform] = []
+
+
+def is_library_entry(entry: ConfigEntry[Any]) -> bool:
+    """Return True for the library entry (False for a printer)."""
+    return entry.data.get(CONF_ENTRY_KIND) == ENTRY_KIND_LIBRARY
+
+
+def library_device_info_identifier() -> tuple[str, str]:
+    """The device registry identifier of the library's service device."""
+    return (DOMAIN, LIBRARY_UNIQUE_ID)
+
+
+async def async_setup_library_entry(hass: HomeAssistant, entry: LibraryConfigEntry) -> bool:
+    """Start the library: settings, its device and each area's objects."""
+    settings = LibrarySettings.from_entry(hass.config.config_dir, entry.data, entry.options)
+    device = dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id,
+        identifiers={library_device_info_identifier()},
+        name=LIBRARY_TITLE,
+        manufacturer="Printernizer",
+        model="Library",
+        entry_type=dr.DeviceEntryType.SERVICE,
+    )
+    runtime = LibraryRuntime(settings=settings, device_id=device.id)
+    entry.runtime_data = runtime
+    hass.data[DATA_KEY].library = runtime
+    await hass.config_entries.async_forward_entry_setups(entry, LIBRARY_PLATFORMS)
+    entry.async_on_unload(entry.add_update_listener(_async_reload_on_options))
+    return True
+
+
+async def _async_reload_on_options(hass: HomeAssistant, entry: LibraryConfigEntry) -> None:
+    """Settings are read once per load: an options change reloads the entry."""
+    await hass.config_entries.async_reload(entry.entry_id)
+
+
+async def async_unload_library_entry(hass: HomeAssistant, entry: LibraryConfigEntry) -> bool:
+    """Stop everything the library runs (the files on disk stay)."""
+    unloaded = await hass.config_entries.async_unload_platforms(entry, LIBRARY_PLATFORMS)
+    if unloaded:
+        data = hass.data[DATA_KEY]
+        if data.library is entry.runtime_data:
+            data.library = None
+    return unloaded
+
+
+@callback
+def async_offer_library_entry(hass: HomeAssistant) -> None:
+    """Offer the library entry under *Discovered* (once a printer is set up).
+
+    Not offered when it exists or the user ignored it; Home Assistant keeps
+    one discovery flow per unique id, so calling this per printer is harmless.
+    """
+    for entry in hass.config_entries.async_entries(DOMAIN, include_ignore=True):
+        if entry.unique_id == LIBRARY_UNIQUE_ID:
+            return
+    discovery_flow.async_create_flow(
+        hass,
+        DOMAIN,
+        context={"source": SOURCE_INTEGRATION_DISCOVERY},
+        data={CONF_ENTRY_KIND: ENTRY_KIND_LIBRARY},
+    )
