@@ -32,7 +32,7 @@ async def test_triggers_listed_and_fire(
     ours = {t["type"] for t in triggers if t["domain"] == "printernizer"}
     assert ours == set(PRINTER_EVENTS) - EVENTS_NOT_FIRED_YET
     assert {"print_paused", "job_completed", "printer_disconnected"} <= ours
-    assert "file_download_started" not in ours  # not fired yet: not offered
+    assert "file_download_started" in ours  # fired since the files work
 
     assert await async_setup_component(
         hass,

@@ -12,8 +12,10 @@ from homeassistant.helpers.typing import ConfigType
 
 from . import clients
 from .const import CONF_FAMILY, CONF_INSECURE_TLS, DOMAIN
+from .core.autodownload import AutoDownloadState
 from .core.background import BackgroundMonitor
 from .core.coordinator import PrinterCoordinator
+from .core.files import FileDiscovery, FileIndex
 from .core.jobs import JobManager
 from .core.monitor import PrinterMonitor
 from .discovery import async_start_discovery
@@ -40,11 +42,18 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     emitter = EventEmitter(hass)
     jobs = JobManager(hass, emitter)
     await jobs.async_load()
+    file_index = FileIndex(hass)
+    await file_index.async_load()
+    auto_downloads = AutoDownloadState(hass)
+    await auto_downloads.async_load()
     coordinators: dict[str, PrinterCoordinator] = {}
     hass.data[DATA_KEY] = PrinternizerData(
         emitter=emitter,
         jobs=jobs,
         background=BackgroundMonitor(hass, emitter, jobs, coordinators),
+        file_index=file_index,
+        file_discovery=FileDiscovery(hass, emitter, file_index),
+        auto_downloads=auto_downloads,
         coordinators=coordinators,
     )
     async_setup_services(hass)
@@ -114,8 +123,17 @@ def _update_insecure_tls_issue(hass: HomeAssistant, entry: PrinternizerConfigEnt
 async def async_remove_entry(
     hass: HomeAssistant, entry: PrinternizerConfigEntry | LibraryConfigEntry
 ) -> None:
-    """Forget the printer's repair issue."""
+    """Forget the printer's repair issue, file index and auto-download state.
+
+    Its files in the library stay (their source keeps the printer's name).
+    """
     ir.async_delete_issue(hass, DOMAIN, f"insecure_tls_{entry.entry_id}")
+    if is_library_entry(entry) or DATA_KEY not in hass.data:
+        return
+    printer_id = entry.unique_id or entry.entry_id
+    data = hass.data[DATA_KEY]
+    data.file_index.drop_printer(printer_id)
+    data.auto_downloads.drop_printer(printer_id)
 
 
 async def async_unload_entry(

@@ -29,35 +29,24 @@ ATTR_JOB_NAME: Final = "job_name"
 ATTR_STATUS: Final = "status"
 ATTR_PROGRESS: Final = "progress"
 
-#: Contract events this version does not fire yet (files, library, materials,
+#: Contract events this version does not fire yet (processing, materials,
 #: trending): defined and validated, but no feature produces them. Device
 #: triggers leave them out; README's event table says "not yet".
 EVENTS_NOT_FIRED_YET: Final = frozenset(
     {
-        "files_discovered",
-        "file_sync_complete",
-        "new_files_found",
-        "file_download_started",
-        "file_download_complete",
-        "file_download_failed",
         "file_needs_thumbnail_processing",
         "file_thumbnails_processed",
         "thumbnail_processing_failed",
         "file_metadata_extracted",
         "metadata_extraction_failed",
-        "file_deleted",
         "thumbnail_cached",
         "file_watcher",
-        "library_file_added",
-        "library_file_deleted",
         "material_created",
         "material_updated",
         "material_deleted",
         "material_low_stock",
         "trending_updated",
         "idea_created_from_trending",
-        "auto_download_triggered",
-        "auto_download_failed",
     }
 )
 

@@ -20,13 +20,15 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import discovery_flow
 
 from .const import CONF_ENTRY_KIND, DOMAIN, ENTRY_KIND_LIBRARY, LIBRARY_TITLE, LIBRARY_UNIQUE_ID
+from .core.file_service import FileService
+from .core.library import Library
 from .core.settings import LibrarySettings
 from .runtime import DATA_KEY, LibraryConfigEntry, LibraryRuntime
 
 _LOGGER = logging.getLogger(__name__)
 
 #: Entity platforms of the library entry (each area adds its own).
-LIBRARY_PLATFORMS: list[Platform] = []
+LIBRARY_PLATFORMS: list[Platform] = [Platform.SENSOR]
 
 
 def is_library_entry(entry: ConfigEntry[Any]) -> bool:
@@ -51,8 +53,29 @@ async def async_setup_library_entry(hass: HomeAssistant, entry: LibraryConfigEnt
         entry_type=dr.DeviceEntryType.SERVICE,
     )
     runtime = LibraryRuntime(settings=settings, device_id=device.id)
+    data = hass.data[DATA_KEY]
+    # --- files (issue 10) ---
+    library = Library(
+        hass, data.emitter, settings.library_folder, quota_bytes=settings.library_quota_bytes
+    )
+    await library.async_load()
+    runtime.library = library
+    runtime.files = FileService(
+        hass,
+        data.emitter,
+        settings,
+        library=library,
+        index=data.file_index,
+        discovery=data.file_discovery,
+        jobs=data.jobs,
+        auto_state=data.auto_downloads,
+        coordinators=data.coordinators,
+    )
+    runtime.files.start()
+    entry.async_on_unload(runtime.files.async_stop)
+    # ---
     entry.runtime_data = runtime
-    hass.data[DATA_KEY].library = runtime
+    data.library = runtime
     await hass.config_entries.async_forward_entry_setups(entry, LIBRARY_PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_reload_on_options))
     return True

@@ -20,13 +20,15 @@ from homeassistant.const import (
     UnitOfTemperature,
     UnitOfTime,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .api.models import PrinterState, PrinterStatus
+from .api.models import PrinterFileClient, PrinterState, PrinterStatus
 from .entity import PrinternizerEntity
-from .runtime import PrinternizerConfigEntry
+from .library_entry import is_library_entry
+from .library_sensor import async_setup_library_sensors
+from .runtime import DATA_KEY, LibraryConfigEntry, LibraryRuntime, PrinternizerConfigEntry
 
 PARALLEL_UPDATES = 0
 
@@ -197,17 +199,24 @@ SENSORS: tuple[PrinterSensorDescription, ...] = (
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: PrinternizerConfigEntry,
+    entry: PrinternizerConfigEntry | LibraryConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the sensors this printer reports."""
+    """Add the sensors this printer reports (or the library's sensors)."""
+    if is_library_entry(entry):
+        await async_setup_library_sensors(hass, entry, async_add_entities)  # type: ignore[arg-type]
+        return
     coordinator = entry.runtime_data
+    assert not isinstance(coordinator, LibraryRuntime)
     state = coordinator.data
-    async_add_entities(
+    entities: list[SensorEntity] = [
         PrinterSensor(coordinator, description)
         for description in SENSORS
         if state is not None and description.exists_fn(state)
-    )
+    ]
+    if isinstance(coordinator.client, PrinterFileClient):
+        entities.append(PrinterFilesSensor(coordinator))
+    async_add_entities(entities)
 
 
 class PrinterSensor(PrinternizerEntity, SensorEntity):
@@ -224,3 +233,44 @@ class PrinterSensor(PrinternizerEntity, SensorEntity):
     def native_value(self) -> Any:
         """The value from the current state."""
         return self.entity_description.value_fn(self.coordinator.data)
+
+
+class PrinterFilesSensor(PrinternizerEntity, SensorEntity):
+    """How many files are on the printer (from its file index)."""
+
+    _attr_translation_key = "files"
+    _attr_state_class = SensorStateClass.MEASUREMENT
+    _attr_native_unit_of_measurement = "files"
+
+    def __init__(self, coordinator: Any) -> None:
+        """Initialize the sensor."""
+        super().__init__(coordinator, "files")
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the file index."""
+        await super().async_added_to_hass()
+        index = self.hass.data[DATA_KEY].file_index
+        self.async_on_remove(index.async_add_listener(self._index_changed))
+
+    @callback
+    def _index_changed(self) -> None:
+        self.async_write_ha_state()
+
+    @property
+    def available(self) -> bool:
+        """Available once the printer was listed (the count of its last listing)."""
+        return self.hass.data[DATA_KEY].file_index.known(self.coordinator.printer_id)
+
+    @property
+    def native_value(self) -> int | None:
+        """Files on the printer."""
+        return self.hass.data[DATA_KEY].file_index.count(self.coordinator.printer_id)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """When the printer was last listed."""
+        return {
+            "last_discovery": self.hass.data[DATA_KEY].file_index.last_discovery(
+                self.coordinator.printer_id
+            )
+        }

@@ -9,16 +9,17 @@ from typing import Any, Final
 from uuid import uuid4
 
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from ..api.models import PrinterState, PrinterStatus
 from ..emitter import EventEmitter
+from .storage import CollectionStore, StoreData
 
 _LOGGER = logging.getLogger(__name__)
 
 STORAGE_KEY: Final = "printernizer.jobs"
-STORAGE_VERSION: Final = 1
+#: 2: jobs gained ``library_file_id`` (issue 10, files).
+STORAGE_VERSION: Final = 2
 SAVE_DELAY: Final = 2
 #: Oldest finished jobs are dropped beyond this many.
 MAX_JOBS: Final = 1000
@@ -44,6 +45,8 @@ class Job:
     started_at: str | None = None
     ended_at: str | None = None
     printer_job_id: str | None = None
+    # --- files (issue 10): the job's file in the library, by SHA-256 ---
+    library_file_id: str | None = None
 
     @property
     def is_active(self) -> bool:
@@ -66,7 +69,13 @@ class JobManager:
         """Initialize the manager."""
         self._hass = hass
         self._emitter = emitter
-        self._store: Store[dict[str, Any]] = Store(hass, STORAGE_VERSION, STORAGE_KEY)
+        self._store = CollectionStore(
+            hass,
+            STORAGE_KEY,
+            STORAGE_VERSION,
+            migrations={1: _migrate_1_to_2},
+            save_delay=SAVE_DELAY,
+        )
         self._jobs: dict[str, Job] = {}
         #: printer_id -> the print whose job the user ended or deleted while the
         #: printer was still on it: tracking does not make a new job for it.
@@ -87,7 +96,7 @@ class JobManager:
 
     @callback
     def _save(self) -> None:
-        self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
+        self._store.schedule_save(self._data_to_save)
 
     @callback
     def _data_to_save(self) -> dict[str, Any]:
@@ -221,6 +230,14 @@ class JobManager:
         self._emitter.fire("job_deleted", {"job_id": job_id, "printer_id": job.printer_id})
         return job
 
+    @callback
+    def set_library_file(self, job: Job, checksum: str | None) -> None:
+        """Link a job to its file in the library (no event: the download fired its own)."""
+        if job.library_file_id == checksum:
+            return
+        job.library_file_id = checksum
+        self._save()
+
     def _remember_closed(self, job: Job) -> None:
         if job.source == SOURCE_PRINTER and job.printer_id is not None:
             self._closed_by_user[job.printer_id] = job.printer_job_id or job.job_name
@@ -287,6 +304,14 @@ class JobManager:
                 self.set_status(job, _outcome_unseen(job))
         # The printer left that print: a new print of the same file is a new job.
         self._closed_by_user.pop(printer_id, None)
+
+
+def _migrate_1_to_2(data: StoreData) -> StoreData:
+    """Version 2: every job has ``library_file_id`` (None: not linked)."""
+    return {
+        **data,
+        "jobs": [{**job, "library_file_id": None} for job in data.get("jobs", [])],
+    }
 
 
 def has_job(state: PrinterState) -> bool:
