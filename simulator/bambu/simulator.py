@@ -12,6 +12,7 @@ import contextlib
 import copy
 import json
 import logging
+import os
 import shutil
 import ssl
 import tempfile
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .certs import CertChain, make_chain
-from .ftps import FtpsServer
+from .ftps import FtpsServer, job_file_layout, make_3mf, model_layout
 from .mqtt_broker import MqttBroker
 
 _LOGGER = logging.getLogger(__name__)
@@ -32,12 +33,6 @@ MODELS: dict[str, tuple[str, str]] = {
     "P1P": ("P1P.json", "C11"),
     "A1": ("MOCK-A1.json", "N2S"),
     "X1C": ("MOCK-X1CMULTIAMS.json", "3DPrinter-X1-Carbon"),
-}
-
-_DEFAULT_FILES: dict[str, bytes] = {
-    "/cache/benchy.3mf": b"PK\x03\x04simulated-3mf-benchy" + bytes(range(256)) * 8,
-    "/cache/cube.gcode": b"; simulated gcode\nG28\nG1 X10 Y10 Z0.2 F3000\nM104 S0\n",
-    "/model/calibration.gcode": b"; calibration\nG28\n",
 }
 
 
@@ -100,7 +95,8 @@ class BambuSimulator:
         self._fixture = Path(fixture) if fixture else FIXTURES_DIR / fixture_name
         self._mqtt_port = mqtt_port
         self._ftps_port = ftps_port
-        self._files = dict(files if files is not None else _DEFAULT_FILES)
+        #: FTPS files given by the test ({path: bytes}); None: the model's layout.
+        self._files = dict(files) if files is not None else None
         self.state: dict[str, Any] = {}
         self._version: dict[str, Any] = {}
         self._chain: CertChain | None = None
@@ -126,6 +122,12 @@ class BambuSimulator:
     def ftps_port(self) -> int:
         """The implicit FTPS port."""
         return self._ftps.port if self._ftps else self._ftps_port
+
+    @property
+    def ftps(self) -> FtpsServer:
+        """The FTPS server (after start): its files, modes and counters."""
+        assert self._ftps is not None, "start() first"
+        return self._ftps
 
     @property
     def ca_file(self) -> str:
@@ -161,6 +163,19 @@ class BambuSimulator:
         (tmp / "ca.pem").write_text(self._chain.ca_pem)
         (tmp / "cert.pem").write_text(self._chain.cert_pem)
         (tmp / "key.pem").write_text(self._chain.key_pem)
+        ftp_root = tmp / "ftp"
+        ftp_root.mkdir()
+        layout = (
+            {path: (data, None) for path, data in self._files.items()}
+            if self._files is not None
+            else model_layout(self.model)
+        )
+        for path, (data, mtime) in layout.items():
+            real = ftp_root / path.lstrip("/")
+            real.parent.mkdir(parents=True, exist_ok=True)
+            real.write_bytes(data)
+            if mtime is not None:
+                os.utime(real, (mtime, mtime))
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(tmp / "cert.pem", tmp / "key.pem")
         return ctx
@@ -185,7 +200,7 @@ class BambuSimulator:
             port=self._ftps_port,
             ssl_context=self._ssl,
             check_login=self._check_login,
-            files=self._files,
+            root=Path(self._tmpdir or ".") / "ftp",
         )
         await self._ftps.start()
         if self.autoplay if autoplay is None else autoplay:
@@ -362,10 +377,14 @@ class BambuSimulator:
         """Start a print: PREPARE with targets set, progress 0."""
         self._task_counter += 1
         self._total_minutes = total_minutes
+        # The job's file as the model names it (a small generated .gcode.3mf).
+        gcode_file, subtask_name, ftp_path = job_file_layout(self.model, file_name)
+        if self._ftps is not None:
+            await self._ftps.put_file(ftp_path, make_3mf(subtask_name))
         await self.update(
             gcode_state="PREPARE",
-            subtask_name=file_name.rsplit(".", 1)[0],
-            gcode_file=file_name,
+            subtask_name=subtask_name,
+            gcode_file=gcode_file,
             task_id=str(self._task_counter),
             subtask_id=str(self._task_counter),
             mc_percent=0,

@@ -63,9 +63,12 @@ class SimFile:
     print_time: int
     rgb: tuple[int, int, int]
     layer_height: float = 0.2
-    content: bytes = b""
-    icon_png: bytes = b""
+    content: bytes = field(default=b"", repr=False)
+    icon_png: bytes = field(default=b"", repr=False)
     thumbnail_png: bytes = field(default=b"", repr=False)
+    #: Folder inside the storage ("" = top level, "PROJECTS/TOOLS" nested).
+    folder: str = ""
+    m_timestamp: int = M_TIMESTAMP
 
     def __post_init__(self) -> None:
         minutes = max(1, self.print_time // 60)
@@ -78,12 +81,17 @@ class SimFile:
             self.thumbnail_png = make_png(64, 48, self.rgb)
 
     @property
+    def rel_path(self) -> str:
+        """Path inside the storage (``FOLDER/NAME.BGC``)."""
+        return f"{self.folder}/{self.name}" if self.folder else self.name
+
+    @property
     def refs(self) -> dict[str, str]:
         """``refs`` as the Buddy firmware reports them."""
         return {
-            "download": f"{STORAGE_PATH}/{self.name}",
-            "icon": f"/thumb/s{STORAGE_PATH}/{self.name}",
-            "thumbnail": f"/thumb/l{STORAGE_PATH}/{self.name}",
+            "download": f"{STORAGE_PATH}/{self.rel_path}",
+            "icon": f"/thumb/s{STORAGE_PATH}/{self.rel_path}",
+            "thumbnail": f"/thumb/l{STORAGE_PATH}/{self.rel_path}",
         }
 
     def basic_info(self) -> dict[str, Any]:
@@ -94,7 +102,7 @@ class SimFile:
             "read_only": False,
             "size": len(self.content),
             "type": "PRINT_FILE",
-            "m_timestamp": M_TIMESTAMP,
+            "m_timestamp": self.m_timestamp,
             "refs": self.refs,
         }
 
@@ -117,9 +125,9 @@ class SimFile:
             "refs": self.refs,
             "name": self.name,
             "display_name": self.display_name,
-            "path": STORAGE_PATH,
+            "path": f"{STORAGE_PATH}/{self.folder}" if self.folder else STORAGE_PATH,
             "size": len(self.content),
-            "m_timestamp": M_TIMESTAMP,
+            "m_timestamp": self.m_timestamp,
         }
 
 
@@ -140,14 +148,18 @@ def short_name(display_name: str, taken: set[str]) -> str:
 def default_files() -> list[SimFile]:
     """The storage's initial content."""
     specs = [
-        ("benchy.bgcode", 2_820, (230, 120, 30)),
-        ("calibration-cube.gcode", 960, (40, 160, 220)),
-        ("TabletStand3.bgcode", 117_007, (90, 200, 90)),
+        ("benchy.bgcode", 2_820, (230, 120, 30), ""),
+        ("calibration-cube.gcode", 960, (40, 160, 220), ""),
+        ("TabletStand3.bgcode", 117_007, (90, 200, 90), ""),
+        ("hook.bgcode", 1_500, (200, 200, 40), "PROJECTS"),
+        ("clip.gcode", 600, (120, 40, 200), "PROJECTS/TOOLS"),
     ]
     files: list[SimFile] = []
     taken: set[str] = set()
-    for display, seconds, rgb in specs:
+    for display, seconds, rgb, folder in specs:
         name = short_name(display, taken)
         taken.add(name)
-        files.append(SimFile(name=name, display_name=display, print_time=seconds, rgb=rgb))
+        files.append(
+            SimFile(name=name, display_name=display, print_time=seconds, rgb=rgb, folder=folder)
+        )
     return files

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import json
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -17,7 +19,14 @@ from typing import Any, Literal
 
 from aiohttp import web
 
-from .assets import STORAGE_NAME, STORAGE_PATH, SimFile, default_files, short_name
+from .assets import (
+    M_TIMESTAMP,
+    STORAGE_NAME,
+    STORAGE_PATH,
+    SimFile,
+    default_files,
+    short_name,
+)
 from .digest import DigestVerifier
 
 _LOGGER = logging.getLogger(__name__)
@@ -87,6 +96,8 @@ class PrusaLinkSimulator:
         self.auth_headers: list[str] = []
         self.digest = DigestVerifier(realm=REALM, qop=auth_mode == "digest")
         self.files: list[SimFile] = default_files()
+        #: 304 answers given to If-None-Match (ETag) requests.
+        self.not_modified_count = 0
 
         self.state = "IDLE"
         self.job: SimJob | None = None
@@ -151,9 +162,10 @@ class PrusaLinkSimulator:
         app.router.add_get("/api/v1/storage", self._h_storage)
         app.router.add_get("/api/v1/files/{storage}", self._h_files)
         app.router.add_get("/api/v1/files/{storage}/{path:.*}", self._h_files)
+        app.router.add_delete("/api/v1/files/{storage}/{path:.*}", self._h_delete_file)
         app.router.add_get("/api/v1/transfer", self._h_transfer)
-        app.router.add_get(f"{STORAGE_PATH}/{{name}}", self._h_download)
-        app.router.add_get(f"/thumb/{{size}}{STORAGE_PATH}/{{name}}", self._h_thumb)
+        app.router.add_get(f"{STORAGE_PATH}/{{name:.+}}", self._h_download)
+        app.router.add_get(f"/thumb/{{size}}{STORAGE_PATH}/{{name:.+}}", self._h_thumb)
         return app
 
     async def start(self) -> None:
@@ -201,11 +213,40 @@ class PrusaLinkSimulator:
                 return file
         return None
 
-    def add_file(self, display_name: str, print_time: int = 1800) -> SimFile:
-        """Add a print file to the storage."""
-        name = short_name(display_name, {f.name for f in self.files})
+    def file_by_path(self, rel_path: str) -> SimFile | None:
+        """Find a storage file by its path inside the storage (``FOLDER/NAME.BGC``)."""
+        rel_path = rel_path.strip("/")
+        for file in self.files:
+            if file.rel_path == rel_path:
+                return file
+        return None
+
+    def folders(self) -> set[str]:
+        """Every folder inside the storage ("" is the top level)."""
+        out = {""}
+        for file in self.files:
+            parts = file.folder.split("/") if file.folder else []
+            for i in range(1, len(parts) + 1):
+                out.add("/".join(parts[:i]))
+        return out
+
+    def add_file(
+        self,
+        display_name: str,
+        print_time: int = 1800,
+        *,
+        folder: str = "",
+        content: bytes = b"",
+    ) -> SimFile:
+        """Add a print file to the storage (in ``folder``, with ``content`` if given)."""
+        name = short_name(display_name, {f.name for f in self.files if f.folder == folder})
         file = SimFile(
-            name=name, display_name=display_name, print_time=print_time, rgb=(200, 80, 160)
+            name=name,
+            display_name=display_name,
+            print_time=print_time,
+            rgb=(200, 80, 160),
+            folder=folder.strip("/"),
+            content=content,
         )
         self.files.append(file)
         return file
@@ -534,26 +575,57 @@ class PrusaLinkSimulator:
             and self.state in ("PRINTING", "PAUSED", "BUSY", "ATTENTION")
         )
 
+    def _folder_json(self, folder: str) -> dict[str, Any]:
+        name = folder.rsplit("/", 1)[-1] if folder else STORAGE_NAME
+        children: list[dict[str, Any]] = [f.basic_info() for f in self.files if f.folder == folder]
+        for sub in sorted(self.folders()):
+            if sub and sub.rpartition("/")[0] == folder:
+                short = sub.rsplit("/", 1)[-1]
+                children.append(
+                    {
+                        "name": short,
+                        "display_name": short.lower(),
+                        "read_only": False,
+                        "type": "FOLDER",
+                        "m_timestamp": M_TIMESTAMP,
+                    }
+                )
+        return {
+            "name": name,
+            "display_name": name,
+            "read_only": False,
+            "type": "FOLDER",
+            "m_timestamp": M_TIMESTAMP,
+            "children": children,
+        }
+
+    def _etag_response(
+        self, request: web.Request, body: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> web.Response:
+        """JSON with a content ETag; 304 without a body when If-None-Match matches."""
+        text = json.dumps(body, sort_keys=True)
+        etag = '"' + hashlib.sha256(text.encode()).hexdigest()[:20] + '"'
+        if request.headers.get("If-None-Match") == etag:
+            self.not_modified_count += 1
+            return web.Response(status=304, headers={"ETag": etag})
+        return web.Response(
+            text=text,
+            content_type="application/json",
+            headers={"ETag": etag, **(headers or {})},
+        )
+
     async def _h_files(self, request: web.Request) -> web.Response:
         storage = request.match_info["storage"].strip("/")
         path = request.match_info.get("path", "").strip("/")
         if storage != STORAGE_NAME:
             return self._error(404, "Not Found", f"No storage {storage}")
-        if not path:
-            return web.json_response(
-                {
-                    "name": STORAGE_NAME,
-                    "display_name": STORAGE_NAME,
-                    "read_only": False,
-                    "type": "FOLDER",
-                    "m_timestamp": 1_764_000_000,
-                    "children": [f.basic_info() for f in self.files],
-                }
-            )
-        file = self.file_by_name(path)
+        if path in self.folders():
+            return self._etag_response(request, self._folder_json(path))
+        file = self.file_by_path(path) or (self.file_by_name(path) if "/" not in path else None)
         if file is None:
             return self._error(404, "Not Found", f"No file {path}")
-        return web.json_response(
+        return self._etag_response(
+            request,
             file.full_info(),
             headers={
                 "Read-Only": "?0",
@@ -561,8 +633,19 @@ class PrusaLinkSimulator:
             },
         )
 
+    async def _h_delete_file(self, request: web.Request) -> web.Response:
+        storage = request.match_info["storage"].strip("/")
+        path = request.match_info.get("path", "").strip("/")
+        file = self.file_by_path(path) if storage == STORAGE_NAME else None
+        if file is None:
+            return self._error(404, "Not Found", f"No file {path}")
+        if self._is_printing(file):
+            return self._error(409, "Conflict", "The file is being printed")
+        self.files.remove(file)
+        return web.Response(status=204)
+
     async def _h_download(self, request: web.Request) -> web.Response:
-        file = self.file_by_name(request.match_info["name"])
+        file = self.file_by_path(request.match_info["name"])
         if file is None:
             return self._error(404, "Not Found", "No such file")
         return web.Response(
@@ -572,7 +655,7 @@ class PrusaLinkSimulator:
         )
 
     async def _h_thumb(self, request: web.Request) -> web.Response:
-        file = self.file_by_name(request.match_info["name"])
+        file = self.file_by_path(request.match_info["name"])
         size = request.match_info["size"]
         if file is None or size not in ("s", "l"):
             return self._error(404, "Not Found", "No such thumbnail")

@@ -290,3 +290,16 @@ class PrinterFileClient(Protocol):
 
     async def async_job_file(self, state: PrinterState) -> RemoteFile | None:
         """Return the file of the job in ``state``, or None when it cannot be found (yet)."""
+
+
+@runtime_checkable
+class PrinterThumbnailClient(Protocol):
+    """Optional, next to :class:`PrinterFileClient`: thumbnails the printer renders itself.
+
+    PrusaLink serves one per print file (``RemoteFile.thumbnail_path``, from
+    ``refs.thumbnail``); Bambu Lab printers do not (their thumbnails are
+    inside the 3MF).
+    """
+
+    async def async_read_thumbnail(self, file: RemoteFile) -> bytes | None:
+        """Return the image bytes (PNG/JPEG, size-limited) or None when there is none."""

@@ -98,7 +98,26 @@ async def _exercise(sim: PrusaLinkSimulator, http: httpx.AsyncClient) -> None:
 
     await http.get(base + "/api/version")  # unauthenticated: 401 with a JSON Error
     await get_all()
+    # nested folders, ETag / If-None-Match -> 304, DELETE
+    nested = await http.get(base + "/api/v1/files/usb/PROJECTS/TOOLS", auth=auth)
+    assert nested.json()["children"][0]["display_name"] == "clip.gcode"
+    cached = await http.get(
+        base + "/api/v1/files/usb/PROJECTS/TOOLS",
+        auth=auth,
+        headers={"If-None-Match": nested.headers["ETag"]},
+    )
+    assert cached.status_code == 304
+    doomed = sim.add_file("delete-me.gcode", folder="PROJECTS")
+    assert (
+        await http.delete(f"{base}/api/v1/files/usb/{doomed.rel_path}", auth=auth)
+    ).status_code == 204
+    assert (
+        await http.delete(f"{base}/api/v1/files/usb/{doomed.rel_path}", auth=auth)
+    ).status_code == 404
     job_id = sim.start_print()
+    assert sim.job is not None
+    busy = await http.delete(f"{base}/api/v1/files/usb/{sim.job.file.rel_path}", auth=auth)
+    assert busy.status_code == 409
     sim.set_progress(33.3)
     await get_all()
     await http.put(f"{base}/api/v1/job/{job_id}/pause", auth=auth)
@@ -154,6 +173,10 @@ async def test_every_response_matches_openapi(
         ("GET", "/api/v1/transfer", 204),
         ("GET", "/api/v1/files/{storage}/{path}", 200),
         ("GET", "/api/v1/files/{storage}/{path}", 404),
+        ("GET", "/api/v1/files/{storage}/{path}", 304),
+        ("DELETE", "/api/v1/files/{storage}/{path}", 204),
+        ("DELETE", "/api/v1/files/{storage}/{path}", 404),
+        ("DELETE", "/api/v1/files/{storage}/{path}", 409),
         ("PUT", "/api/v1/job/{id}/pause", 204),
         ("PUT", "/api/v1/job/{id}/pause", 409),
         ("PUT", "/api/v1/job/{id}/resume", 204),
@@ -173,7 +196,10 @@ async def test_storage_files_and_thumbnails(
     assert listing["type"] == "FOLDER"
     names = {child["display_name"] for child in listing["children"]}
     assert {"benchy.bgcode", "calibration-cube.gcode", "TabletStand3.bgcode"} <= names
+    assert {"PROJECTS"} == {c["name"] for c in listing["children"] if c["type"] == "FOLDER"}
     for child in listing["children"]:
+        if child["type"] == "FOLDER":
+            continue
         detail = await http.get(f"{sim.url}/api/v1/files/usb/{child['name']}", auth=auth)
         assert detail.status_code == 200
         assert detail.json()["meta"]["estimated_print_time"] > 0

@@ -18,6 +18,8 @@ import random
 import secrets
 import ssl
 import time
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from functools import partial
 from typing import Any
 
@@ -39,8 +41,11 @@ from ..models import (
     PrinterInfo,
     PrinterState,
     PrinterStatus,
+    RemoteFile,
     StateListener,
 )
+from .ftps import DEFAULT_PORT as FTPS_PORT
+from .ftps import BambuFtpsClient
 from .parse import (
     MODELS_WITHOUT_CHAMBER_SENSOR,
     decode_payload,
@@ -112,6 +117,7 @@ class BambuClient:
         ca_file: str | None = None,
         command_timeout: float = 10.0,
         connect_timeout: float = 10.0,
+        ftps_port: int = FTPS_PORT,
     ) -> None:
         """Configure the client; nothing happens before ``async_connect``."""
         self._host = host
@@ -122,6 +128,16 @@ class BambuClient:
         self._ca_file = ca_file
         self._command_timeout = command_timeout
         self._connect_timeout = connect_timeout
+        #: Files over implicit FTPS: same host, serial check, TLS context, access code.
+        self._ftps = BambuFtpsClient(
+            host,
+            serial,
+            access_code,
+            ssl_context=self._get_ssl_context,
+            insecure_tls=insecure_tls,
+            port=ftps_port,
+            connect_timeout=connect_timeout,
+        )
 
         self._on_state: StateListener | None = None
         self._on_connection: ConnectionListener | None = None
@@ -614,6 +630,34 @@ class BambuClient:
                 delay = min(self.reconnect_max, delay * 2)
             else:
                 return
+
+    # --- files (PrinterFileClient, delegated to api/bambu/ftps.py) ----------------
+
+    async def async_list_files(self) -> list[RemoteFile]:
+        """Every file on the printer (FTPS; see ``ftps.BambuFtpsClient``)."""
+        return await self._ftps.async_list_files()
+
+    async def async_stat(self, path: str) -> RemoteFile:
+        """One file's size and modification time."""
+        return await self._ftps.async_stat(path)
+
+    def async_open(self, path: str) -> AbstractAsyncContextManager[AsyncIterator[bytes]]:
+        """Stream a file's bytes (``async with ... as chunks: async for chunk in chunks``)."""
+        return self._ftps.async_open(path)
+
+    async def async_delete(self, path: str) -> None:
+        """Delete a file on the printer."""
+        await self._ftps.async_delete(path)
+
+    async def async_job_file(self, state: PrinterState) -> RemoteFile | None:
+        """The file of the job in ``state`` (the report's gcode_file / subtask_name forms)."""
+        report = self._report
+        gcode_file = report.get("gcode_file")
+        subtask = report.get("subtask_name")
+        return await self._ftps.async_find_job_file(
+            gcode_file if isinstance(gcode_file, str) else None,
+            subtask if isinstance(subtask, str) and subtask else state.job_name,
+        )
 
     # --- diagnostics -----------------------------------------------------------
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import ipaddress
 import logging
 import time
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -30,9 +32,11 @@ from ..models import (
     PrinterNotSupportedError,
     PrinterState,
     PrinterStatus,
+    RemoteFile,
     StateListener,
 )
 from .auth import PrusaLinkAuth
+from .files import PrusaLinkFiles
 from .parse import (
     PrinterDetails,
     PrusaLinkParseError,
@@ -157,6 +161,8 @@ class PrusaLinkClient:
         self._job_id: int | None = None
         self._last_state: PrinterState | None = None
         self._last_command: float | None = None
+        #: Files (storage, folders, downloads, thumbnails): same HTTP client and auth.
+        self._files = PrusaLinkFiles(http, self._base_url, self._auth, timeout=timeout)
 
     # --- properties -------------------------------------------------------
 
@@ -406,6 +412,34 @@ class PrusaLinkClient:
         await self._command("DELETE", None)
 
     # --- diagnostics ------------------------------------------------------
+
+    # --- files (PrinterFileClient + PrinterThumbnailClient, in files.py) ----
+
+    async def async_list_files(self) -> list[RemoteFile]:
+        """Every file on every storage (ETag-cached folder listings)."""
+        return await self._files.async_list_files()
+
+    async def async_stat(self, path: str) -> RemoteFile:
+        """One file's details, with the slicer's ``meta``."""
+        return await self._files.async_stat(path)
+
+    def async_open(self, path: str) -> AbstractAsyncContextManager[AsyncIterator[bytes]]:
+        """Stream a file's bytes (``refs.download``, same authentication)."""
+        return self._files.async_open(path)
+
+    async def async_delete(self, path: str) -> None:
+        """Delete a file on the printer."""
+        await self._files.async_delete(path)
+
+    async def async_job_file(self, state: PrinterState) -> RemoteFile | None:
+        """The current job's file (``/api/v1/job`` ``file``); None without a job."""
+        if state.job_name is None and not state.is_active:
+            return None
+        return await self._files.async_job_file()
+
+    async def async_read_thumbnail(self, file: RemoteFile) -> bytes | None:
+        """The file's thumbnail (``refs.thumbnail``), None when it has none."""
+        return await self._files.async_read_thumbnail(file)
 
     def diagnostics(self) -> dict[str, Any]:
         """API version, auth mode, last status/job JSON; never the password or API key."""

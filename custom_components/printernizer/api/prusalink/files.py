@@ -1,0 +1,421 @@
+"""Files on a PrusaLink printer (no Home Assistant import).
+
+``GET /api/v1/storage`` names the storages; ``GET /api/v1/files/{storage}/{path}``
+with ``Accept: application/json`` lists a folder (``children``, recursed here)
+or describes a file (with ``meta``). Folder listings are cached with their
+``ETag``: a re-listing sends ``If-None-Match`` and a 304 reuses the cached
+children. Downloads ``GET`` the file's ``refs.download`` with the same
+authentication and stream through httpx; thumbnails come from
+``refs.thumbnail``; ``DELETE /api/v1/files/{storage}/{path}`` deletes; the
+running job's file comes from ``/api/v1/job``.
+
+Every answer is untrusted: bodies are read with a size limit, refs must be
+paths on the printer itself (never another host: the credentials go with the
+request), and malformed answers become :class:`FileTransferError` (or
+:class:`PrinterConnectionError` for the printer's general answers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import posixpath
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeGuard
+from urllib.parse import quote
+
+import httpx
+
+from ..models import (
+    FileAccessDeniedError,
+    FileError,
+    FileTransferError,
+    PrinterAuthError,
+    PrinterConnectionError,
+    RemoteFile,
+    RemoteFileNotFoundError,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+CHUNK_SIZE = 64 * 1024
+#: Limits for hostile or broken answers.
+MAX_JSON_BYTES = 4 * 1024 * 1024
+MAX_THUMBNAIL_BYTES = 2 * 1024 * 1024
+MAX_DEPTH = 8
+MAX_FILES = 20_000
+MAX_CACHED_FOLDERS = 512
+#: Used when /api/v1/storage is missing or unreadable.
+DEFAULT_STORAGES = ("usb",)
+_PRINT_TYPES = frozenset({"PRINT_FILE"})
+_FILE_TYPES = frozenset({"PRINT_FILE", "FILE", "FIRMWARE"})
+_JSON = {"Accept": "application/json"}
+
+
+@dataclass(slots=True)
+class _CachedFolder:
+    etag: str
+    children: list[Mapping[str, Any]]
+
+
+def _is_printer_path(ref: Any) -> TypeGuard[str]:
+    """A ref the client may follow: an absolute path on the same printer."""
+    return (
+        isinstance(ref, str)
+        and ref.startswith("/")
+        and not ref.startswith("//")
+        and "\\" not in ref
+        and not any(ord(c) < 32 for c in ref)
+        and ".." not in ref.split("/")
+        and len(ref) <= 1024
+    )
+
+
+def _timestamp(value: Any) -> datetime | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _size(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def remote_file(
+    path: str, entry: Mapping[str, Any], storage: str, *, meta: bool = False
+) -> RemoteFile:
+    """A listing or detail entry as a :class:`RemoteFile` (``path`` already built)."""
+    refs = entry.get("refs")
+    refs = refs if isinstance(refs, Mapping) else {}
+    thumbnail = refs.get("thumbnail")
+    raw_meta = entry.get("meta") if meta else None
+    display = entry.get("display_name")
+    return RemoteFile(
+        path=path,
+        name=display if isinstance(display, str) and display else posixpath.basename(path),
+        size=_size(entry.get("size")),
+        modified=_timestamp(entry.get("m_timestamp")),
+        storage=storage,
+        kind="print" if entry.get("type", "PRINT_FILE") in _PRINT_TYPES else "other",
+        meta=dict(raw_meta) if isinstance(raw_meta, Mapping) else None,
+        thumbnail_path=thumbnail if _is_printer_path(thumbnail) else None,
+    )
+
+
+def _child_name(entry: Mapping[str, Any]) -> str | None:
+    name = entry.get("name")
+    if not isinstance(name, str) or not name or name in (".", ".."):
+        return None
+    if "/" in name or "\\" in name or any(ord(c) < 32 for c in name):
+        return None
+    return name
+
+
+def _split(path: str) -> tuple[str, str]:
+    """``/usb/A/B.BGC`` -> (``usb``, ``A/B.BGC``); RemoteFileNotFoundError when malformed."""
+    if not _is_printer_path(path):
+        raise RemoteFileNotFoundError(f"Invalid printer path {path!r}")
+    storage, _, rest = path.strip("/").partition("/")
+    if not storage or not rest:
+        raise RemoteFileNotFoundError(f"Invalid printer path {path!r}")
+    return storage, rest
+
+
+class PrusaLinkFiles:
+    """The file capability of one PrusaLink printer (PrusaLinkClient delegates here)."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        base_url: str,
+        auth: httpx.Auth,
+        *,
+        timeout: float = 10.0,
+        transfer_timeout: float = 60.0,
+    ) -> None:
+        """Use the printer client's HTTP client, base URL and auth."""
+        self._http = http
+        self._base_url = base_url
+        self._auth = auth
+        self._timeout = httpx.Timeout(timeout)
+        #: Between two chunks of a download (a big file takes as long as it takes).
+        self._transfer_timeout = httpx.Timeout(timeout, read=transfer_timeout)
+        self._folders: dict[str, _CachedFolder] = {}
+        self._download_refs: dict[str, str] = {}
+        self._transfer_lock = asyncio.Lock()
+        #: 304 answers reused (diagnostics, tests).
+        self.not_modified = 0
+
+    # --- transport -----------------------------------------------------------------
+
+    def _url(self, path: str) -> str:
+        return self._base_url + quote(path, safe="/~!$&'()*+,;=:@")
+
+    @contextlib.asynccontextmanager
+    async def _stream(
+        self, method: str, path: str, *, headers: Mapping[str, str] | None = None
+    ) -> AsyncIterator[httpx.Response]:
+        timeout = self._transfer_timeout if method == "GET" else self._timeout
+        request = self._http.stream(
+            method,
+            self._url(path),
+            auth=self._auth,
+            headers=dict(headers or {}),
+            timeout=timeout,
+            follow_redirects=False,
+        )
+        # Only the request itself is mapped here; errors of the caller's block
+        # (the consumer of a download) pass through unchanged.
+        try:
+            response = await request.__aenter__()
+        except httpx.TimeoutException as err:
+            raise FileTransferError(f"{method} {path}: timed out") from err
+        except httpx.HTTPError as err:
+            raise PrinterConnectionError(f"{method} {path}: {type(err).__name__}") from err
+        except (NotImplementedError, ValueError) as err:  # e.g. a digest auth-int challenge
+            raise PrinterConnectionError(f"{method} {path}: {err}") from err
+        try:
+            if response.status_code == 401:
+                raise PrinterAuthError(f"{method} {path}: HTTP 401")
+            if response.status_code >= 500:
+                raise PrinterConnectionError(f"{method} {path}: HTTP {response.status_code}")
+            yield response
+        finally:
+            await request.__aexit__(None, None, None)
+
+    @staticmethod
+    async def _read_bounded(response: httpx.Response, limit: int, what: str) -> bytes:
+        declared = response.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise FileTransferError(f"{what}: answer too large")
+        body = bytearray()
+        try:
+            async for chunk in response.aiter_bytes(CHUNK_SIZE):
+                body += chunk
+                if len(body) > limit:
+                    raise FileTransferError(f"{what}: answer too large")
+        except httpx.TimeoutException as err:
+            raise FileTransferError(f"{what}: timed out") from err
+        except httpx.HTTPError as err:
+            raise FileTransferError(f"{what}: connection lost ({type(err).__name__})") from err
+        return bytes(body)
+
+    async def _json(
+        self, path: str, headers: Mapping[str, str] | None = None
+    ) -> tuple[int, Any, httpx.Headers]:
+        """GET JSON (bounded); returns (status, body or None, headers)."""
+        async with self._stream("GET", path, headers={**_JSON, **(headers or {})}) as response:
+            if response.status_code != 200:
+                return response.status_code, None, response.headers
+            raw = await self._read_bounded(response, MAX_JSON_BYTES, path)
+            try:
+                body = json.loads(raw)
+            except ValueError as err:
+                _LOGGER.debug("PrusaLink %s: invalid JSON", path)
+                raise FileTransferError(f"{path}: invalid JSON") from err
+            return 200, body, response.headers
+
+    # --- listing -------------------------------------------------------------------
+
+    async def async_storages(self) -> list[str]:
+        """Names of the available storages (``usb``, ``local``...)."""
+        status, body, _headers = await self._json("/api/v1/storage")
+        if status != 200 or not isinstance(body, Mapping):
+            return list(DEFAULT_STORAGES)
+        names: list[str] = []
+        entries = body.get("storage_list")
+        for entry in entries if isinstance(entries, list) else []:
+            if not isinstance(entry, Mapping) or entry.get("available") is False:
+                continue
+            raw = entry.get("path") or entry.get("name")
+            name = raw.strip("/") if isinstance(raw, str) else ""
+            if name and "/" not in name and _is_printer_path("/" + name) and name not in names:
+                names.append(name)
+        return names
+
+    async def _children(self, storage: str, folder: str) -> list[Mapping[str, Any]] | None:
+        """One folder's children (ETag-cached); None when the folder is gone (404)."""
+        path = f"/api/v1/files/{storage}/{folder}" if folder else f"/api/v1/files/{storage}"
+        cached = self._folders.get(path)
+        headers = {"If-None-Match": cached.etag} if cached else None
+        status, body, response_headers = await self._json(path, headers)
+        if status == 304 and cached is not None:
+            self.not_modified += 1
+            return cached.children
+        if status in (404, 304):
+            self._folders.pop(path, None)
+            return None
+        if status != 200 or not isinstance(body, Mapping):
+            raise FileTransferError(f"{path}: unexpected answer (HTTP {status})")
+        raw = body.get("children", [])
+        if not isinstance(raw, list):
+            raise FileTransferError(f"{path}: malformed listing")
+        children = [c for c in raw if isinstance(c, Mapping)]
+        etag = response_headers.get("etag")
+        if etag:
+            if len(self._folders) >= MAX_CACHED_FOLDERS:
+                self._folders.clear()
+            self._folders[path] = _CachedFolder(etag, children)
+        else:
+            self._folders.pop(path, None)
+        return children
+
+    async def async_list_files(self) -> list[RemoteFile]:
+        """Every file on every storage (folders recursed, up to MAX_DEPTH)."""
+        files: list[RemoteFile] = []
+        refs: dict[str, str] = {}
+        for storage in await self.async_storages():
+            queue: list[tuple[str, int]] = [("", 0)]
+            while queue and len(files) < MAX_FILES:
+                folder, depth = queue.pop(0)
+                for entry in await self._children(storage, folder) or []:
+                    name = _child_name(entry)
+                    if name is None:
+                        continue
+                    rel = f"{folder}/{name}" if folder else name
+                    kind = entry.get("type")
+                    if kind == "FOLDER":
+                        if depth < MAX_DEPTH:
+                            queue.append((rel, depth + 1))
+                    elif kind in _FILE_TYPES and len(files) < MAX_FILES:
+                        path = f"/{storage}/{rel}"
+                        files.append(remote_file(path, entry, storage))
+                        entry_refs = entry.get("refs")
+                        download = (
+                            entry_refs.get("download") if isinstance(entry_refs, Mapping) else None
+                        )
+                        if _is_printer_path(download):
+                            refs[path] = download
+        self._download_refs = refs
+        return files
+
+    # --- single files --------------------------------------------------------------
+
+    async def async_stat(self, path: str) -> RemoteFile:
+        """One file's details (with ``meta``); RemoteFileNotFoundError when absent."""
+        storage, rest = _split(path)
+        status, body, _headers = await self._json(f"/api/v1/files/{storage}/{rest}")
+        if status == 404:
+            raise RemoteFileNotFoundError(f"{path}: no such file")
+        if status == 403:
+            raise FileAccessDeniedError(f"{path}: access denied")
+        if status != 200 or not isinstance(body, Mapping):
+            raise FileTransferError(f"{path}: unexpected answer (HTTP {status})")
+        if body.get("type") not in _FILE_TYPES:
+            raise RemoteFileNotFoundError(f"{path}: not a file")
+        refs = body.get("refs")
+        download = refs.get("download") if isinstance(refs, Mapping) else None
+        if _is_printer_path(download):
+            self._download_refs[path] = download
+        return remote_file(path, body, storage, meta=True)
+
+    @contextlib.asynccontextmanager
+    async def async_open(self, path: str) -> AsyncIterator[AsyncIterator[bytes]]:
+        """Stream ``refs.download`` of ``path`` (the path itself when no ref is known).
+
+        404 -> RemoteFileNotFoundError, 403 -> FileAccessDeniedError, fewer
+        bytes than Content-Length or a broken connection -> FileTransferError.
+        Leaving the block early closes the connection.
+        """
+        _split(path)
+        url_path = self._download_refs.get(path, path)
+        async with self._transfer_lock, self._stream("GET", url_path) as response:
+            if response.status_code == 404:
+                raise RemoteFileNotFoundError(f"{path}: no such file")
+            if response.status_code == 403:
+                raise FileAccessDeniedError(f"{path}: the printer refuses the download")
+            if response.status_code != 200:
+                raise FileTransferError(f"{path}: HTTP {response.status_code}")
+            declared = response.headers.get("content-length")
+            expected = (
+                int(declared)
+                if declared is not None
+                and declared.isdigit()
+                and "content-encoding" not in response.headers
+                else None
+            )
+
+            async def chunks() -> AsyncGenerator[bytes]:
+                received = 0
+                try:
+                    async for chunk in response.aiter_bytes(CHUNK_SIZE):
+                        received += len(chunk)
+                        yield chunk
+                except httpx.TimeoutException as err:
+                    raise FileTransferError(f"{path}: timed out") from err
+                except httpx.HTTPError as err:
+                    raise FileTransferError(
+                        f"{path}: connection lost ({type(err).__name__})"
+                    ) from err
+                if expected is not None and received != expected:
+                    raise FileTransferError(
+                        f"{path}: got {received} bytes, the printer announced {expected}"
+                    )
+
+            iterator = chunks()
+            try:
+                yield iterator
+            finally:
+                await iterator.aclose()
+
+    async def async_read_thumbnail(self, file: RemoteFile) -> bytes | None:
+        """The file's thumbnail (PNG, about 220x140) or None when it has none."""
+        if not file.thumbnail_path or not _is_printer_path(file.thumbnail_path):
+            return None
+        async with self._stream("GET", file.thumbnail_path) as response:
+            if response.status_code != 200:
+                return None
+            try:
+                data = await self._read_bounded(response, MAX_THUMBNAIL_BYTES, file.thumbnail_path)
+            except FileTransferError:
+                _LOGGER.debug("PrusaLink thumbnail %s too large", file.thumbnail_path)
+                return None
+        return data if data.startswith((b"\x89PNG", b"\xff\xd8", b"QOIF")) else None
+
+    async def async_delete(self, path: str) -> None:
+        """DELETE the file; 404 -> RemoteFileNotFoundError, 409 (being printed) -> FileError."""
+        storage, rest = _split(path)
+        async with self._stream("DELETE", f"/api/v1/files/{storage}/{rest}") as response:
+            status = response.status_code
+        if status == 404:
+            raise RemoteFileNotFoundError(f"{path}: no such file")
+        if status == 409:
+            raise FileError(f"{path} is being printed and cannot be deleted")
+        if status == 403:
+            raise FileAccessDeniedError(f"{path}: the printer refuses to delete it")
+        if status not in (200, 204):
+            raise FileTransferError(f"DELETE {path}: HTTP {status}")
+        self._download_refs.pop(path, None)
+
+    async def async_job_file(self) -> RemoteFile | None:
+        """The current job's file from ``/api/v1/job`` (None without a job)."""
+        status, body, _headers = await self._json("/api/v1/job")
+        if status in {204, 404}:
+            return None
+        if status != 200 or not isinstance(body, Mapping):
+            raise FileTransferError(f"/api/v1/job: unexpected answer (HTTP {status})")
+        file = body.get("file")
+        if not isinstance(file, Mapping):
+            return None
+        folder, name = file.get("path"), file.get("name")
+        if not isinstance(folder, str) or not isinstance(name, str) or not name:
+            return None
+        full = folder if folder.rstrip("/").endswith("/" + name) else f"{folder.rstrip('/')}/{name}"
+        if not _is_printer_path(full):
+            return None
+        try:
+            storage, _rest = _split(full)
+        except RemoteFileNotFoundError:
+            return None
+        refs = file.get("refs")
+        download = refs.get("download") if isinstance(refs, Mapping) else None
+        if _is_printer_path(download):
+            self._download_refs[full] = download
+        return remote_file(full, file, storage)
