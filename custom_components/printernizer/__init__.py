@@ -34,7 +34,12 @@ _LOGGER = logging.getLogger(__name__)
 # Printers are added from the UI. An empty ``printernizer:`` in configuration.yaml
 # loads the integration before the first printer, so discovery can find it.
 CONFIG_SCHEMA = cv.empty_config_schema(DOMAIN)
-PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.SENSOR]
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.IMAGE,
+    Platform.SENSOR,
+]
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:

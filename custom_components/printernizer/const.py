@@ -34,13 +34,7 @@ ATTR_PROGRESS: Final = "progress"
 #: triggers leave them out; README's event table says "not yet".
 EVENTS_NOT_FIRED_YET: Final = frozenset(
     {
-        "file_needs_thumbnail_processing",
-        "file_thumbnails_processed",
-        "thumbnail_processing_failed",
-        "file_metadata_extracted",
-        "metadata_extraction_failed",
         "thumbnail_cached",
-        "file_watcher",
         "material_created",
         "material_updated",
         "material_deleted",

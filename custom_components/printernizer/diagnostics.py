@@ -51,6 +51,9 @@ def _library_diagnostics(hass: HomeAssistant, entry: LibraryConfigEntry) -> dict
             "entry": {"title": entry.title, "options": dict(entry.options)},
             "settings": runtime.settings.as_diagnostics(),
             "events": hass.data[DATA_KEY].emitter.status(),
+            # --- processing (issue 11) ---
+            "processing": runtime.processor.diagnostics() if runtime.processor else None,
+            "watch_folders": runtime.watch.diagnostics() if runtime.watch else None,
         },
         TO_REDACT,
     )

@@ -22,7 +22,9 @@ from homeassistant.helpers import discovery_flow
 from .const import CONF_ENTRY_KIND, DOMAIN, ENTRY_KIND_LIBRARY, LIBRARY_TITLE, LIBRARY_UNIQUE_ID
 from .core.file_service import FileService
 from .core.library import Library
+from .core.processing import FileProcessor
 from .core.settings import LibrarySettings
+from .core.watch import WatchFolders
 from .runtime import DATA_KEY, LibraryConfigEntry, LibraryRuntime
 
 _LOGGER = logging.getLogger(__name__)
@@ -73,6 +75,19 @@ async def async_setup_library_entry(hass: HomeAssistant, entry: LibraryConfigEnt
     )
     runtime.files.start()
     entry.async_on_unload(runtime.files.async_stop)
+    # --- processing (issue 11) ---
+    processor = FileProcessor(
+        hass, data.emitter, library, data.jobs, watch_folders=settings.watch_folders
+    )
+    processor.start()
+    runtime.processor = processor
+    watch = WatchFolders(
+        hass, data.emitter, library, settings.watch_folders, on_added=processor.async_request
+    )
+    runtime.watch = watch
+    entry.async_on_unload(processor.async_stop)
+    entry.async_on_unload(watch.async_stop)
+    await watch.async_start()
     # ---
     entry.runtime_data = runtime
     data.library = runtime
