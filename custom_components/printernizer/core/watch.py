@@ -188,8 +188,6 @@ class WatchFolders:
         if not self.folders:
             return
         await self._async_check_folders()
-        if self.watched:
-            self._observer = await self._hass.async_add_executor_job(self._start_observer)
         self._unsubs.append(
             async_track_time_interval(
                 self._hass,
@@ -204,17 +202,18 @@ class WatchFolders:
         )
         self._spawn(self.async_rescan())
 
-    def _start_observer(self) -> BaseObserver:
-        """Blocking: schedule every watched folder and start the observer thread."""
-        observer = Observer()
+    def _observe(self, observer: BaseObserver | None, folders: list[Path]) -> BaseObserver:
+        """Blocking: schedule folders (starting the observer thread the first time)."""
+        if observer is None:
+            observer = Observer()
+            observer.daemon = True
+            observer.start()
         handler = _Handler(self._hass.loop, self._on_fs_event)
-        for folder in self.watched:
+        for folder in folders:
             try:
                 observer.schedule(handler, str(folder), recursive=True)
             except OSError as err:
                 _LOGGER.warning("Cannot watch %s: %s", folder, err)
-        observer.daemon = True
-        observer.start()
         return observer
 
     @callback
@@ -253,16 +252,19 @@ class WatchFolders:
     # --- folders and repairs ----------------------------------------------------------
 
     async def _async_check_folders(self) -> None:
-        self.watched = []
-        self.unavailable = {}
+        """Check every folder (executor); observe those that became available."""
+        before = set(self.watched)
+        watched: list[Path] = []
+        unavailable: dict[Path, str] = {}
         for folder in self.folders:
             reason = await self._hass.async_add_executor_job(check_folder, self._hass, folder)
             if reason is None:
-                self.watched.append(folder)
+                watched.append(folder)
                 ir.async_delete_issue(self._hass, DOMAIN, issue_id(folder))
                 continue
-            _LOGGER.warning("Watch folder %s is not watched: %s", folder, reason)
-            self.unavailable[folder] = reason
+            if self.unavailable.get(folder) != reason:
+                _LOGGER.warning("Watch folder %s is not watched: %s", folder, reason)
+            unavailable[folder] = reason
             ir.async_create_issue(
                 self._hass,
                 DOMAIN,
@@ -273,13 +275,19 @@ class WatchFolders:
                 translation_key=f"watch_folder_{reason}",
                 translation_placeholders={"folder": str(folder)},
             )
+        self.watched, self.unavailable = watched, unavailable
+        new = [folder for folder in watched if folder not in before]
+        if new and not self._stopped:
+            self._observer = await self._hass.async_add_executor_job(
+                self._observe, self._observer, new
+            )
 
     # --- events from the observer -----------------------------------------------------
 
     @callback
     def _on_fs_event(self, kind: str, src: str, dest: str | None, is_directory: bool) -> None:
-        if self._stopped or _ignored(dest or src):
-            return
+        if self._stopped or _ignored(dest or src) or (is_directory and kind == "modified"):
+            return  # a folder's own changes are its files' events
         if kind == "moved" and dest is not None and _ignored(src):
             kind, src, dest = "created", dest, None  # an editor's temporary file renamed
         pending = self._pending.get(src)
@@ -415,7 +423,7 @@ class WatchFolders:
                     self._pending[path] = pending = _Pending(kind, False)
                     self._schedule(path, pending)
             for path in known:
-                if path not in found and path not in self._pending:
+                if path not in found:
                     await self._async_forget(path)
 
     # --- diagnostics ------------------------------------------------------------------
