@@ -55,6 +55,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--config", type=Path, required=True)
     parser.add_argument("--bambu-port", type=int, required=True)
+    parser.add_argument("--bambu-ftps-port", type=int, default=None)
     parser.add_argument("--bambu-serial", required=True)
     parser.add_argument("--bambu-access-code", required=True)
     parser.add_argument("--bambu-ca", required=True)
@@ -131,6 +132,7 @@ def main() -> None:
             "serial": args.bambu_serial,
             "access_code": args.bambu_access_code,
             "ca_file": args.bambu_ca,
+            **({"ftps_port": args.bambu_ftps_port} if args.bambu_ftps_port else {}),
         },
     )
     upsert(
@@ -143,6 +145,9 @@ def main() -> None:
             "password": args.prusa_password,
         },
     )
+    # The library entry, so a print on each simulator lands in the library
+    # (<config>/printernizer/library, under .dev/).
+    upsert("printernizer_library", "Printernizer library", {"kind": "library"})
     path.write_text(json.dumps(store, indent=2))
 
 

@@ -12,6 +12,8 @@ CONF_ACCESS_CODE: Final = "access_code"
 CONF_INSECURE_TLS: Final = "insecure_tls"
 #: Hidden entry key: trust this CA file instead of Bambu Lab's (simulator only).
 CONF_CA_FILE: Final = "ca_file"
+#: Hidden entry key: the Bambu printer's FTPS port (simulator only; real printers use 990).
+CONF_FTPS_PORT: Final = "ftps_port"
 
 FAMILY_BAMBU: Final = "bambu_lab"
 FAMILY_PRUSA: Final = "prusa"

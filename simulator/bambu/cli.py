@@ -30,6 +30,11 @@ def _parse(argv: list[str]) -> argparse.Namespace:
         help="send the SSDP NOTIFY there every 5 s (repeatable)",
     )
     parser.add_argument("--full-updates", action="store_true", help="no deltas (X1 style)")
+    parser.add_argument(
+        "--deny-internal-retr",
+        action="store_true",
+        help="FTPS: answer 550 to RETR outside /sdcard (like P2S/H2D internal storage)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true")
     return parser.parse_args(argv)
 
@@ -51,6 +56,7 @@ async def _run(args: argparse.Namespace) -> None:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     await sim.start(autoplay=args.autoplay)
+    sim.ftps.deny_internal_retr = args.deny_internal_retr
     print(
         json.dumps(
             {

@@ -41,6 +41,8 @@ from aioftp.server import ConnectionConditions, PathConditions, PathPermissions
 _LOGGER = logging.getLogger(__name__)
 
 REUSE_REQUIRED = "SSL connection failed: session reuse required"
+#: RETR reads and sends the file in blocks of this size.
+BLOCK_SIZE = 64 * 1024
 _HALF_YEAR = 183 * 86400
 _DAY = 86400
 
@@ -350,6 +352,7 @@ class FtpsServer:
             self._ssl,
             _UserManager(self.root, self._check_login),
             path_io_factory=aioftp.AsyncPathIO,
+            block_size=BLOCK_SIZE,
             maximum_connections=self._max_sessions,
             socket_timeout=30,
             welcome_message="Bambu simulator FTPS ready",

@@ -146,11 +146,11 @@ class DownloadManager:
     @callback
     def _on_stop(self, _event: Event) -> None:
         self._unsub_stop = None
+        self._stopping = True
         self._cancel_all()
 
     @callback
     def _cancel_all(self) -> None:
-        self._stopping = True
         for task in list(self._tasks):
             task.cancel()
 

@@ -225,14 +225,23 @@ class FileIndex:
         new: dict[str, IndexedFile] = {}
         diff = ListingDiff()
         for remote in listing:
-            if any(remote.path.startswith(folder) for folder in IGNORED_FOLDERS):
+            if remote.path.startswith(IGNORED_FOLDERS):
                 continue
             before = old.get(remote.path)
+            modified = remote.modified.isoformat() if remote.modified else None
+            if (
+                before is not None
+                and (before.size, before.modified, before.name, before.kind)
+                == (remote.size, modified, remote.name, remote.kind)
+                and before.storage == remote.storage
+            ):
+                new[remote.path] = before  # unchanged: keep the record
+                continue
             indexed = IndexedFile.from_remote(remote, before.first_seen if before else now)
             new[remote.path] = indexed
             if before is None:
                 diff.added.append(indexed)
-            elif (before.size, before.modified) != (indexed.size, indexed.modified):
+            else:
                 diff.changed.append(indexed)
         diff.removed = [f for path, f in old.items() if path not in new]
         diff.total = len(new)

@@ -46,7 +46,7 @@ import hashlib
 import logging
 import os
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -347,9 +347,9 @@ class Library:
                 self._changed()
                 return existing, False
             name = safe_name(filename)
-            taken = set(self._by_path)
+            # The index itself (only changed under this lock): a membership test per name.
             final = await self._hass.async_add_executor_job(
-                self._place, temp_path, temp_path.parent, name, taken
+                self._place, temp_path, temp_path.parent, name, self._by_path
             )
             file = LibraryFile(
                 checksum=checksum,
@@ -369,7 +369,7 @@ class Library:
         self._check_quota()
         return file, True
 
-    def _place(self, temp_path: Path, folder: Path, name: str, taken: set[str]) -> Path:
+    def _place(self, temp_path: Path, folder: Path, name: str, taken: Mapping[str, str]) -> Path:
         """Blocking: rename ``temp_path`` to a free ``name`` (or ``name (n)``) in ``folder``."""
         base = self.folder.resolve()
         relative_folder = folder.resolve().relative_to(base).as_posix()

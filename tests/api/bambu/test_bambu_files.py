@@ -290,3 +290,34 @@ async def _wait_report(client: BambuClient, sim: BambuSimulator) -> None:
     async with asyncio.timeout(5):
         while client.last_report.get("subtask_name") != sim.state.get("subtask_name"):  # noqa: ASYNC110
             await asyncio.sleep(0.01)
+
+
+async def test_cancelled_download_leaves_nothing(sim: BambuSimulator) -> None:
+    """Cancelling mid-transfer (Home Assistant stopping) closes the session; the next one works."""
+    client = _client(sim)
+    await sim.ftps.put_file("/cache/large.3mf", b"y" * (8 * 1024 * 1024))
+    first_chunk = asyncio.Event()
+
+    async def download() -> None:
+        async with client.async_open("/cache/large.3mf") as chunks:
+            async for _chunk in chunks:
+                first_chunk.set()
+                await asyncio.Event().wait()  # a consumer that never finishes
+
+    task = asyncio.create_task(download())
+    await first_chunk.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert (await client.async_stat("/cache/large.3mf")).size == 8 * 1024 * 1024
+
+
+async def test_tls12_only_printer_resumes(sim: BambuSimulator) -> None:
+    """A printer offering only TLS 1.2 (H2D): the data connections still resume the session."""
+    import ssl
+
+    sim.ftps._ssl.maximum_version = ssl.TLSVersion.TLSv1_2
+    client = _client(sim)
+    assert await _read(client, "/cache/benchy.3mf") == _disk(sim, "/cache/benchy.3mf")
+    assert await client.async_list_files()
+    assert sim.ftps.data_connections and all(sim.ftps.data_connections)

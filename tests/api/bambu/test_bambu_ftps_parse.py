@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from custom_components.printernizer.api.bambu.ftps import (
     file_kind,
@@ -173,3 +175,23 @@ def test_match_job_file() -> None:
     assert match_job_file(files, "a_very_long_na", "a_very_long_na") == files[3]
     assert match_job_file(files, "/data/Metadata/plate_1.gcode", "unknown") is None
     assert match_job_file(files, None, "ab") is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_parser_never_raises(line: str) -> None:
+    """Any text: an entry with a name free of slashes and NUL, or None; never an exception."""
+    entry = parse_list_line(line, NOW)
+    if entry is not None:
+        assert entry.name and "/" not in entry.name and "\x00" not in entry.name
+        assert entry.size >= 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=120), st.text(max_size=60))
+def test_job_candidates_are_normalized(gcode_file: str, subtask: str) -> None:
+    """Candidates are absolute, normalized, without .. or control characters."""
+    for path in job_file_candidates(gcode_file, subtask):
+        assert path.startswith("/") and not path.startswith("//")
+        assert ".." not in path.split("/")
+        assert "\x00" not in path and "\r" not in path and "\n" not in path

@@ -345,7 +345,8 @@ class PrusaLinkFiles:
             async def chunks() -> AsyncGenerator[bytes]:
                 received = 0
                 try:
-                    async for chunk in response.aiter_bytes(CHUNK_SIZE):
+                    # No chunk_size: httpx would copy every chunk to re-cut it.
+                    async for chunk in response.aiter_bytes():
                         received += len(chunk)
                         yield chunk
                 except httpx.TimeoutException as err:
