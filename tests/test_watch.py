@@ -132,6 +132,7 @@ async def test_moved_and_deleted(
     watch = runtime.watch
     library = runtime.library
     assert watch is not None and library is not None
+    (folder / "done").mkdir()
     source = folder / "part.gcode"
     source.write_text(writers.prusaslicer())
     await wait_for(hass, lambda: str(source) in _pending(watch))
@@ -141,12 +142,16 @@ async def test_moved_and_deleted(
     await wait_for(hass, lambda: events.of("file_metadata_extracted"))
     events.clear()
 
-    (folder / "done").mkdir()
     target = folder / "done" / "part.gcode"
     os.rename(source, target)
     await wait_for(hass, lambda: str(source) in _pending(watch))
+
+    def moves() -> list[dict]:
+        return [e for e in events.of("file_watcher") if e["event_type"] == "moved"]
+
+    await wait_for(hass, lambda: moves() or _tick(hass))
     await wait_for(hass, lambda: library.by_path(target) is not None or _tick(hass))
-    moved = [e for e in events.of("file_watcher") if e["event_type"] == "moved"]
+    moved = moves()
     assert moved == [
         {
             "event_type": "moved",
