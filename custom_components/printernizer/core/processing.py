@@ -157,9 +157,6 @@ class FileProcessor:
             bus.async_listen(EVENT_NEEDS_PROCESSING, self._on_needs_processing),
             bus.async_listen(EVENT_LIBRARY_FILE_DELETED, self._on_library_file_deleted),
         ]
-        self._worker = self._hass.async_create_background_task(
-            self._run(), "printernizer file processing"
-        )
 
     async def async_stop(self) -> None:
         """Stop listening and stop the worker (a file being read finishes in the executor)."""
@@ -224,6 +221,7 @@ class FileProcessor:
             self._fail(checksum, error, error)
             return
         self._waiting.add((checksum, claimed))
+        self._wake()
 
     @callback
     def _on_library_file_deleted(self, event: Event) -> None:
@@ -232,12 +230,21 @@ class FileProcessor:
             # through the worker, in order: a file re-added meanwhile keeps its previews
             with contextlib.suppress(asyncio.QueueFull):
                 self._queue.put_nowait((_DROP_PREVIEWS, checksum))
+            self._wake()
 
     # --- the worker -------------------------------------------------------------------
 
+    @callback
+    def _wake(self) -> None:
+        """Start the worker when work is queued (it ends when the queue is empty)."""
+        if self._unsubs and (self._worker is None or self._worker.done()):
+            self._worker = self._hass.async_create_background_task(
+                self._run(), "printernizer file processing"
+            )
+
     async def _run(self) -> None:
-        while True:
-            first, second = await self._queue.get()
+        while not self._queue.empty():
+            first, second = self._queue.get_nowait()
             if first == _DROP_PREVIEWS:
                 if self._library.get(second) is None:
                     folder = self._library.thumbnails_folder / second
