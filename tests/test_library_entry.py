@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -121,6 +122,7 @@ FILES = {
         ("relative/folder", "folder_not_absolute"),
         ("/definitely/not/allowed", "folder_not_allowed"),
         ("{config}/www/prints", "folder_public"),
+        ("/media/prints\x00/evil", "folder_invalid"),
     ],
 )
 async def test_library_folder_refused(hass: HomeAssistant, folder: str, error: str) -> None:
@@ -134,6 +136,92 @@ async def test_library_folder_refused(hass: HomeAssistant, folder: str, error: s
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"library_folder": error}
     assert entry.options == {}
+
+
+@pytest.mark.parametrize(
+    "folder",
+    [
+        "{config}",
+        "{config}/..",
+        "/",
+        "{config}/.storage",
+        "{config}/.storage/printernizer",
+        "{config}/custom_components/printernizer",
+    ],
+)
+async def test_library_folder_not_in_config(hass: HomeAssistant, folder: str) -> None:
+    """Never the config folder, a folder containing it, or its .storage/custom_components."""
+    config = Path(hass.config.config_dir)
+    hass.config.allowlist_external_dirs.update({"/", str(config.parent)})
+    entry = await _add_library(hass)
+    result = await _options_step(hass, entry, "files")
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**FILES, "library_folder": folder.format(config=config)}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"library_folder": "folder_config"}
+    assert entry.options == {}
+
+
+async def test_library_folder_overlapping_a_watch_folder(
+    hass: HomeAssistant, tmp_path: Path
+) -> None:
+    """A new library folder inside or around an existing watch folder is refused."""
+    hass.config.allowlist_external_dirs.add(str(tmp_path))
+    watch = tmp_path / "watch"
+    await hass.async_add_executor_job(watch.mkdir)
+    entry = await _add_library(hass)
+    hass.config_entries.async_update_entry(entry, options={"watch_folders": [str(watch)]})
+    await hass.async_block_till_done()
+    for folder in (watch, watch / "library", tmp_path):
+        result = await _options_step(hass, entry, "files")
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {**FILES, "library_folder": str(folder)}
+        )
+        assert result["type"] is FlowResultType.FORM, folder
+        assert result["errors"] == {"library_folder": "folder_overlaps_library"}
+    assert entry.options == {"watch_folders": [str(watch)]}
+    result = await _options_step(hass, entry, "files")
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**FILES, "library_folder": str(tmp_path / "library")}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_watch_folder_with_nul_refused(hass: HomeAssistant) -> None:
+    """A watch folder with a NUL byte: a translated error, not a crash."""
+    entry = await _add_library(hass)
+    result = await _options_step(hass, entry, "watch_folders")
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"watch_folders": ["/media/\x00"]}
+    )
+    assert result["errors"] == {"watch_folders": "folder_invalid"}
+
+
+async def test_default_folder_resolved_off_the_loop(
+    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Choosing the default library folder resolves it in the executor, never on the loop."""
+    default = Path(hass.config.path("printernizer/library"))
+    on_loop: list[Path] = []
+    original = Path.resolve
+    loop_thread = threading.get_ident()
+
+    def resolve(self: Path, strict: bool = False) -> Path:
+        if threading.get_ident() == loop_thread and self == default:
+            on_loop.append(self)
+        return original(self, strict)
+
+    entry = await _add_library(hass)
+    result = await _options_step(hass, entry, "files")
+    monkeypatch.setattr(Path, "resolve", resolve)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**FILES, "library_folder": str(default)}
+    )
+    monkeypatch.undo()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options["library_folder"] == ""
+    assert on_loop == []
 
 
 async def test_files_options_saved_and_applied(hass: HomeAssistant, tmp_path: Path) -> None:

@@ -1,16 +1,20 @@
 """Options flow of the library entry: the integration-wide settings, one step per area.
 
-Folders are checked in the executor (``hass.config.is_allowed_path`` does
-blocking I/O): the library folder must be the default one or a folder Home
-Assistant allows (``allowlist_external_dirs``, the media folders), never under
-``www/`` (served without authentication); a watch folder must be an existing,
-allowed folder that neither contains the library nor lies inside it.
+Folders are checked in the executor (``hass.config.is_allowed_path`` and
+``Path.resolve`` do blocking I/O): the library folder must be the default one
+or a folder Home Assistant allows (``allowlist_external_dirs``, the media
+folders), never under ``www/`` (served without authentication), never the
+configuration folder, a folder containing it, or its ``.storage`` or
+``custom_components``, and it overlaps no watch folder; a watch folder must be
+an existing, allowed folder that neither contains the library nor lies inside
+it. A path Python cannot even represent (a NUL byte) is refused as invalid.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import voluptuous as vol
 from homeassistant.config_entries import ConfigFlowResult, OptionsFlow
@@ -64,38 +68,82 @@ def _number(minimum: float, maximum: float, step: float, unit: str) -> NumberSel
     )
 
 
-def check_library_folder(hass: HomeAssistant, value: str) -> tuple[Path | None, str | None]:
-    """Return (resolved folder, error key). Blocking: run in the executor."""
+class LibraryFolderCheck(NamedTuple):
+    """The result of :func:`check_library_folder`."""
+
+    #: The resolved folder (None when refused).
+    folder: Path | None
+    #: The error key under ``options.error`` (None when accepted).
+    error: str | None
+    #: The resolved default library folder (resolved here, off the event loop).
+    default: Path
+
+
+def _resolved(value: str) -> tuple[Path | None, str | None]:
+    """``value`` as an absolute, resolved path, or an error key (blocking)."""
+    try:
+        path = Path(value.strip()).expanduser()
+        if not path.is_absolute():
+            return None, "folder_not_absolute"
+        return path.resolve(), None
+    except (ValueError, OSError, RuntimeError):  # NUL byte, ~unknown user, a symlink loop
+        return None, "folder_invalid"
+
+
+def _overlaps(one: Path, other: Path) -> bool:
+    return one.is_relative_to(other) or other.is_relative_to(one)
+
+
+def _in_config(resolved: Path, config: Path) -> bool:
+    """The config folder, a folder containing it, or Home Assistant's own data under it."""
+    return config.is_relative_to(resolved) or any(
+        resolved.is_relative_to(config / name) for name in (".storage", "custom_components")
+    )
+
+
+def check_library_folder(
+    hass: HomeAssistant, value: str, watch_folders: Sequence[str] = ()
+) -> LibraryFolderCheck:
+    """Check a library folder (and that it overlaps no watch folder). Blocking: executor."""
     config = Path(hass.config.config_dir).resolve()
     default = default_library_folder(hass.config.config_dir).resolve()
-    path = Path(value.strip()).expanduser()
-    if not path.is_absolute():
-        return None, "folder_not_absolute"
-    resolved = path.resolve()
-    if resolved.is_relative_to(config / "www"):
-        return None, "folder_public"
-    if resolved != default and not hass.config.is_allowed_path(str(resolved)):
-        return None, "folder_not_allowed"
-    if resolved.exists() and not resolved.is_dir():
-        return None, "folder_not_a_folder"
-    return resolved, None
+    resolved, error = _resolved(value)
+    if resolved is None:
+        return LibraryFolderCheck(None, error, default)
+    try:
+        if resolved.is_relative_to(config / "www"):
+            return LibraryFolderCheck(None, "folder_public", default)
+        if _in_config(resolved, config):
+            return LibraryFolderCheck(None, "folder_config", default)
+        if resolved != default and not hass.config.is_allowed_path(str(resolved)):
+            return LibraryFolderCheck(None, "folder_not_allowed", default)
+        if resolved.exists() and not resolved.is_dir():
+            return LibraryFolderCheck(None, "folder_not_a_folder", default)
+        for watch in watch_folders:
+            other, _error = _resolved(watch)
+            if other is not None and _overlaps(resolved, other):
+                return LibraryFolderCheck(None, "folder_overlaps_library", default)
+    except (ValueError, OSError):
+        return LibraryFolderCheck(None, "folder_invalid", default)
+    return LibraryFolderCheck(resolved, None, default)
 
 
 def check_watch_folder(
     hass: HomeAssistant, value: str, library: Path
 ) -> tuple[Path | None, str | None]:
     """Return (resolved folder, error key) for a watch folder. Blocking: executor."""
-    path = Path(value.strip()).expanduser()
-    if not path.is_absolute():
-        return None, "folder_not_absolute"
-    resolved = path.resolve()
-    if not resolved.is_dir():
-        return None, "folder_missing"
-    if not hass.config.is_allowed_path(str(resolved)):
-        return None, "folder_not_allowed"
-    library = library.resolve()
-    if resolved.is_relative_to(library) or library.is_relative_to(resolved):
-        return None, "folder_overlaps_library"
+    resolved, error = _resolved(value)
+    if resolved is None:
+        return None, error
+    try:
+        if not resolved.is_dir():
+            return None, "folder_missing"
+        if not hass.config.is_allowed_path(str(resolved)):
+            return None, "folder_not_allowed"
+        if _overlaps(resolved, library.resolve()):
+            return None, "folder_overlaps_library"
+    except (ValueError, OSError):
+        return None, "folder_invalid"
     return resolved, None
 
 
@@ -124,18 +172,19 @@ class LibraryOptionsFlow(OptionsFlow):
         errors: dict[str, str] = {}
         options = self.config_entry.options
         if user_input is not None:
-            folder, error = await self.hass.async_add_executor_job(
-                check_library_folder, self.hass, user_input[OPT_LIBRARY_FOLDER]
+            check = await self.hass.async_add_executor_job(
+                check_library_folder,
+                self.hass,
+                user_input[OPT_LIBRARY_FOLDER],
+                list(options.get(OPT_WATCH_FOLDERS, [])),
             )
-            if error is not None:
-                errors[OPT_LIBRARY_FOLDER] = error
+            if check.error is not None or check.folder is None:
+                errors[OPT_LIBRARY_FOLDER] = check.error or "folder_invalid"
             else:
-                assert folder is not None
-                default = default_library_folder(self.hass.config.config_dir)
                 changes = {
                     **user_input,
                     # The default is stored as "not set", so a moved config folder follows.
-                    OPT_LIBRARY_FOLDER: "" if folder == default.resolve() else str(folder),
+                    OPT_LIBRARY_FOLDER: "" if check.folder == check.default else str(check.folder),
                     OPT_DISCOVERY_INTERVAL: int(user_input[OPT_DISCOVERY_INTERVAL]),
                     OPT_AUTO_DOWNLOAD_MAX_MB: int(user_input[OPT_AUTO_DOWNLOAD_MAX_MB]),
                 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
 import hashlib
 import json
 import logging
@@ -98,6 +99,15 @@ class PrusaLinkSimulator:
         self.files: list[SimFile] = default_files()
         #: 304 answers given to If-None-Match (ETag) requests.
         self.not_modified_count = 0
+        #: Hostile downloads: ``download_gzip`` sends the body gzip-compressed
+        #: whatever the client's Accept-Encoding says; ``download_chunked``
+        #: sends it without Content-Length; ``download_extra`` appends that
+        #: many zero bytes to the file (more than the listing says).
+        self.download_gzip = False
+        self.download_chunked = False
+        self.download_extra = 0
+        #: Accept-Encoding of every download request ("" when absent).
+        self.download_accept_encodings: list[str] = []
 
         self.state = "IDLE"
         self.job: SimJob | None = None
@@ -644,15 +654,34 @@ class PrusaLinkSimulator:
         self.files.remove(file)
         return web.Response(status=204)
 
-    async def _h_download(self, request: web.Request) -> web.Response:
+    async def _h_download(self, request: web.Request) -> web.StreamResponse:
         file = self.file_by_path(request.match_info["name"])
         if file is None:
             return self._error(404, "Not Found", "No such file")
-        return web.Response(
-            body=file.content,
-            content_type="application/octet-stream",
-            headers={"Content-Disposition": f'attachment; filename="{file.display_name}"'},
-        )
+        self.download_accept_encodings.append(request.headers.get("Accept-Encoding", ""))
+        headers = {"Content-Disposition": f'attachment; filename="{file.display_name}"'}
+        if not (self.download_gzip or self.download_chunked or self.download_extra):
+            return web.Response(
+                body=file.content, content_type="application/octet-stream", headers=headers
+            )
+        body = file.content + bytes(self.download_extra)
+        if self.download_gzip:
+            body = gzip.compress(body, compresslevel=9)
+            headers["Content-Encoding"] = "gzip"
+        response = web.StreamResponse(headers=headers)
+        response.content_type = "application/octet-stream"
+        if self.download_chunked:
+            response.enable_chunked_encoding()
+        else:
+            response.content_length = len(body)
+        await response.prepare(request)
+        try:
+            for start in range(0, len(body), 64 * 1024):
+                await response.write(body[start : start + 64 * 1024])
+            await response.write_eof()
+        except (ConnectionResetError, OSError):
+            pass  # the client gave up (the point of a hostile download)
+        return response
 
     async def _h_thumb(self, request: web.Request) -> web.Response:
         file = self.file_by_path(request.match_info["name"])

@@ -5,7 +5,8 @@ A :class:`CollectionStore` is Home Assistant's ``Store`` with atomic writes
 save whose data is a snapshot taken on the event loop at save time, and
 migrations by major version: ``migrations[n]`` turns version ``n`` data into
 version ``n + 1`` data. Bump ``version`` and add a step whenever the stored
-shape changes.
+shape changes. Data of a newer major version (a downgrade) is refused, never
+re-stamped.
 """
 
 from __future__ import annotations
@@ -24,6 +25,15 @@ DEFAULT_SAVE_DELAY: Final = 2.0
 
 type StoreData = dict[str, Any]
 type Migration = Callable[[StoreData], StoreData]
+
+
+class StoreVersionError(NotImplementedError):
+    """The store was written by a newer Printernizer (a higher major version).
+
+    A ``NotImplementedError``, so Home Assistant's ``Store.async_load`` passes
+    it on instead of re-saving the data under the older version: the data is
+    left as it is and the entry fails to load with this message.
+    """
 
 
 class CollectionStore(Store[StoreData]):
@@ -49,7 +59,20 @@ class CollectionStore(Store[StoreData]):
     async def _async_migrate_func(
         self, old_major_version: int, old_minor_version: int, old_data: StoreData
     ) -> StoreData:
-        """Run the migration steps from ``old_major_version`` up to the current one."""
+        """Run the migration steps from ``old_major_version`` up to the current one.
+
+        Data of a newer major version is refused (:class:`StoreVersionError`):
+        this version cannot know its shape, and saving it back stamped with
+        the older version would lose or corrupt what the newer one stored.
+        """
+        if old_major_version > self.version:
+            message = (
+                f"{self.key} was saved by a newer Printernizer (storage version "
+                f"{old_major_version}, this one reads up to {self.version}); "
+                "update Printernizer or restore a backup"
+            )
+            _LOGGER.error("%s", message)
+            raise StoreVersionError(message)
         data = old_data
         for version in range(old_major_version, self.version):
             _LOGGER.debug("Migrating %s from version %s", self.key, version)

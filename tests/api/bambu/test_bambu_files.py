@@ -13,6 +13,7 @@ from custom_components.printernizer.api.models import (
     FileAccessDeniedError,
     FileTransferError,
     PrinterAuthError,
+    PrinterCertificateError,
     PrinterFileClient,
     PrinterIdentityError,
     PrinterState,
@@ -170,9 +171,9 @@ async def test_wrong_serial_and_insecure() -> None:
 
 
 async def test_other_ca_refused() -> None:
-    """A certificate not issued by the trusted CA: PrinterIdentityError."""
+    """A certificate not issued by the trusted CA: PrinterCertificateError, naming that CA."""
     async with BambuSimulator(serial=SERIAL, access_code=CODE, other_ca=True) as sim:
-        with pytest.raises(PrinterIdentityError):
+        with pytest.raises(PrinterCertificateError, match="configured CA"):
             await _client(sim).async_stat("/cache/benchy.3mf")
 
 

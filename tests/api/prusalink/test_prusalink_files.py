@@ -13,6 +13,7 @@ from prusalink_helpers import ClientFactory, SimFactory
 
 from custom_components.printernizer.api.models import (
     FileError,
+    FileTransferError,
     PrinterAuthError,
     PrinterConnectionError,
     PrinterFileClient,
@@ -214,3 +215,70 @@ async def test_malformed_listing_is_an_error() -> None:
         client = PrusaLinkClient(http, "http://printer.invalid", password="p")
         with pytest.raises(FileError, match="invalid JSON"):
             await client.async_list_files()
+
+
+async def test_deeply_nested_json_is_an_error() -> None:
+    """JSON nested deeper than the parser's recursion limit: FileError, not RecursionError."""
+    deep = b"[" * 200_000 + b"]" * 200_000
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/v1/storage":
+            return httpx.Response(200, json={"storage_list": [{"path": "/usb", "available": True}]})
+        return httpx.Response(200, content=deep)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+        client = PrusaLinkClient(http, "http://printer.invalid", password="p")
+        with pytest.raises(FileError, match="invalid JSON"):
+            await client.async_list_files()
+        with pytest.raises(FileError, match="invalid JSON"):
+            await client.async_stat("/usb/A.BGC")
+
+
+async def test_download_asks_for_identity(
+    sim: PrusaLinkSimulator, make_client: ClientFactory, http: httpx.AsyncClient
+) -> None:
+    """Downloads ask for the bytes as stored, although the shared client offers gzip."""
+    assert "gzip" in http.headers["accept-encoding"]
+    path, content = next(iter(_paths(sim).items()))
+    assert await _read(make_client(sim), path) == content
+    assert sim.download_accept_encodings == ["identity"]
+
+
+async def test_compressed_download_refused(
+    sim: PrusaLinkSimulator, make_client: ClientFactory
+) -> None:
+    """A printer that gzips anyway (a decompression bomb): refused before inflating a byte."""
+    bomb = sim.add_file("bomb.bgcode", content=b"G28\n")
+    sim.download_gzip = True
+    sim.download_extra = 64 * 1024 * 1024
+    client = make_client(sim)
+    path = f"/usb/{bomb.rel_path}"
+    got = 0
+    for listed_first in (False, True):
+        if listed_first:
+            await client.async_list_files()
+        with pytest.raises(FileTransferError, match="compressed"):
+            async with client.async_open(path) as chunks:
+                async for chunk in chunks:
+                    got += len(chunk)
+    assert got == 0
+
+
+async def test_download_without_length_bounded_by_listing(
+    sim: PrusaLinkSimulator, make_client: ClientFactory
+) -> None:
+    """No Content-Length: the download stops once it exceeds the size the listing reported."""
+    file = sim.add_file("grows.bgcode", content=b"x" * 1000)
+    path = f"/usb/{file.rel_path}"
+    sim.download_chunked = True
+    client = make_client(sim)
+    listed = {f.path: f for f in await client.async_list_files()}
+    assert listed[path].size == 1000
+    assert await _read(client, path) == file.content  # exact size: fine
+    sim.download_extra = 16 * 1024 * 1024
+    got = 0
+    with pytest.raises(FileTransferError, match="more than the 1000 bytes"):
+        async with client.async_open(path) as chunks:
+            async for chunk in chunks:
+                got += len(chunk)
+    assert got <= 1000

@@ -142,6 +142,7 @@ class BambuClient:
             access_code,
             ssl_context=self._get_ssl_context,
             insecure_tls=insecure_tls,
+            ca_file=ca_file,
             port=ftps_port,
             connect_timeout=connect_timeout,
         )

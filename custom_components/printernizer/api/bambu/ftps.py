@@ -42,9 +42,11 @@ from ..models import (
     FileError,
     FileTransferError,
     PrinterAuthError,
+    PrinterCertificateError,
     PrinterConnectionError,
     PrinterError,
     PrinterIdentityError,
+    PrinterTlsError,
     RemoteFile,
     RemoteFileNotFoundError,
 )
@@ -328,16 +330,22 @@ class BambuFtpsClient:
         *,
         ssl_context: Callable[[], Awaitable[ssl.SSLContext]],
         insecure_tls: bool = False,
+        ca_file: str | None = None,
         port: int = DEFAULT_PORT,
         timeout: float = 30.0,
         connect_timeout: float = 10.0,
     ) -> None:
-        """Configure; ``ssl_context`` returns the printer client's (cached) context."""
+        """Configure; ``ssl_context`` returns the printer client's (cached) context.
+
+        ``ca_file``: the custom CA the context trusts (None: Bambu Lab's), for
+        the wording of certificate errors only.
+        """
         self._host = host
         self._serial = serial
         self._access_code = access_code
         self._ssl_context = ssl_context
         self._insecure = insecure_tls
+        self._ca_file = ca_file
         self._port = port
         self._timeout = timeout
         self._connect_timeout = connect_timeout
@@ -407,8 +415,13 @@ class BambuFtpsClient:
         try:
             await ftp.connect(self._host, self._port)
         except ssl.SSLCertVerificationError as err:
-            raise PrinterIdentityError(
-                f"Certificate of {self._host} not issued by Bambu Lab's CA: {err.verify_message}"
+            issuer = f"the configured CA ({self._ca_file})" if self._ca_file else "Bambu Lab's CA"
+            raise PrinterCertificateError(
+                f"Certificate of {self._host} not issued by {issuer}: {err.verify_message}"
+            ) from err
+        except ssl.SSLError as err:
+            raise PrinterTlsError(
+                f"TLS handshake with FTPS {self._host}:{self._port} failed: {err.reason or err}"
             ) from err
         except aioftp.StatusCodeError as err:
             if _first_code(err) == "421":
@@ -416,9 +429,15 @@ class BambuFtpsClient:
             raise PrinterConnectionError(
                 f"FTPS {self._host}:{self._port} refused the session: {_codes(err)}"
             ) from err
-        except (OSError, ssl.SSLError, TimeoutError, aioftp.AIOFTPException) as err:
+        except (OSError, TimeoutError, aioftp.AIOFTPException) as err:
             raise PrinterConnectionError(
                 f"Cannot connect to FTPS {self._host}:{self._port}: {err or type(err).__name__}"
+            ) from err
+        except ValueError as err:
+            # A greeting that is not UTF-8 (UnicodeDecodeError) or a line over
+            # the stream's limit (ValueError from readline): not a printer.
+            raise PrinterConnectionError(
+                f"FTPS {self._host}:{self._port} sent a malformed greeting ({type(err).__name__})"
             ) from err
         if not self._insecure:
             ssl_object = ftp.stream.writer.transport.get_extra_info("ssl_object")

@@ -54,6 +54,16 @@ DEFAULT_STORAGES = ("usb",)
 _PRINT_TYPES = frozenset({"PRINT_FILE"})
 _FILE_TYPES = frozenset({"PRINT_FILE", "FILE", "FIRMWARE"})
 _JSON = {"Accept": "application/json"}
+#: Every request asks for the bytes as stored: Home Assistant's shared httpx
+#: client offers gzip/deflate/br by default, and a compressed answer can
+#: expand a thousandfold in one chunk (a decompression bomb).
+_IDENTITY = {"Accept-Encoding": "identity"}
+
+
+def _encoded(response: httpx.Response) -> bool:
+    """True when the answer is compressed (httpx would inflate it on reading)."""
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    return encoding not in ("", "identity")
 
 
 @dataclass(slots=True)
@@ -149,6 +159,9 @@ class PrusaLinkFiles:
         self._transfer_timeout = httpx.Timeout(timeout, read=transfer_timeout)
         self._folders: dict[str, _CachedFolder] = {}
         self._download_refs: dict[str, str] = {}
+        #: Sizes from the last listing and stats: a download without
+        #: Content-Length may not exceed them.
+        self._sizes: dict[str, int] = {}
         self._transfer_lock = asyncio.Lock()
         #: 304 answers reused (diagnostics, tests).
         self.not_modified = 0
@@ -167,7 +180,7 @@ class PrusaLinkFiles:
             method,
             self._url(path),
             auth=self._auth,
-            headers=dict(headers or {}),
+            headers={**_IDENTITY, **(headers or {})},
             timeout=timeout,
             follow_redirects=False,
         )
@@ -192,6 +205,8 @@ class PrusaLinkFiles:
 
     @staticmethod
     async def _read_bounded(response: httpx.Response, limit: int, what: str) -> bytes:
+        if _encoded(response):
+            raise FileTransferError(f"{what}: compressed answer (asked for identity)")
         declared = response.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             raise FileTransferError(f"{what}: answer too large")
@@ -217,7 +232,7 @@ class PrusaLinkFiles:
             raw = await self._read_bounded(response, MAX_JSON_BYTES, path)
             try:
                 body = json.loads(raw)
-            except ValueError as err:
+            except (ValueError, RecursionError) as err:  # RecursionError: deep nesting
                 _LOGGER.debug("PrusaLink %s: invalid JSON", path)
                 raise FileTransferError(f"{path}: invalid JSON") from err
             return 200, body, response.headers
@@ -271,6 +286,7 @@ class PrusaLinkFiles:
         """Every file on every storage (folders recursed, up to MAX_DEPTH)."""
         files: list[RemoteFile] = []
         refs: dict[str, str] = {}
+        sizes: dict[str, int] = {}
         for storage in await self.async_storages():
             queue: list[tuple[str, int]] = [("", 0)]
             while queue and len(files) < MAX_FILES:
@@ -286,7 +302,10 @@ class PrusaLinkFiles:
                             queue.append((rel, depth + 1))
                     elif kind in _FILE_TYPES and len(files) < MAX_FILES:
                         path = f"/{storage}/{rel}"
-                        files.append(remote_file(path, entry, storage))
+                        file = remote_file(path, entry, storage)
+                        files.append(file)
+                        if file.size is not None:
+                            sizes[path] = file.size
                         entry_refs = entry.get("refs")
                         download = (
                             entry_refs.get("download") if isinstance(entry_refs, Mapping) else None
@@ -294,7 +313,13 @@ class PrusaLinkFiles:
                         if _is_printer_path(download):
                             refs[path] = download
         self._download_refs = refs
+        self._sizes = sizes
         return files
+
+    def _remember_size(self, file: RemoteFile) -> RemoteFile:
+        if file.size is not None and (file.path in self._sizes or len(self._sizes) < MAX_FILES):
+            self._sizes[file.path] = file.size
+        return file
 
     # --- single files --------------------------------------------------------------
 
@@ -314,7 +339,7 @@ class PrusaLinkFiles:
         download = refs.get("download") if isinstance(refs, Mapping) else None
         if _is_printer_path(download):
             self._download_refs[path] = download
-        return remote_file(path, body, storage, meta=True)
+        return self._remember_size(remote_file(path, body, storage, meta=True))
 
     @contextlib.asynccontextmanager
     async def async_open(self, path: str) -> AsyncIterator[AsyncIterator[bytes]]:
@@ -323,6 +348,11 @@ class PrusaLinkFiles:
         404 -> RemoteFileNotFoundError, 403 -> FileAccessDeniedError, fewer
         bytes than Content-Length or a broken connection -> FileTransferError.
         Leaving the block early closes the connection.
+
+        The request asks for ``Accept-Encoding: identity``; a compressed
+        answer anyway is refused before a byte is inflated. The download is
+        aborted (FileTransferError) as soon as it exceeds Content-Length or,
+        without one, the size the last listing or stat reported.
         """
         _split(path)
         url_path = self._download_refs.get(path, path)
@@ -333,14 +363,13 @@ class PrusaLinkFiles:
                 raise FileAccessDeniedError(f"{path}: the printer refuses the download")
             if response.status_code != 200:
                 raise FileTransferError(f"{path}: HTTP {response.status_code}")
+            if _encoded(response):
+                raise FileTransferError(
+                    f"{path}: the printer compressed the download although asked not to"
+                )
             declared = response.headers.get("content-length")
-            expected = (
-                int(declared)
-                if declared is not None
-                and declared.isdigit()
-                and "content-encoding" not in response.headers
-                else None
-            )
+            expected = int(declared) if declared is not None and declared.isdigit() else None
+            limit = expected if expected is not None else self._sizes.get(path)
 
             async def chunks() -> AsyncGenerator[bytes]:
                 received = 0
@@ -348,6 +377,10 @@ class PrusaLinkFiles:
                     # No chunk_size: httpx would copy every chunk to re-cut it.
                     async for chunk in response.aiter_bytes():
                         received += len(chunk)
+                        if limit is not None and received > limit:
+                            raise FileTransferError(
+                                f"{path}: more than the {limit} bytes the printer announced"
+                            )
                         yield chunk
                 except httpx.TimeoutException as err:
                     raise FileTransferError(f"{path}: timed out") from err
@@ -419,4 +452,4 @@ class PrusaLinkFiles:
         download = refs.get("download") if isinstance(refs, Mapping) else None
         if _is_printer_path(download):
             self._download_refs[full] = download
-        return remote_file(full, file, storage)
+        return self._remember_size(remote_file(full, file, storage))
