@@ -177,7 +177,12 @@ def library_entry(
             "printables_url": trending_url,
             "printables_media_url": trending_url,
         }
-        options |= {"trending_makerworld": True, "trending_printables": True}
+        options |= {
+            "trending_makerworld": True,
+            "trending_printables": True,
+            "trending_items": 20,
+            "trending_interval": 6,
+        }
     return data, options
 
 

@@ -1,10 +1,10 @@
-"""``python -m simulator {bambu|prusalink} ...``: run a protocol-level printer simulator."""
+"""``python -m simulator {bambu|prusalink|trending} ...``: run a protocol-level simulator."""
 
 from __future__ import annotations
 
 import sys
 
-USAGE = "usage: python -m simulator {bambu|prusalink} [options]  (--help per simulator)"
+USAGE = "usage: python -m simulator {bambu|prusalink|trending} [options]  (--help per simulator)"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,6 +22,10 @@ def main(argv: list[str] | None = None) -> int:
         from simulator import prusalink  # noqa: PLC0415
 
         prusalink.main(rest)
+    elif kind == "trending":
+        from simulator import trending  # noqa: PLC0415
+
+        trending.main(rest)
     else:
         print(USAGE, file=sys.stderr)
         return 2

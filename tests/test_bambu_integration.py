@@ -403,8 +403,13 @@ async def test_ignored_command_times_out(
 
 
 async def test_broker_restart_mid_print(
-    hass: HomeAssistant, entry: MockConfigEntry, sim: BambuSimulator, events: EventRecorder
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    sim: BambuSimulator,
+    events: EventRecorder,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO, logger="custom_components.printernizer")
     await sim.start_print("long.3mf", total_layers=100)
     await sim.set_progress(30)
     await wait_for(hass, lambda: hass.states.get(PROGRESS).state == "30")
@@ -431,6 +436,10 @@ async def test_broker_restart_mid_print(
     assert events.of("job_created") == []  # the same job continues
     assert events.of("job_progress_updated")[-1]["progress"] == 31
     assert sim.pushall_count >= 2  # asked for the full state again
+    # log-when-unavailable: one info line each way
+    lines = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert lines.count(f"Printer {entry.title} is unavailable") == 1
+    assert lines.count(f"Printer {entry.title} is back online") == 1
 
 
 async def test_malformed_reports_are_ignored(
@@ -551,6 +560,9 @@ async def test_x1c_has_chamber_sensor(
         # the X1C capture reports the chamber in device.ctc (25 degrees C)
         assert hass.states.get("sensor.x1c_chamber_temperature").state == "25.0"
         assert events.of("printer_status_update")[0]["temperature"]["chamber"] == 25.0
+        # its target is the high half of the same packed value (0: not heating)
+        assert hass.states.get("sensor.x1c_chamber_target_temperature").state == "0.0"
+        assert hass.states.get("light.x1c_chamber_light").state == "on"
         await hass.config_entries.async_unload(entry.entry_id)
     finally:
         await x1c.stop()

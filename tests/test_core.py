@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.printernizer.api.models import (
@@ -54,6 +56,7 @@ async def test_setup_fires_connection_and_monitoring_events(
             "name": "Workshop X1",
             "type": "bambu_lab",
             "timestamp": events.of("printer_connected")[0]["timestamp"],
+            "device_id": _device_id(hass),  # known before the first event
         }
     ]
     assert len(events.of("printer_monitoring_started")) == 1
@@ -92,6 +95,8 @@ async def test_whole_print(
             "printer_id": "FAKE0001",
             "job_name": "benchy.3mf",
             "timestamp": events.of("job_started")[0]["timestamp"],
+            # extra key: the printer's device, for the device page's logbook
+            "device_id": _device_id(hass),
         }
     ]
     assert hass.states.get(STATUS).state == "printing"
@@ -277,6 +282,7 @@ async def test_setup_errors(
         "status": "failed",
         "message": "timed out",
         "timestamp": events.of("printer_connection_progress")[-1]["timestamp"],
+        "device_id": _device_id(hass),
     }
     assert events.of("printer_monitoring_started") == []
     await hass.config_entries.async_unload(fake_entry.entry_id)
@@ -493,8 +499,6 @@ async def test_jobs_are_saved(
 
 
 def _device_id(hass: HomeAssistant) -> str:
-    from homeassistant.helpers import device_registry as dr
-
     device = dr.async_get(hass).async_get_device(identifiers={("printernizer", "FAKE0001")})
     assert device is not None
     return device.id
@@ -665,3 +669,28 @@ async def test_first_printer_status_lists_every_printer(
         ("FAKE0001", "unknown", "online"),
         ("FAKE0002", "unknown", "online"),
     ]
+
+
+async def test_device_follows_reported_firmware_and_model(
+    hass: HomeAssistant, fake_entry: MockConfigEntry, use_fake: FakeClient
+) -> None:
+    await _setup(hass, fake_entry)
+    registry = dr.async_get(hass)
+    device = registry.async_get(_device_id(hass))
+    assert (device.model, device.sw_version, device.serial_number) == (
+        "Fake X1",
+        "1.2.3",
+        "FAKE0001",
+    )
+    assert device.configuration_url is None  # Bambu Lab printers have no web interface
+    # the printer updated its firmware (and reports a more precise model)
+    use_fake._info = dataclasses.replace(use_fake._info, firmware="1.3.0", model="Fake X1 Carbon")
+    use_fake.update(nozzle_temp=30.0)
+    await hass.async_block_till_done()
+    device = registry.async_get(_device_id(hass))
+    assert (device.model, device.sw_version) == ("Fake X1 Carbon", "1.3.0")
+    # a fact the printer stops reporting is not erased
+    use_fake._info = dataclasses.replace(use_fake._info, firmware=None)
+    use_fake.update(nozzle_temp=31.0)
+    await hass.async_block_till_done()
+    assert registry.async_get(_device_id(hass)).sw_version == "1.3.0"

@@ -377,7 +377,9 @@ async def test_unreachable_then_back_same_job(
     sim: PrusaLinkSimulator,
     events: EventRecorder,
     fail_mode: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO, logger="custom_components.printernizer")
     # No frozen clock here: a request timeout needs the loop's time to pass
     # (0.5 s, see _local_sockets); polls are driven directly.
     entry = await _setup_entry(hass, sim)
@@ -415,6 +417,10 @@ async def test_unreachable_then_back_same_job(
     assert hass.states.get(PROGRESS).state == "45"
     assert len(events.of("printer_connected")) == 1
     assert events.of("job_created") == []
+    # log-when-unavailable: one info line each way, however many polls failed
+    lines = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert lines.count("Printer Prusa MK4 is unavailable") == 1
+    assert lines.count("Printer Prusa MK4 is back online") == 1
     assert events.of("job_progress_updated")[-1]["progress"] == 45
 
 
@@ -494,3 +500,42 @@ async def test_dhcp_never_sends_an_api_key_to_an_unknown_device(
         assert known.data["host"] == "http://192.0.2.5"
     finally:
         await stranger.stop()
+
+
+async def test_device_has_configuration_url_and_dhcp_mac(
+    hass: HomeAssistant, sim: PrusaLinkSimulator
+) -> None:
+    entry = MockConfigEntry(
+        domain="printernizer",
+        title="Prusa MK4",
+        unique_id=SERIAL,
+        data=_data(sim, mac="109c70aabbcc"),
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    device = dr.async_get(hass).async_get_device(identifiers={("printernizer", SERIAL)})
+    assert device is not None
+    assert device.configuration_url == sim.url
+    assert (dr.CONNECTION_NETWORK_MAC, "10:9c:70:aa:bb:cc") in device.connections
+    assert device.serial_number == SERIAL
+    assert device.model
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_problem_sensor_on_attention(
+    hass: HomeAssistant, sim: PrusaLinkSimulator, entry: MockConfigEntry
+) -> None:
+    problem = "binary_sensor.prusa_mk4_printer_error"
+    assert hass.states.get(problem).state == "off"
+    sim.start_print("long.bgcode")
+    sim.attention()
+    await entry.runtime_data.async_refresh()
+    await hass.async_block_till_done()
+    state = hass.states.get(problem)
+    assert state.state == "on"
+    assert state.attributes["prusalink_state"] == "ATTENTION"
+    sim.clear()
+    await entry.runtime_data.async_refresh()
+    await hass.async_block_till_done()
+    assert hass.states.get(problem).state == "off"

@@ -7,17 +7,27 @@ import logging
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.typing import ConfigType
 
 from . import clients
-from .const import CONF_FAMILY, CONF_INSECURE_TLS, DOMAIN
+from .const import (
+    CONF_FAMILY,
+    CONF_INSECURE_TLS,
+    DOMAIN,
+    LIBRARY_UNIQUE_ID,
+    MATERIALS_DEVICE_ID,
+    SIGNAL_PRINTER_LOADED,
+)
 from .core.background import BackgroundMonitor
 from .core.coordinator import PrinterCoordinator
 from .core.jobs import JobManager
 from .core.monitor import PrinterMonitor, StopReason
 from .discovery import async_start_discovery
 from .emitter import EventEmitter
+from .entity import async_update_device
 from .library_entry import (
     async_offer_library_entry,
     async_setup_library_entry,
@@ -32,7 +42,14 @@ _LOGGER = logging.getLogger(__name__)
 # Printers are added from the UI. An empty ``printernizer:`` in configuration.yaml
 # loads the integration before the first printer, so discovery can find it.
 CONFIG_SCHEMA = cv.empty_config_schema(DOMAIN)
-PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.SENSOR]
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.LIGHT,
+    Platform.SELECT,
+    Platform.SENSOR,
+    Platform.UPDATE,
+]
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
@@ -77,9 +94,15 @@ async def _async_setup_printer_entry(hass: HomeAssistant, entry: PrinternizerCon
     )
     _update_insecure_tls_issue(hass, entry)
     coordinator = PrinterCoordinator(hass, entry, client, monitor)
+    async_update_device(hass, coordinator)  # before the first events, which name it
     await coordinator.async_config_entry_first_refresh()
+    async_update_device(hass, coordinator)
+    entry.async_on_unload(
+        coordinator.async_add_listener(lambda: async_update_device(hass, coordinator))
+    )
     entry.runtime_data = coordinator
     data.coordinators[coordinator.printer_id] = coordinator
+    async_dispatcher_send(hass, SIGNAL_PRINTER_LOADED, coordinator)
     monitor.started()
     data.background.start()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
@@ -130,10 +153,32 @@ def _update_insecure_tls_issue(hass: HomeAssistant, entry: PrinternizerConfigEnt
 async def async_remove_entry(
     hass: HomeAssistant, entry: PrinternizerConfigEntry | LibraryConfigEntry
 ) -> None:
-    """Report the end of monitoring as a removal; forget the printer's repair issue."""
+    """Report the end of monitoring as a removal; forget the printer's repair issue.
+
+    Its materials stay, not loaded.
+    """
     if DATA_KEY in hass.data:
         _report_stop(hass, entry.entry_id, "removed")
     ir.async_delete_issue(hass, DOMAIN, f"insecure_tls_{entry.entry_id}")
+    if not is_library_entry(entry):
+        library = hass.data[DATA_KEY].library
+        if library is not None and library.materials is not None:
+            library.materials.printer_removed(entry.unique_id or entry.entry_id)
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant,
+    entry: PrinternizerConfigEntry | LibraryConfigEntry,
+    device: dr.DeviceEntry,
+) -> bool:
+    """Let the user remove a stale device (not the library's, materials' or a live printer's)."""
+    live = {
+        LIBRARY_UNIQUE_ID,
+        MATERIALS_DEVICE_ID,
+        entry.unique_id,
+        *hass.data[DATA_KEY].coordinators,
+    }
+    return not any(domain == DOMAIN and ident in live for domain, ident in device.identifiers)
 
 
 async def async_unload_entry(

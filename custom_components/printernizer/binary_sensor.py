@@ -27,7 +27,8 @@ async def async_setup_entry(
     """Add the binary sensors."""
     coordinator = entry.runtime_data
     entities: list[BinarySensorEntity] = [ConnectivitySensor(coordinator)]
-    if coordinator.data is not None and "hms" in coordinator.data.extra:
+    state = coordinator.data
+    if state is not None and ("hms" in state.extra or "prusalink_state" in state.extra):
         entities.append(PrinterErrorSensor(coordinator))
     async_add_entities(entities)
 
@@ -55,7 +56,11 @@ class ConnectivitySensor(PrinternizerEntity, BinarySensorEntity):
 
 
 class PrinterErrorSensor(PrinternizerEntity, BinarySensorEntity):
-    """A printer error (Bambu print_error / HMS codes) is active."""
+    """A printer problem is active.
+
+    Bambu Lab: ``print_error`` or HMS messages; PrusaLink: the ERROR or
+    ATTENTION state (the printer waits for the user: filament runout, crash...).
+    """
 
     _attr_device_class = BinarySensorDeviceClass.PROBLEM
     _attr_translation_key = "printer_error"
@@ -66,12 +71,16 @@ class PrinterErrorSensor(PrinternizerEntity, BinarySensorEntity):
 
     @property
     def is_on(self) -> bool:
-        """On while the printer reports an error or HMS message."""
+        """On while the printer reports an error, an HMS message or needs attention."""
         state = self.coordinator.data
+        if "prusalink_state" in state.extra:
+            return state.extra["prusalink_state"] in ("ERROR", "ATTENTION")
         return bool(state.error or state.extra.get("hms"))
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
-        """The error code (hex) and HMS codes."""
+        """Bambu Lab: the error code (hex) and HMS codes; PrusaLink: the message and state."""
         state = self.coordinator.data
+        if "prusalink_state" in state.extra:
+            return {"message": state.error, "prusalink_state": state.extra["prusalink_state"]}
         return {"error_code": state.error, "hms_codes": list(state.extra.get("hms") or [])}

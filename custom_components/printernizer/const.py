@@ -29,9 +29,9 @@ ATTR_JOB_NAME: Final = "job_name"
 ATTR_STATUS: Final = "status"
 ATTR_PROGRESS: Final = "progress"
 
-#: Contract events this version does not fire yet (files, library, materials,
-#: trending): defined and validated, but no feature produces them. Device
-#: triggers leave them out; README's event table says "not yet".
+#: Contract events this version does not fire yet (files, library, materials):
+#: defined and validated, but no feature produces them. Device triggers leave
+#: them out; README's event table says "not yet".
 EVENTS_NOT_FIRED_YET: Final = frozenset(
     {
         "files_discovered",
@@ -46,20 +46,16 @@ EVENTS_NOT_FIRED_YET: Final = frozenset(
         "file_metadata_extracted",
         "metadata_extraction_failed",
         "file_deleted",
-        "thumbnail_cached",
         "file_watcher",
         "library_file_added",
         "library_file_deleted",
-        "material_created",
-        "material_updated",
-        "material_deleted",
-        "material_low_stock",
-        "trending_updated",
-        "idea_created_from_trending",
         "auto_download_triggered",
         "auto_download_failed",
     }
 )
+
+#: Dispatcher signal: a printer's coordinator is set up (argument: the coordinator).
+SIGNAL_PRINTER_LOADED: Final = "printernizer_printer_loaded"
 
 # --- the Printernizer library entry --------------------------------------------
 #: Entry data key telling a library entry from a printer entry.
@@ -68,6 +64,8 @@ ENTRY_KIND_LIBRARY: Final = "library"
 #: The library entry is a singleton: this is its fixed unique id.
 LIBRARY_UNIQUE_ID: Final = "printernizer_library"
 LIBRARY_TITLE: Final = "Printernizer library"
+#: Device identifier of the library entry's Materials device.
+MATERIALS_DEVICE_ID: Final = "printernizer_materials"
 
 # Options of the library entry (integration-wide settings), by options step.
 # files
@@ -105,3 +103,9 @@ MIN_TRENDING_INTERVAL: Final = 1
 CONF_MAKERWORLD_URL: Final = "makerworld_url"
 CONF_PRINTABLES_URL: Final = "printables_url"
 CONF_PRINTABLES_MEDIA_URL: Final = "printables_media_url"
+
+# --- trending and ideas --------------------------------------------------------
+#: Trending thumbnails, under the cache folder.
+TRENDING_CACHE_SUBDIR: Final = "trending"
+#: Ideas' own thumbnail copies (never expire), relative to the config folder.
+IDEAS_SUBDIR: Final = "printernizer/ideas"

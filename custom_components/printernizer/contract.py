@@ -34,6 +34,14 @@ BUS_PREFIX = "printernizer_"
 Iso8601 = NewType("Iso8601", str)
 
 
+#: Values the contract fixes (named so code can type what it fires).
+PrinterType = Literal["bambu_lab", "prusa"]
+ConnectionStatus = Literal["connecting", "connected", "failed", "monitoring", "error"]
+JobStatus = Literal["pending", "running", "paused", "completed", "failed", "cancelled"]
+TerminalJobStatus = Literal["completed", "failed", "cancelled"]
+OnlineStatus = Literal["online", "offline", "unknown"]
+
+
 # --- payload types (one per event) -------------------------------------------
 
 
@@ -44,7 +52,7 @@ class PrinterConnected(TypedDict):
 
     printer_id: str
     name: str
-    type: Literal["bambu_lab", "prusa"]
+    type: PrinterType
     timestamp: Iso8601
 
 
@@ -60,7 +68,7 @@ class PrinterConnectionProgress(TypedDict):
     """Connection state changes during a connection attempt"""
 
     printer_id: str
-    status: Literal["connecting", "connected", "failed", "monitoring", "error"]
+    status: ConnectionStatus
     timestamp: Iso8601
     message: NotRequired[str | None]
 
@@ -281,7 +289,7 @@ class JobStatusChanged(TypedDict):
     """Job status is explicitly updated (action call or detected transition)"""
 
     job_id: str
-    status: Literal["pending", "running", "paused", "completed", "failed", "cancelled"]
+    status: JobStatus
     timestamp: Iso8601
 
 
@@ -299,7 +307,7 @@ class JobCompleted(TypedDict):
     job_id: str
     printer_id: str
     job_name: str
-    status: Literal["completed", "failed", "cancelled"]
+    status: TerminalJobStatus
     timestamp: Iso8601
 
 
@@ -378,7 +386,7 @@ class PrinterStatusPrintersItem(TypedDict):
     printer_id: str
     name: str
     type: str
-    status: Literal["online", "offline", "unknown"]
+    status: OnlineStatus
     temperature: dict[str, Any]
     progress: int
     current_job: NotRequired[str | None]
@@ -590,6 +598,52 @@ EVENTS: dict[str, EventSpec] = {
         )
     )
 }
+
+#: The name of every contract event (the bus type without ``printernizer_``).
+EventName = Literal[
+    "printer_connected",
+    "printer_disconnected",
+    "printer_connection_progress",
+    "printer_status_update",
+    "printer_monitoring_started",
+    "printer_monitoring_stopped",
+    "print_paused",
+    "print_resumed",
+    "print_stopped",
+    "files_discovered",
+    "file_sync_complete",
+    "new_files_found",
+    "file_download_started",
+    "file_download_complete",
+    "file_download_failed",
+    "file_needs_thumbnail_processing",
+    "file_thumbnails_processed",
+    "thumbnail_processing_failed",
+    "file_metadata_extracted",
+    "metadata_extraction_failed",
+    "file_deleted",
+    "thumbnail_cached",
+    "file_watcher",
+    "job_created",
+    "job_started",
+    "job_status_changed",
+    "job_progress_updated",
+    "job_completed",
+    "job_deleted",
+    "library_file_added",
+    "library_file_deleted",
+    "material_created",
+    "material_updated",
+    "material_deleted",
+    "material_low_stock",
+    "trending_updated",
+    "idea_created_from_trending",
+    "printer_status",
+    "job_update",
+    "auto_download_triggered",
+    "auto_download_failed",
+]
+
 
 #: Job events whose documented payload has no ``printer_id``; Printernizer adds
 #: it (an allowed extra key) whenever the job belongs to a printer.

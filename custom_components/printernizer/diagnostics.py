@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_HOST, CONF_PASSWORD
 from homeassistant.core import HomeAssistant
 
+from .api.models import state_as_dict
 from .const import CONF_ACCESS_CODE, CONF_SERIAL
 from .library_entry import is_library_entry
 from .runtime import DATA_KEY, LibraryConfigEntry, PrinternizerConfigEntry
@@ -50,6 +50,7 @@ def _library_diagnostics(hass: HomeAssistant, entry: LibraryConfigEntry) -> dict
         {
             "entry": {"title": entry.title, "options": dict(entry.options)},
             "settings": runtime.settings.as_diagnostics(),
+            "materials": runtime.materials.diagnostics() if runtime.materials else None,
             "events": hass.data[DATA_KEY].emitter.status(),
         },
         TO_REDACT,
@@ -69,7 +70,7 @@ def _printer_diagnostics(hass: HomeAssistant, entry: PrinternizerConfigEntry) ->
                 "options": dict(entry.options),
             },
             "online": coordinator.online,
-            "state": asdict(state) if state is not None else None,
+            "state": state_as_dict(state) if state is not None else None,
             "client": coordinator.client.diagnostics(),
             "jobs": [
                 job.as_dict() for job in data.jobs.jobs(printer_id=coordinator.printer_id)[:20]

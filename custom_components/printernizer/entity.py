@@ -1,27 +1,72 @@
-"""Base entity of a printer device."""
+"""Base entity of a printer device, and the printer's device registry entry."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
+from homeassistant.const import CONF_HOST
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .const import DOMAIN, FAMILY_BAMBU
+from .api.models import CommandNotAllowedError, CommandTimeoutError, PrinterError
+from .const import DOMAIN, FAMILY_BAMBU, FAMILY_PRUSA
 from .core.coordinator import PrinterCoordinator
+
+#: Entry data key of the MAC address learned by DHCP (PrusaLink).
+CONF_MAC = "mac"
 
 
 def printer_device_info(coordinator: PrinterCoordinator) -> DeviceInfo:
-    """Device registry entry of a printer."""
+    """Device registry entry of a printer: what the printer reported, and the entry's facts."""
     info = coordinator.client.info
     family = coordinator.monitor.family
-    return DeviceInfo(
+    data = coordinator.config_entry.data
+    device = DeviceInfo(
         identifiers={(DOMAIN, coordinator.printer_id)},
         name=coordinator.config_entry.title,
         manufacturer=(info.manufacturer if info else None)
         or ("Bambu Lab" if family == FAMILY_BAMBU else "Prusa Research"),
-        model=info.model if info else None,
-        sw_version=info.firmware if info else None,
-        serial_number=info.serial if info else None,
     )
+    # Only what is known: an unknown fact never erases one reported before.
+    if info is not None and info.model:
+        device["model"] = info.model
+    if info is not None and info.firmware:
+        device["sw_version"] = info.firmware
+    if info is not None and info.serial:
+        device["serial_number"] = info.serial
+    if family == FAMILY_PRUSA and (host := data.get(CONF_HOST)):
+        # PrusaLink's own web interface
+        device["configuration_url"] = host if "://" in host else f"http://{host}"
+    if mac := data.get(CONF_MAC):
+        device["connections"] = {(dr.CONNECTION_NETWORK_MAC, dr.format_mac(mac))}
+    return device
+
+
+@callback
+def async_update_device(hass: HomeAssistant, coordinator: PrinterCoordinator) -> None:
+    """Create the printer's device, or bring it up to date (model, firmware, serial, URL, MAC).
+
+    Called once before the first refresh (so the first events already name
+    the device) and again whenever the coordinator has news; the registry is
+    only written when something changed.
+    """
+    info = printer_device_info(coordinator)
+    registry = dr.async_get(hass)
+    device = registry.async_get_device(identifiers=info["identifiers"])
+    if (
+        device is not None
+        and all(
+            getattr(device, key) == value
+            for key, value in info.items()
+            if key not in ("identifiers", "connections", "name")
+        )
+        and info.get("connections", set()) <= device.connections
+    ):
+        return
+    registry.async_get_or_create(config_entry_id=coordinator.config_entry.entry_id, **info)
 
 
 class PrinternizerEntity(CoordinatorEntity[PrinterCoordinator]):
@@ -39,3 +84,33 @@ class PrinternizerEntity(CoordinatorEntity[PrinterCoordinator]):
     def available(self) -> bool:
         """Available while the printer is online."""
         return self.coordinator.online and self.coordinator.data is not None
+
+
+async def async_control(
+    coordinator: PrinterCoordinator, command: str, call: Callable[[], Awaitable[None]]
+) -> None:
+    """Run a control call (speed level, light) with the command errors translated."""
+    if not coordinator.online:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="printer_offline",
+            translation_placeholders={"name": coordinator.monitor.name},
+        )
+    try:
+        await call()
+    except PrinterError as err:
+        if isinstance(err, CommandNotAllowedError):
+            key = "command_not_allowed"
+        elif isinstance(err, CommandTimeoutError):
+            key = "command_timeout"
+        else:
+            key = "command_failed"
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key=key,
+            translation_placeholders={
+                "command": command,
+                "name": coordinator.monitor.name,
+                "error": str(err),
+            },
+        ) from err

@@ -15,18 +15,29 @@ from typing import Any
 
 from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY, ConfigEntry
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import discovery_flow
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 
-from .const import CONF_ENTRY_KIND, DOMAIN, ENTRY_KIND_LIBRARY, LIBRARY_TITLE, LIBRARY_UNIQUE_ID
+from .const import (
+    CONF_ENTRY_KIND,
+    DOMAIN,
+    ENTRY_KIND_LIBRARY,
+    LIBRARY_TITLE,
+    LIBRARY_UNIQUE_ID,
+    SIGNAL_PRINTER_LOADED,
+)
+from .core.coordinator import PrinterCoordinator
+from .core.materials import MaterialManager
 from .core.settings import LibrarySettings
 from .runtime import DATA_KEY, LibraryConfigEntry, LibraryRuntime
+from .trending_entry import async_setup_trending, async_unload_trending
 
 _LOGGER = logging.getLogger(__name__)
 
 #: Entity platforms of the library entry (each area adds its own).
-LIBRARY_PLATFORMS: list[Platform] = []
+LIBRARY_PLATFORMS: list[Platform] = [Platform.SENSOR, Platform.TODO]
 
 
 def is_library_entry(entry: ConfigEntry[Any]) -> bool:
@@ -51,11 +62,56 @@ async def async_setup_library_entry(hass: HomeAssistant, entry: LibraryConfigEnt
         entry_type=dr.DeviceEntryType.SERVICE,
     )
     runtime = LibraryRuntime(settings=settings, device_id=device.id)
+    await async_setup_trending(hass, runtime)
+    runtime.materials = await _async_start_materials(hass, entry, settings)
     entry.runtime_data = runtime
     hass.data[DATA_KEY].library = runtime
     await hass.config_entries.async_forward_entry_setups(entry, LIBRARY_PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_reload_on_options))
     return True
+
+
+async def _async_start_materials(
+    hass: HomeAssistant, entry: LibraryConfigEntry, settings: LibrarySettings
+) -> MaterialManager:
+    """Start the materials and let them follow every loaded printer (AMS, active tray)."""
+    data = hass.data[DATA_KEY]
+    materials = MaterialManager(
+        hass, data.emitter, data.jobs, low_stock_threshold=settings.low_stock_threshold
+    )
+    printers = [
+        e.unique_id or e.entry_id
+        for e in hass.config_entries.async_entries(DOMAIN)
+        if not is_library_entry(e)
+    ]
+    await materials.async_start(printers)
+    following: dict[str, CALLBACK_TYPE] = {}
+
+    @callback
+    def follow(coordinator: PrinterCoordinator) -> None:
+        printer_id = coordinator.printer_id
+        if (old := following.pop(printer_id, None)) is not None:
+            old()
+
+        @callback
+        def updated() -> None:
+            materials.printer_state(printer_id, coordinator.data)
+
+        following[printer_id] = coordinator.async_add_listener(updated)
+        updated()
+
+    for coordinator in data.coordinators.values():
+        follow(coordinator)
+    entry.async_on_unload(async_dispatcher_connect(hass, SIGNAL_PRINTER_LOADED, follow))
+
+    @callback
+    def stop_following() -> None:
+        for unsub in following.values():
+            unsub()
+        following.clear()
+
+    entry.async_on_unload(stop_following)
+    return materials
 
 
 async def _async_reload_on_options(hass: HomeAssistant, entry: LibraryConfigEntry) -> None:
@@ -67,6 +123,10 @@ async def async_unload_library_entry(hass: HomeAssistant, entry: LibraryConfigEn
     """Stop everything the library runs (the files on disk stay)."""
     unloaded = await hass.config_entries.async_unload_platforms(entry, LIBRARY_PLATFORMS)
     if unloaded:
+        await async_unload_trending(entry.runtime_data)
+        if (materials := entry.runtime_data.materials) is not None:
+            materials.stop()
+            await materials.async_flush()
         data = hass.data[DATA_KEY]
         if data.library is entry.runtime_data:
             data.library = None

@@ -11,9 +11,12 @@ from .api.bambu.discovery import BambuDiscoveryListener
 from .const import DOMAIN
 from .core.background import BackgroundMonitor
 from .core.coordinator import PrinterCoordinator
+from .core.ideas import IdeaManager
 from .core.jobs import JobManager
+from .core.materials import MaterialManager
 from .core.monitor import PrinterMonitor
 from .core.settings import LibrarySettings
+from .core.trending import TrendingManager
 from .emitter import EventEmitter
 
 type PrinternizerConfigEntry = ConfigEntry[PrinterCoordinator]
@@ -30,6 +33,12 @@ class LibraryRuntime:
     settings: LibrarySettings
     #: Device registry id of the library's service device.
     device_id: str | None = None
+    #: Trending models of the enabled sites (see core/trending.py).
+    trending: TrendingManager | None = None
+    #: Print ideas (the "Print ideas" to-do list).
+    ideas: IdeaManager | None = None
+    #: Filament spools (issue 12).
+    materials: MaterialManager | None = None
 
 
 type LibraryConfigEntry = ConfigEntry[LibraryRuntime]

@@ -349,7 +349,75 @@ class BambuSimulator:
                     }
                 )
         elif isinstance(cmd := request.get("print"), dict):
-            await self._command(cmd)
+            if cmd.get("command") == "print_speed":
+                await self._print_speed(cmd)
+            else:
+                await self._command(cmd)
+        elif (
+            isinstance(system := request.get("system"), dict) and system.get("command") == "ledctrl"
+        ):
+            await self._ledctrl(system)
+
+    def _echo(self, section: str, cmd: dict[str, Any], result: str) -> None:
+        """The printer's answer to a command: the request with ``result`` (and ``reason``)."""
+        self._publish(
+            {
+                section: {
+                    **cmd,
+                    "result": result,
+                    "reason": "" if result.lower() == "success" else "not allowed",
+                }
+            }
+        )
+
+    async def _print_speed(self, cmd: dict[str, Any]) -> None:
+        """``print_speed`` (param "1".."4"): echo, then report the new ``spd_lvl``."""
+        if self.ignore_commands:
+            return
+        param = str(cmd.get("param", ""))
+        result = self.command_result if param in ("1", "2", "3", "4") else "fail"
+        self._echo("print", cmd, result)
+        if result.lower() == "success":
+            await self.update(spd_lvl=int(param))
+
+    async def _ledctrl(self, cmd: dict[str, Any]) -> None:
+        """``ledctrl`` (led_node, led_mode on/off): echo, then report ``lights_report``."""
+        if self.ignore_commands:
+            return
+        node, mode = cmd.get("led_node"), cmd.get("led_mode")
+        lights = [dict(light) for light in self.state.get("lights_report") or []]
+        known = any(light.get("node") == node for light in lights)
+        result = self.command_result if known and mode in ("on", "off", "flashing") else "fail"
+        self._echo("system", cmd, result)
+        if result.lower() == "success":
+            for light in lights:
+                if light.get("node") == node:
+                    light["mode"] = mode
+            await self.update(lights_report=lights)
+
+    async def set_hms(self, entries: list[tuple[int, int]]) -> None:
+        """Report HMS entries as (attr, code) pairs."""
+        await self.update(hms=[{"attr": attr, "code": code} for attr, code in entries])
+
+    async def offer_firmware(self, version: str | None) -> None:
+        """Report a firmware update on offer (``version``) or none (None)."""
+        current = str(self._version_of("ota") or "")
+        await self.update(
+            upgrade_state={
+                **(self.state.get("upgrade_state") or {}),
+                "new_version_state": 1 if version else 2,
+                "new_ver_list": (
+                    [{"name": "ota", "cur_ver": current, "new_ver": version}] if version else []
+                ),
+            }
+        )
+
+    def _version_of(self, module: str) -> str | None:
+        for item in self._version.get("module") or []:
+            if isinstance(item, dict) and item.get("name") == module:
+                version = item.get("sw_ver")
+                return str(version) if version else None
+        return None
 
     async def _command(self, cmd: dict[str, Any]) -> None:
         command = cmd.get("command")

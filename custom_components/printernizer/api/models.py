@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -314,3 +314,20 @@ class PrinterThumbnailClient(Protocol):
 
     async def async_read_thumbnail(self, file: RemoteFile) -> bytes | None:
         """Return the image bytes (PNG/JPEG, size-limited) or None when there is none."""
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` as plain JSON types (named tuples as objects, tuples as lists)."""
+    if isinstance(value, tuple) and hasattr(value, "_asdict"):
+        return {key: jsonable(item) for key, item in value._asdict().items()}
+    if isinstance(value, Mapping):
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(item) for item in value]
+    return value
+
+
+def state_as_dict(state: PrinterState) -> dict[str, Any]:
+    """A state as plain JSON (diagnostics): extras such as the AMS report included."""
+    result: dict[str, Any] = jsonable(asdict(state))
+    return result

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.event import async_track_time_interval
-from homeassistant.util import dt as dt_util
 
+from .. import contract as c
 from ..const import JOB_UPDATE_INTERVAL, PRINTER_STATUS_INTERVAL
-from ..emitter import EventEmitter
+from ..contract import Iso8601
+from ..emitter import EventEmitter, timestamp, with_extra
 from .jobs import JobManager
 from .monitor import temperature_payload
 
@@ -77,16 +78,16 @@ class BackgroundMonitor:
 
     @callback
     def _printer_tick(self, _now: datetime | None = None) -> None:
-        now = dt_util.utcnow().isoformat()
-        printers: list[dict[str, Any]] = []
-        changes: list[dict[str, Any]] = []
+        now = timestamp()
+        printers: list[c.PrinterStatusPrintersItem] = []
+        changes: list[c.PrinterStatusStatusChangesItem] = []
         snapshot: dict[str, str] = {}
         for printer_id, coordinator in self._coordinators.items():
             monitor = coordinator.monitor
             state = coordinator.data
             status = _online_status(coordinator)
             snapshot[printer_id] = status
-            entry: dict[str, Any] = {
+            entry: c.PrinterStatusPrintersItem = {
                 "printer_id": printer_id,
                 "name": monitor.name,
                 "type": monitor.family,
@@ -94,10 +95,13 @@ class BackgroundMonitor:
                 "temperature": temperature_payload(state) if state else {},
                 "progress": int(state.progress) if state else 0,
                 "current_job": state.job_name if state and state.is_active else None,
-                "last_seen": (monitor.last_seen or monitor_start(self._emitter)).isoformat(),
-                "printer_status": state.status.value if state else "offline",
+                "last_seen": Iso8601(
+                    (monitor.last_seen or monitor_start(self._emitter)).isoformat()
+                ),
             }
-            printers.append(entry)
+            printers.append(
+                with_extra(entry, printer_status=state.status.value if state else "offline")
+            )
             old = self._printer_snapshot.get(printer_id, "unknown")
             if old != status:
                 changes.append(
@@ -116,8 +120,8 @@ class BackgroundMonitor:
 
     @callback
     def _job_tick(self, _now: datetime | None = None) -> None:
-        now = dt_util.utcnow().isoformat()
-        updates: list[dict[str, Any]] = []
+        now = timestamp()
+        updates: list[c.JobUpdateJobUpdatesItem] = []
         snapshot: dict[str, tuple[str, int]] = {}
         active = self._jobs.active_jobs()
         candidates = {job.job_id: job for job in active}
@@ -131,7 +135,7 @@ class BackgroundMonitor:
             old = self._job_snapshot.get(job.job_id)
             if old == (job.status, job.progress):
                 continue
-            update: dict[str, Any] = {
+            update: c.JobUpdateJobUpdatesItem = {
                 "job_id": job.job_id,
                 "printer_id": job.printer_id or "",
                 "job_name": job.job_name,
@@ -153,7 +157,7 @@ class BackgroundMonitor:
         )
 
 
-def _online_status(coordinator: PrinterCoordinator) -> str:
+def _online_status(coordinator: PrinterCoordinator) -> c.OnlineStatus:
     online = coordinator.monitor.online
     if online is None:
         return "unknown"

@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass
-from typing import Any, Final
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any, Final, cast
 from uuid import uuid4
 
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
+from .. import contract as c
 from ..api.models import PrinterState, PrinterStatus
-from ..emitter import EventEmitter
+from ..emitter import EventEmitter, timestamp
+from .storage import CollectionStore, StoreData
 
 _LOGGER = logging.getLogger(__name__)
 
 STORAGE_KEY: Final = "printernizer.jobs"
-STORAGE_VERSION: Final = 1
+STORAGE_VERSION: Final = 2
 SAVE_DELAY: Final = 2
 #: Oldest finished jobs are dropped beyond this many.
 MAX_JOBS: Final = 1000
@@ -44,6 +45,16 @@ class Job:
     started_at: str | None = None
     ended_at: str | None = None
     printer_job_id: str | None = None
+    # --- materials (issue 12; version 2 of the store) ---------------------
+    #: Input seam (core/consumption.py): the print's filament from the file's
+    #: metadata, in grams: the whole print, and per AMS tray ("0".."15", "254").
+    filament_used_g: float | None = None
+    filament_used_g_by_tray: dict[str, float] | None = None
+    #: What the job used: the materials, grams deducted (scaled by progress
+    #: for a failed/cancelled job) and their cost (from cost_per_kg).
+    material_ids: list[str] = field(default_factory=list)
+    consumed_g: float | None = None
+    consumed_cost: float | None = None
 
     @property
     def is_active(self) -> bool:
@@ -66,7 +77,13 @@ class JobManager:
         """Initialize the manager."""
         self._hass = hass
         self._emitter = emitter
-        self._store: Store[dict[str, Any]] = Store(hass, STORAGE_VERSION, STORAGE_KEY)
+        self._store = CollectionStore(
+            hass,
+            STORAGE_KEY,
+            STORAGE_VERSION,
+            migrations={1: _migrate_v1},
+            save_delay=SAVE_DELAY,
+        )
         self._jobs: dict[str, Job] = {}
         #: printer_id -> the print whose job the user ended or deleted while the
         #: printer was still on it: tracking does not make a new job for it.
@@ -87,7 +104,7 @@ class JobManager:
 
     @callback
     def _save(self) -> None:
-        self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
+        self._store.schedule_save(self._data_to_save)
 
     @callback
     def _data_to_save(self) -> dict[str, Any]:
@@ -146,7 +163,12 @@ class JobManager:
         self._save()
         self._emitter.fire(
             "job_created",
-            {"job_id": job.job_id, "printer_id": printer_id or "", "job_name": job_name},
+            {
+                "job_id": job.job_id,
+                "printer_id": printer_id or "",
+                "job_name": job_name,
+                "timestamp": timestamp(),
+            },
         )
         return job
 
@@ -175,9 +197,11 @@ class JobManager:
         else:
             job.ended_at = None
         self._save()
+        checked = cast(c.JobStatus, status)  # checked against JOB_STATUSES above
         self._emitter.fire(
             "job_status_changed",
-            {"job_id": job.job_id, "status": status, "printer_id": job.printer_id},
+            {"job_id": job.job_id, "status": checked, "timestamp": timestamp()},
+            extra={"printer_id": job.printer_id},
         )
         if started:
             self._emitter.fire(
@@ -186,18 +210,21 @@ class JobManager:
                     "job_id": job.job_id,
                     "printer_id": job.printer_id or "",
                     "job_name": job.job_name,
+                    "timestamp": timestamp(),
                 },
             )
         if status in TERMINAL_STATUSES:
-            completed: dict[str, Any] = {
-                "job_id": job.job_id,
-                "printer_id": job.printer_id or "",
-                "job_name": job.job_name,
-                "status": status,
-            }
-            if reason is not None:
-                completed["reason"] = reason
-            self._emitter.fire("job_completed", completed)
+            self._emitter.fire(
+                "job_completed",
+                {
+                    "job_id": job.job_id,
+                    "printer_id": job.printer_id or "",
+                    "job_name": job.job_name,
+                    "status": cast(c.TerminalJobStatus, status),  # in TERMINAL_STATUSES
+                    "timestamp": timestamp(),
+                },
+                extra={"reason": reason} if reason is not None else None,
+            )
 
     @callback
     def set_progress(self, job: Job, progress: int) -> None:
@@ -209,7 +236,8 @@ class JobManager:
         self._save()
         self._emitter.fire(
             "job_progress_updated",
-            {"job_id": job.job_id, "progress": progress, "printer_id": job.printer_id},
+            {"job_id": job.job_id, "progress": progress, "timestamp": timestamp()},
+            extra={"printer_id": job.printer_id},
         )
 
     @callback
@@ -221,7 +249,11 @@ class JobManager:
         if job.is_active:
             self._remember_closed(job)
         self._save()
-        self._emitter.fire("job_deleted", {"job_id": job_id, "printer_id": job.printer_id})
+        self._emitter.fire(
+            "job_deleted",
+            {"job_id": job_id, "timestamp": timestamp()},
+            extra={"printer_id": job.printer_id},
+        )
         return job
 
     def _end_unseen(self, job: Job) -> None:
@@ -234,6 +266,19 @@ class JobManager:
             self.set_status(job, "completed")
         else:
             self.set_status(job, "failed", reason="interrupted")
+
+    @callback
+    def add_consumption(
+        self, job: Job, used: Mapping[str, float], cost: float | None = None
+    ) -> None:
+        """Record filament a job used (material id -> grams) and its cost."""
+        for material_id in used:
+            if material_id not in job.material_ids:
+                job.material_ids.append(material_id)
+        job.consumed_g = round((job.consumed_g or 0.0) + sum(used.values()), 2)
+        if cost is not None:
+            job.consumed_cost = round((job.consumed_cost or 0.0) + cost, 2)
+        self._save()
 
     def _remember_closed(self, job: Job) -> None:
         if job.source == SOURCE_PRINTER and job.printer_id is not None:
@@ -301,6 +346,18 @@ class JobManager:
                 self._end_unseen(job)
         # The printer left that print: a new print of the same file is a new job.
         self._closed_by_user.pop(printer_id, None)
+
+
+def _migrate_v1(data: StoreData) -> StoreData:
+    """Version 1 -> 2: jobs gain the materials fields (issue 12), empty."""
+    for raw in data.get("jobs", []):
+        if isinstance(raw, dict):
+            raw.setdefault("filament_used_g", None)
+            raw.setdefault("filament_used_g_by_tray", None)
+            raw.setdefault("material_ids", [])
+            raw.setdefault("consumed_g", None)
+            raw.setdefault("consumed_cost", None)
+    return data
 
 
 def has_job(state: PrinterState) -> bool:

@@ -6,15 +6,16 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal, cast
 
 from homeassistant.core import HassJob, HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later
 from homeassistant.util import dt as dt_util
 
+from .. import contract as c
 from ..api.models import ConnectionPhase, PrinterState, PrinterStatus
 from ..const import TEMPERATURE_EVENT_INTERVAL
-from ..emitter import EventEmitter
+from ..emitter import EventEmitter, timestamp
 from .jobs import JobManager
 
 _LOGGER = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ Command = Literal["pause", "resume", "stop"]
 #: was removed (deleted, disabled or unloaded).
 StopReason = Literal["lost", "reload", "shutdown", "removed"]
 
-_COMMAND_EVENTS: dict[str, str] = {
+_COMMAND_EVENTS: dict[str, Literal["print_paused", "print_resumed", "print_stopped"]] = {
     "pause": "print_paused",
     "resume": "print_resumed",
     "stop": "print_stopped",
@@ -47,6 +48,14 @@ def temperature_payload(state: PrinterState) -> dict[str, float]:
         if value is not None:
             temps[key] = round(float(value), 1)
     return temps
+
+
+def _same_status(a: c.PrinterStatusUpdate, b: c.PrinterStatusUpdate) -> bool:
+    """Whether two status updates say the same (their timestamps aside)."""
+    return all(
+        a.get(key) == b.get(key)
+        for key in ("printer_id", "status", "temperature", "progress", "current_job")
+    )
 
 
 class PrinterMonitor:
@@ -75,9 +84,9 @@ class PrinterMonitor:
         self.online: bool | None = None
         self.last_seen: datetime | None = None
         self.state: PrinterState | None = None
-        self._last_status_payload: dict[str, Any] | None = None
+        self._last_status_payload: c.PrinterStatusUpdate | None = None
         self._last_status_fired = 0.0
-        self._pending_status: dict[str, Any] | None = None
+        self._pending_status: c.PrinterStatusUpdate | None = None
         self._cancel_flush: Callable[[], None] | None = None
         self._monitoring = False
         self._stopped = False
@@ -91,7 +100,9 @@ class PrinterMonitor:
         if self._monitoring:
             return
         self._monitoring = True
-        self._emitter.fire("printer_monitoring_started", {"printer_id": self.printer_id})
+        self._emitter.fire(
+            "printer_monitoring_started", {"printer_id": self.printer_id, "timestamp": timestamp()}
+        )
         self.connection_progress(ConnectionPhase.MONITORING)
 
     @callback
@@ -112,12 +123,15 @@ class PrinterMonitor:
         if self._monitoring:
             self._monitoring = False
             self._emitter.fire(
-                "printer_monitoring_stopped", {"printer_id": self.printer_id, "reason": reason}
+                "printer_monitoring_stopped",
+                {"printer_id": self.printer_id, "timestamp": timestamp()},
+                extra={"reason": reason},
             )
         if self.online:
             self._emitter.fire(
                 "printer_disconnected",
-                {"printer_id": self.printer_id, "name": self.name, "reason": reason},
+                {"printer_id": self.printer_id, "name": self.name, "timestamp": timestamp()},
+                extra={"reason": reason},
             )
         self.online = False
 
@@ -134,7 +148,11 @@ class PrinterMonitor:
         if phase is self._last_phase or self._stopped:
             return
         self._last_phase = phase
-        payload: dict[str, Any] = {"printer_id": self.printer_id, "status": phase.value}
+        payload: c.PrinterConnectionProgress = {
+            "printer_id": self.printer_id,
+            "status": phase.value,
+            "timestamp": timestamp(),
+        }
         if message:
             payload["message"] = message
         elif phase in (ConnectionPhase.FAILED, ConnectionPhase.ERROR):
@@ -152,15 +170,26 @@ class PrinterMonitor:
             return
         was_known = self.online is not None
         self.online = online
+        # log-when-unavailable: one line when lost, one when back.
+        if not online and was_known:
+            _LOGGER.info("Printer %s is unavailable", self.name)
+        elif online and was_known:
+            _LOGGER.info("Printer %s is back online", self.name)
         if online:
             self._emitter.fire(
                 "printer_connected",
-                {"printer_id": self.printer_id, "name": self.name, "type": self.family},
+                {
+                    "printer_id": self.printer_id,
+                    "name": self.name,
+                    "type": cast(c.PrinterType, self.family),  # a config entry's family
+                    "timestamp": timestamp(),
+                },
             )
         elif was_known:
             self._emitter.fire(
                 "printer_disconnected",
-                {"printer_id": self.printer_id, "name": self.name, "reason": "lost"},
+                {"printer_id": self.printer_id, "name": self.name, "timestamp": timestamp()},
+                extra={"reason": "lost"},
             )
 
     # --- state ---------------------------------------------------------------
@@ -179,19 +208,20 @@ class PrinterMonitor:
         self._jobs.track(self.printer_id, state)
 
     def _status_update(self, state: PrinterState) -> None:
-        payload: dict[str, Any] = {
+        payload: c.PrinterStatusUpdate = {
             "printer_id": self.printer_id,
             "status": state.status.value,
             "temperature": temperature_payload(state),
             "progress": int(state.progress),
             "current_job": state.job_name if state.is_active else None,
+            "timestamp": timestamp(),  # set again when fired
         }
         last = self._last_status_payload
-        if payload == last:
+        if last is not None and _same_status(payload, last):
             self._pending_status = None
             return
         only_temperature = last is not None and all(
-            payload[k] == last[k] for k in ("status", "progress", "current_job")
+            payload.get(k) == last.get(k) for k in ("status", "progress", "current_job")
         )
         now = time.monotonic()
         wait = self._last_status_fired + self._temperature_interval - now
@@ -210,13 +240,14 @@ class PrinterMonitor:
         if self._pending_status is not None:
             self._fire_status(self._pending_status)
 
-    def _fire_status(self, payload: dict[str, Any]) -> None:
+    def _fire_status(self, payload: c.PrinterStatusUpdate) -> None:
         if self._cancel_flush is not None:
             self._cancel_flush()
             self._cancel_flush = None
         self._pending_status = None
         self._last_status_payload = payload
         self._last_status_fired = time.monotonic()
+        payload["timestamp"] = timestamp()
         self._emitter.fire("printer_status_update", payload)
 
     # --- control -------------------------------------------------------------
@@ -224,4 +255,6 @@ class PrinterMonitor:
     @callback
     def command_confirmed(self, command: Command) -> None:
         """Fire print_paused / print_resumed / print_stopped after the printer confirmed."""
-        self._emitter.fire(_COMMAND_EVENTS[command], {"printer_id": self.printer_id})
+        # The three events share one payload shape.
+        payload: c.PrintPaused = {"printer_id": self.printer_id, "timestamp": timestamp()}
+        self._emitter.fire(_COMMAND_EVENTS[command], payload)

@@ -32,6 +32,8 @@ from ..runtime import DATA_KEY
 from .helpers import coordinator_for_device as _coordinator
 from .helpers import printer_id_for_device as _printer_id
 from .helpers import validation_error as _validation_error
+from .materials import async_register_material_services
+from .trending import async_register_trending_services
 
 SERVICE_PAUSE = "pause_print"
 SERVICE_RESUME = "resume_print"
@@ -156,3 +158,5 @@ def async_setup_services(hass: HomeAssistant) -> None:
         hass.services.async_register(
             DOMAIN, name, handler, schema=schema, supports_response=supports_response
         )
+    async_register_trending_services(hass)
+    async_register_material_services(hass)

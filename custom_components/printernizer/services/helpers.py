@@ -9,6 +9,7 @@ from homeassistant.helpers import device_registry as dr
 
 from ..const import DOMAIN
 from ..core.coordinator import PrinterCoordinator
+from ..core.materials import MaterialManager
 from ..runtime import DATA_KEY
 
 
@@ -38,3 +39,11 @@ def coordinator_for_device(hass: HomeAssistant, device_id: str) -> PrinterCoordi
     if coordinator is None or coordinator.config_entry.state is not ConfigEntryState.LOADED:
         raise validation_error("printer_not_loaded", device_id=device_id)
     return coordinator
+
+
+def materials_manager(hass: HomeAssistant) -> MaterialManager:
+    """Return the materials of the loaded library entry, or raise ``library_not_loaded``."""
+    library = hass.data[DATA_KEY].library
+    if library is None or library.materials is None:
+        raise validation_error("library_not_loaded")
+    return library.materials

@@ -26,6 +26,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from ..controls import SPEED_LEVELS
 from ..models import (
     OFFLINE_STATE,
     CommandError,
@@ -45,16 +46,20 @@ from ..models import (
     PrinterTlsError,
     RemoteFile,
     StateListener,
+    state_as_dict,
 )
 from .ftps import DEFAULT_PORT as FTPS_PORT
 from .ftps import BambuFtpsClient
 from .parse import (
     MODELS_WITHOUT_CHAMBER_SENSOR,
+    adopt_full_report,
     decode_payload,
+    dumps,
     is_full_report,
     merge_report,
     normalize,
     parse_version,
+    plain_newer,
 )
 from .tls import create_ssl_context, peer_common_name
 
@@ -145,6 +150,8 @@ class BambuClient:
         self._on_connection: ConnectionListener | None = None
         self._state: PrinterState = OFFLINE_STATE
         self._report: dict[str, Any] = {}
+        #: temperature groups whose plain field is newer than the packed one
+        self._plain: frozenset[str] = frozenset()
         self._have_full = False
         self._info: PrinterInfo | None = None
         #: After a lost connection the first state is handed over even when it
@@ -185,7 +192,7 @@ class BambuClient:
     @property
     def last_report(self) -> dict[str, Any]:
         """The merged raw ``print`` report (a copy)."""
-        report: dict[str, Any] = json.loads(json.dumps(self._report))
+        report: dict[str, Any] = json.loads(dumps(self._report))
         return report
 
     @property
@@ -212,14 +219,23 @@ class BambuClient:
             _LOGGER.exception("Connection listener failed")
 
     @property
-    def _chamber_sensor(self) -> bool:
-        """False for models whose chamber_temper is a placeholder (unknown model: True)."""
-        return self._info is None or self._info.model not in MODELS_WITHOUT_CHAMBER_SENSOR
+    def _chamber_sensor(self) -> bool | None:
+        """False for models with a placeholder chamber_temper; None while the model is unknown."""
+        if self._info is None or self._info.model is None:
+            return None
+        return self._info.model not in MODELS_WITHOUT_CHAMBER_SENSOR
 
-    def _emit_state(self) -> None:
+    def _emit_state(self, changed: Any = None) -> None:
+        """Normalize the merged report; ``changed``: the keys of the delta just merged."""
         if not self._have_full:
             return
-        new = normalize(self._report, self._state, chamber_sensor=self._chamber_sensor)
+        new = normalize(
+            self._report,
+            self._state,
+            chamber_sensor=self._chamber_sensor,
+            plain=self._plain,
+            changed=changed,
+        )
         if new == self._state and not self._emit_next:
             return
         self._emit_next = False
@@ -532,6 +548,8 @@ class BambuClient:
             _LOGGER.debug("Printer info: %s", self._info)
             self._version_known.set()
             self._emit_state()  # the model decides about the chamber sensor
+        if isinstance(system := data.get("system"), dict):
+            self._answer(system)
         report = data.get("print")
         if not isinstance(report, dict):
             if report is not None:
@@ -539,24 +557,33 @@ class BambuClient:
             return
         if self._loop is not None:
             self._last_report_at = self._loop.time()
-        seq = report.get("sequence_id")
-        if "result" in report and seq is not None and str(seq) in self._pending:
-            fut = self._pending[str(seq)]
-            if not fut.done():
-                fut.set_result(report)
+        if self._answer(report):
             return
         command = report.get("command")
         if command not in (None, "push_status"):
             _LOGGER.debug("Ignoring %r message", command)
             return
         full = is_full_report(report)
-        self._report = merge_report(self._report, report)
+        self._report = (
+            adopt_full_report(self._report, report) if full else merge_report(self._report, report)
+        )
+        self._plain = plain_newer(report, self._report, frozenset() if full else self._plain)
         if full:
             self._have_full = True
-        self._emit_state()
+        self._emit_state(None if full else report.keys())
         if full and self._first_report is not None and not self._first_report.done():
             self._first_report.set_result(None)
             self._set_phase(ConnectionPhase.MONITORING)
+
+    def _answer(self, message: dict[str, Any]) -> bool:
+        """Hand a command echo to its waiting command; True when it was one."""
+        seq = message.get("sequence_id")
+        if "result" not in message or seq is None or str(seq) not in self._pending:
+            return False
+        fut = self._pending[str(seq)]
+        if not fut.done():
+            fut.set_result(message)
+        return True
 
     # --- requests ------------------------------------------------------------
 
@@ -572,7 +599,9 @@ class BambuClient:
             self._last_pushall_at = self._loop.time()
         self._publish(client, {"pushing": {"sequence_id": self._next_seq(), "command": "pushall"}})
 
-    async def _command(self, command: str) -> None:
+    async def _command(
+        self, command: str, *, param: str = "", section: str = "print", **fields: Any
+    ) -> None:
         if command in _ALLOWED and self._state.status not in _ALLOWED[command]:
             raise CommandNotAllowedError(f"Cannot {command} while {self._state.status.value}")
         client = self._mqttc
@@ -582,7 +611,9 @@ class BambuClient:
         fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[seq] = fut
         try:
-            self._publish(client, {"print": {"sequence_id": seq, "command": command, "param": ""}})
+            body: dict[str, Any] = {"sequence_id": seq, "command": command}
+            body |= {"param": param} if section == "print" else {}
+            self._publish(client, {section: body | fields})
             async with asyncio.timeout(self._command_timeout):
                 answer = await fut
         except TimeoutError as err:
@@ -610,6 +641,25 @@ class BambuClient:
     async def async_stop(self) -> None:
         """Stop (cancel) the print; returns when the printer confirmed."""
         await self._command("stop")
+
+    async def async_set_speed_level(self, level: int) -> None:
+        """Set the print speed level (1 silent .. 4 ludicrous); returns once confirmed."""
+        if level not in SPEED_LEVELS:
+            raise CommandError(f"Unknown speed level {level!r}")
+        await self._command("print_speed", param=str(level))
+
+    async def async_set_chamber_light(self, on: bool) -> None:
+        """Switch the chamber light; returns once the printer confirmed."""
+        await self._command(
+            "ledctrl",
+            section="system",
+            led_node="chamber_light",
+            led_mode="on" if on else "off",
+            led_on_time=500,
+            led_off_time=500,
+            loop_times=0,
+            interval_time=0,
+        )
 
     # --- reconnect -----------------------------------------------------------
 
@@ -689,7 +739,7 @@ class BambuClient:
                 else None
             ),
             "info": dataclasses.asdict(self._info) if self._info else None,
-            "state": dataclasses.asdict(self._state) | {"extra": dict(self._state.extra)},
+            "state": state_as_dict(self._state),
             "last_report": _redact(self.last_report, self._access_code),
         }
 

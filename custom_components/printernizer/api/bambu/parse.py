@@ -3,6 +3,15 @@
 Nothing here does I/O and nothing here raises on malformed input: bad values
 are logged at debug level and ignored.
 
+Decoding: orjson first (Home Assistant ships it); when it refuses a payload
+(invalid UTF-8, NaN/Infinity, lone surrogates, nesting deeper than 1024) a
+lenient path decodes the bytes with replacement characters, turns NaN,
+Infinity and numbers beyond 64 bits into floats or None, replaces lone
+surrogates with U+FFFD and cuts nesting below :data:`MAX_DEPTH`. A report is
+never dropped for one bad string. :func:`merge_report` (deltas) and
+:func:`adopt_full_report` (full reports, taken over without a copy) bound the
+depth of what is kept the same way, whichever decoder produced it.
+
 Conventions (documented for the core):
 
 * ``error``: a nonzero ``print_error`` (other than 50348044, "cancelled by
@@ -14,16 +23,70 @@ Conventions (documented for the core):
     or, where absent, ``mc_print_stage`` as int; ``None`` when neither.
   - ``hms``: list of HMS codes, ``"AAAA_AAAA_CCCC_CCCC"`` (attr and code as
     16-bit hex groups, the form Bambu's HMS wiki uses after ``HMS_``).
-  - ``ams_active_tray``: ``ams.tray_now`` as int (254 = external spool),
-    ``None`` when 255 (no tray) or absent.
+  - ``hms_messages``: the same entries as dicts ``{"code", "severity",
+    "url"}``; severity from the code's high 16 bits (1 fatal, 2 serious,
+    3 common, 4 info, else unknown), ``url`` Bambu's wiki page for the code.
+  - ``ams_active_tray``: the active tray in ``ams.tray_now`` notation (AMS
+    index * 4 + tray; 128-135 an AMS HT; 254 the external spool), ``None``
+    when no tray is loaded; only for printers with AMS units. On printers with
+    more than one extruder (H2D, H2D Pro, H2C, X2D) it comes from the active
+    extruder's ``device.extruder.info[].snow`` (AMS index in the high byte,
+    tray in the low byte; AMS index 254 external, 255 none), else from
+    ``ams.tray_now``. ``active_extruder`` (int, from ``device.extruder.state``
+    bits 4-7) is set where the printer reports extruders.
   - ``wifi_signal``: dBm as int (``"-53dBm"`` -> -53), ``None`` when unknown.
-  - ``nozzle_diameter``: float in mm, ``None`` when unknown.
+  - ``nozzle_diameter``: float in mm, ``None`` when unknown; from the active
+    extruder's ``device.nozzle.info[].diameter`` or ``nozzle_diameter``,
+    whichever a report updated last.
+  - ``chamber_target``: chamber target temperature (high 16 bits of
+    ``device.ctc.info.temp``), ``None`` when unknown or without a chamber.
+  - ``fan_part``, ``fan_aux``, ``fan_chamber``, ``fan_heatbreak``: percent
+    (int 0-100) from ``cooling_fan_speed``, ``big_fan1_speed``,
+    ``big_fan2_speed``, ``heatbreak_fan_speed`` (0-15 scale); absent keys
+    are left out.
+  - ``speed_level``: ``spd_lvl`` (1 silent, 2 standard, 3 sport,
+    4 ludicrous); left out when absent.
+  - ``chamber_light``: ``"on"``/``"off"`` from ``lights_report``; left out
+    when the printer reports no chamber light.
+  - ``firmware_update``: ``{"available": bool, "version": str | None}``
+    from ``upgrade_state`` (``new_version_state == 1``; ``new_ver_list``'s
+    ``ota`` entry or ``ota_new_version_number``); left out when absent.
+  - ``ams``: :class:`~.ams.AmsReport` (units, trays, external spool; read in
+    ams.py), only when the report has AMS units or an external spool.
 
 * Temperatures: newer firmware packs them into ``device.bed.info.temp``,
   ``device.extruder.info[n].temp`` and ``device.ctc.info.temp`` (low 16 bits
-  current, high 16 bits target). Packed values win when present; otherwise the
-  classic ``*_temper`` fields are used. ``chamber_temp`` is ``chamber_temper``
-  or, when absent, ``device.ctc.info.temp``; ``None`` when neither exists.
+  current, high 16 bits target), older reports use the plain ``*_temper``
+  fields, and some printers send both. Whichever a report updated last wins
+  (the caller tracks it with :func:`plain_newer`; in one report that carries
+  both, the packed value wins). ``chamber_temp`` is ``None`` for models
+  without a chamber sensor and, while the model is unknown, comes only from
+  ``device.ctc`` (the placeholder ``chamber_temper`` is never shown then).
+
+Value rules (one per field; a value outside its range is dropped to unknown
+unless the rule says it is clamped):
+
+==================== ======================================================
+field                rule
+==================== ======================================================
+temperatures         finite, -50..500 °C, else unknown (65535 = unknown)
+progress             clamped to 0..100; unknown -> 0
+remaining_seconds    minutes 0..525600 (a year), negative -> 0, else unknown
+layer                0..1,000,000 else unknown; above total_layers (> 0):
+                     clamped to total_layers
+total_layers         0..1,000,000 else unknown
+job_name, job id     text: lone surrogates -> U+FFFD, cut to 255 characters
+print_error          masked to 32 bits
+print_stage          -1..255 else unknown
+ams_active_tray      0..255 else unknown
+active_extruder      0..15
+wifi_signal          -150..0 dBm else unknown
+nozzle_diameter      0.05..5 mm else unknown
+fan percentages      scale 0..15 else unknown
+speed_level          1..4 else unknown
+firmware version     text, cut to 255 characters
+integers (any)       never beyond 64 bits: such numbers become floats
+==================== ======================================================
 """
 
 from __future__ import annotations
@@ -31,10 +94,15 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any, TypeGuard
 
+import orjson
+
 from ..models import PrinterInfo, PrinterState, PrinterStatus
+from .ams import read_ams
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -81,7 +149,7 @@ MODEL_CODES: dict[str, str] = {
 #: ``chamber_temper``, always the same placeholder (5), so it is dropped. The
 #: X1 series, P2S and the H2 series have the sensor (as in ha-bambulab's
 #: feature table).
-MODELS_WITHOUT_CHAMBER_SENSOR = frozenset({"P1P", "P1S", "A1", "A1 mini"})
+MODELS_WITHOUT_CHAMBER_SENSOR = frozenset({"P1P", "P1S", "A1", "A1 mini", "A2L"})
 
 #: Product names (``product_name`` of the ``ota`` module, newer firmware).
 PRODUCT_NAMES: dict[str, str] = {
@@ -91,21 +159,36 @@ PRODUCT_NAMES: dict[str, str] = {
     "Bambu Lab X1E": "X1E",
     "Bambu Lab P1P": "P1P",
     "Bambu Lab P1S": "P1S",
+    "Bambu Lab P2S": "P2S",
     "Bambu Lab A1": "A1",
     "Bambu Lab A1 mini": "A1 mini",
+    "Bambu Lab A1 Mini": "A1 mini",
+    "Bambu Lab A2L": "A2L",
     "Bambu Lab H2D": "H2D",
+    "Bambu Lab H2D Pro": "H2D Pro",
+    "Bambu Lab H2S": "H2S",
+    "Bambu Lab H2C": "H2C",
+    "Bambu Lab X2D": "X2D",
 }
 
 
-def model_name(code: str | None) -> str | None:
-    """Return the model name for a Bambu model code (the code itself when unknown)."""
-    if not code:
-        return None
-    return MODEL_CODES.get(code) or PRODUCT_NAMES.get(code) or code
+def model_name(code: str | None, product: str | None = None) -> str | None:
+    """Return the model name for a Bambu model code and/or product name.
+
+    A known code or product name gives its model; otherwise the product name
+    without its ``"Bambu Lab "`` prefix, or the code itself.
+    """
+    for value in (code, product):
+        if value and (known := MODEL_CODES.get(value) or PRODUCT_NAMES.get(value)):
+            return known
+    if product:
+        return product.removeprefix("Bambu Lab ").strip() or product
+    return code or None
 
 
 #: Types ``json.loads`` produces that are not mappings (see :func:`_is_mapping`).
 _JSON_NON_MAPPINGS = frozenset({str, int, float, bool, list, type(None)})
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def _is_mapping(value: Any) -> TypeGuard[Mapping[str, Any]]:
@@ -125,18 +208,93 @@ def _is_mapping(value: Any) -> TypeGuard[Mapping[str, Any]]:
 
 # --- decoding ----------------------------------------------------------------
 
+#: Deepest nesting kept from a report (Bambu's own reports nest about 6 deep).
+MAX_DEPTH = 32
+_INT64_MIN = -(2**63)
+_UINT64_MAX = 2**64 - 1
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _parse_int(text: str) -> int | float | None:
+    """JSON integer as orjson reads it: beyond 64 bits a float (None when infinite)."""
+    if len(text) < 19:
+        return int(text)
+    if len(text) <= 21:
+        value = int(text)
+        if _INT64_MIN <= value <= _UINT64_MAX:
+            return value
+    result = float(text)
+    return result if math.isfinite(result) else None
+
+
+def _parse_float(text: str) -> float | None:
+    result = float(text)
+    return result if math.isfinite(result) else None
+
+
+def _parse_constant(_text: str) -> None:
+    """NaN, Infinity and -Infinity become None."""
+    return None
+
+
+def _clean(value: Any, depth: int) -> Any:
+    """Replace lone surrogates and cut nesting deeper than ``depth`` (lenient path)."""
+    cls = type(value)
+    if cls is str:
+        return _SURROGATES.sub("\ufffd", value) if _SURROGATES.search(value) else value
+    if cls is dict:
+        if depth <= 0:
+            return None
+        return {_clean(k, 1): _clean(v, depth - 1) for k, v in value.items()}
+    if cls is list:
+        if depth <= 0:
+            return None
+        return [_clean(v, depth - 1) for v in value]
+    return value
+
+
+def _lenient_loads(payload: Any) -> Any:
+    """Decode what orjson refused: replacement characters, no NaN, 64-bit numbers."""
+    if isinstance(payload, bytes | bytearray | memoryview):
+        text = bytes(payload).decode("utf-8", errors="replace")
+    elif isinstance(payload, str):
+        text = payload
+    else:
+        raise TypeError(f"cannot decode {type(payload).__name__}")
+    data = json.loads(
+        text,
+        parse_int=_parse_int,
+        parse_float=_parse_float,
+        parse_constant=_parse_constant,
+    )
+    return _clean(data, MAX_DEPTH + 1)
+
 
 def decode_payload(payload: bytes | str) -> dict[str, Any] | None:
-    """Decode an MQTT payload into a dict, or None (logged) when it is not one."""
+    """Decode an MQTT payload into a dict, or None (logged) when it is not one.
+
+    orjson first; where it refuses, the lenient path (module docstring).
+    """
     try:
-        data = json.loads(payload)
-    except (ValueError, TypeError, RecursionError) as err:
-        _LOGGER.debug("Ignoring non-JSON payload: %s", err)
-        return None
-    if not isinstance(data, dict):
+        data = orjson.loads(payload)
+    except (orjson.JSONDecodeError, TypeError):
+        try:
+            data = _lenient_loads(payload)
+        except (ValueError, TypeError, RecursionError) as err:
+            _LOGGER.debug("Ignoring non-JSON payload: %s", err)
+            return None
+    if type(data) is not dict:
         _LOGGER.debug("Ignoring non-object payload of type %s", type(data).__name__)
         return None
     return data
+
+
+def dumps(value: Any) -> str:
+    """Serialise a merged report (diagnostics); non-string keys and odd values tolerated."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=repr).decode()
+    except TypeError:  # beyond orjson's limits (depth 255, 64-bit integers)
+        return json.dumps(value, default=repr)
 
 
 def is_full_report(report: Mapping[str, Any]) -> bool:
@@ -151,24 +309,121 @@ def is_full_report(report: Mapping[str, Any]) -> bool:
     return report.get("msg") == 0 or len(report) >= 40
 
 
-def merge_report(base: Mapping[str, Any] | None, delta: Mapping[str, Any]) -> dict[str, Any]:
+def merge_report(
+    base: Mapping[str, Any] | None, delta: Mapping[str, Any], _depth: int = MAX_DEPTH
+) -> dict[str, Any]:
     """Merge a delta into a report, returning a new dict.
 
     Nested dicts are merged recursively, any other value (lists included)
-    replaces the old one; keys the delta does not carry are kept.
+    replaces the old one; keys the delta does not carry are kept. The
+    per-extruder lists ``device.extruder.info`` and ``device.nozzle.info``
+    are merged by ``id``: a delta listing one extruder keeps the other.
+    Nesting deeper than :data:`MAX_DEPTH` is cut (dropped), so what is kept
+    can always be serialised.
     """
     result: dict[str, Any] = dict(base) if _is_mapping(base) else {}
     if not _is_mapping(delta):
         return result
     for key, value in delta.items():
-        if _is_mapping(value):
-            result[key] = merge_report(result.get(key), value)
+        cls = type(value)
+        if cls is dict or (cls not in _JSON_NON_MAPPINGS and _is_mapping(value)):
+            if _depth <= 1:
+                result.pop(key, None)
+                continue
+            result[key] = merge_report(result.get(key), value, _depth - 1)
+        elif cls is list:
+            if _depth <= 1:
+                result.pop(key, None)
+                continue
+            result[key] = _bounded_list(value, _depth - 1)
         else:
             result[key] = value
+    if _depth == MAX_DEPTH and _is_mapping(device := delta.get("device")):
+        _merge_extruders(result, base, device)
     return result
 
 
+def _depth_ok(value: Any, depth: int) -> bool:
+    """True when ``value`` nests no deeper than ``depth`` containers (no copy made)."""
+    stack: list[tuple[Any, int]] = [(value, depth)]
+    while stack:
+        node, left = stack.pop()
+        if left <= 0:
+            return False
+        for item in node.values() if type(node) is dict else node:
+            cls = type(item)
+            if cls is dict or cls is list:
+                stack.append((item, left - 1))
+    return True
+
+
+def _bounded_list(value: list[Any], depth: int) -> list[Any]:
+    """``value``, or a copy with containers nested deeper than ``depth`` dropped (None)."""
+    if _depth_ok(value, depth):
+        return value  # the common case: kept as it is, like any other value
+    result: list[Any] = []
+    for item in value:
+        if type(item) is list:
+            result.append(_bounded_list(item, depth - 1) if depth > 1 else None)
+        elif _is_mapping(item):
+            result.append(merge_report(None, item, depth - 1) if depth > 1 else None)
+        else:
+            result.append(item)
+    return result
+
+
+def adopt_full_report(base: Mapping[str, Any] | None, report: dict[str, Any]) -> dict[str, Any]:
+    """A full report replaces the merged one: ``report`` itself (freshly decoded, owned
+    by the caller), nesting bounded like :func:`merge_report`, plus the top-level keys
+    of ``base`` it does not carry. Cheaper than merging: nothing is copied."""
+    if not _depth_ok(report, MAX_DEPTH):
+        report = merge_report(None, report)
+    if _is_mapping(base):
+        for key, value in base.items():
+            if key not in report:
+                report[key] = value
+    return report
+
+
+def _by_id(entries: Any) -> dict[int, Mapping[str, Any]] | None:
+    if not isinstance(entries, list):
+        return None
+    result: dict[int, Mapping[str, Any]] = {}
+    for entry in entries:
+        if not _is_mapping(entry) or type(ident := entry.get("id")) is not int:
+            return None
+        result[ident] = entry
+    return result
+
+
+def _merge_extruders(
+    result: dict[str, Any], base: Mapping[str, Any] | None, device: Mapping[str, Any]
+) -> None:
+    """Merge ``device.{extruder,nozzle}.info`` entries by id into ``result``."""
+    old_device = base.get("device") if _is_mapping(base) else None
+    if not _is_mapping(old_device):
+        return
+    for part in ("extruder", "nozzle"):
+        new_info = _by_id(_get(device, part, "info"))
+        old_info = _by_id(_get(old_device, part, "info"))
+        if not new_info or not old_info:
+            continue
+        merged = dict(old_info)
+        for ident, entry in new_info.items():
+            merged[ident] = merge_report(old_info.get(ident), entry, MAX_DEPTH - 3)
+        result["device"][part] = {
+            **result["device"][part],
+            "info": [merged[ident] for ident in sorted(merged)],
+        }
+
+
 # --- value helpers -----------------------------------------------------------
+
+#: Home Assistant's limit for a state (and so for any text shown as one).
+MAX_TEXT = 255
+TEMP_MIN, TEMP_MAX = -50.0, 500.0
+MAX_REMAINING_MINUTES = 525_600
+MAX_LAYERS = 1_000_000
 
 
 def _float(value: Any, name: str) -> float | None:
@@ -188,31 +443,60 @@ def _float(value: Any, name: str) -> float | None:
 
 
 def _int(value: Any, name: str) -> int | None:
-    if type(value) is int:  # the common case (bool is a subclass, so not here)
-        return value
-    if value is None or isinstance(value, bool):
+    cls = type(value)
+    if cls is int:  # the common case (bool is a subclass, so not here)
+        return value  # type: ignore[no-any-return]
+    if cls is str:  # Bambu sends many numbers as strings ("0", " 12", "1.5")
+        if len(value) <= 40:
+            try:
+                return int(value)
+            except ValueError:
+                pass
+            try:
+                number = float(value)
+            except ValueError:
+                number = math.nan
+            if math.isfinite(number):
+                return int(number)
+        _LOGGER.debug("Ignoring malformed %s: %r", name, value)
         return None
-    try:
-        if isinstance(value, float):
-            if not math.isfinite(value):
-                raise ValueError("not finite")
+    if value is None or cls is bool:
+        return None
+    if cls is float:
+        if math.isfinite(value):
             return int(value)
-        if isinstance(value, str):
-            value = value.strip()
-            return int(float(value)) if "." in value else int(value)
-        if isinstance(value, int):
-            return value
-    except (TypeError, ValueError, OverflowError):
-        pass
+    elif isinstance(value, int) and not isinstance(value, bool):
+        return int(value)
     _LOGGER.debug("Ignoring malformed %s: %r", name, value)
     return None
 
 
+def _ranged(value: int | None, low: int, high: int) -> int | None:
+    return value if value is not None and low <= value <= high else None
+
+
+def _temp(value: Any, name: str) -> float | None:
+    """A temperature: finite and within TEMP_MIN..TEMP_MAX, else unknown."""
+    result = _float(value, name)
+    if result is None or not TEMP_MIN <= result <= TEMP_MAX:
+        return None
+    return result
+
+
+def _text(value: str) -> str:
+    """Text safe for Home Assistant: no lone surrogates, at most MAX_TEXT characters."""
+    if len(value) > MAX_TEXT:
+        value = value[:MAX_TEXT]
+    if not value.isascii() and _SURROGATES.search(value):
+        value = _SURROGATES.sub("\ufffd", value)
+    return value
+
+
 def _str(value: Any) -> str | None:
     if isinstance(value, str) and value:
-        return value
+        return _text(value)
     if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
+        return _text(str(value)) if -(10**40) < value < 10**40 else None
     return None
 
 
@@ -238,10 +522,16 @@ def format_error_code(code: int) -> str:
     return f"{(code >> 16) & 0xFFFF:04X}_{code & 0xFFFF:04X}"
 
 
-def _hms_codes(value: Any) -> list[str]:
+#: HMS severity from the high 16 bits of an HMS ``code``.
+HMS_SEVERITY: dict[int, str] = {1: "fatal", 2: "serious", 3: "common", 4: "info"}
+HMS_WIKI_URL = "https://wiki.bambulab.com/en/x1/troubleshooting/hmscode/{code}"
+
+
+def _hms(value: Any) -> tuple[list[str], list[dict[str, str]]]:
     codes: list[str] = []
+    messages: list[dict[str, str]] = []
     if not isinstance(value, list):
-        return codes
+        return codes, messages
     for item in value:
         if not _is_mapping(item):
             continue
@@ -249,55 +539,260 @@ def _hms_codes(value: Any) -> list[str]:
         code = _int(item.get("code"), "hms code")
         if attr is None or code is None:
             continue
-        codes.append(
-            f"{format_error_code(attr & 0xFFFFFFFF)}_{format_error_code(code & 0xFFFFFFFF)}"
+        code &= 0xFFFFFFFF
+        text = f"{format_error_code(attr & 0xFFFFFFFF)}_{format_error_code(code)}"
+        codes.append(text)
+        messages.append(
+            {
+                "code": text,
+                "severity": HMS_SEVERITY.get(code >> 16, "unknown"),
+                "url": HMS_WIKI_URL.format(code=text),
+            }
         )
-    return codes
+    return codes, messages
 
 
-def _active_extruder(device: Mapping[str, Any]) -> Any:
-    extruder = device.get("extruder")
+def _extruders(device: Any) -> tuple[int | None, Mapping[str, Any] | None, int]:
+    """Return (active extruder id, its ``device.extruder.info`` entry, extruder count)."""
+    extruder = _get(device, "extruder")
     if not _is_mapping(extruder):
-        return None
+        return None, None, 0
+    state = _int(extruder.get("state"), "extruder state")
+    count = state & 0xF if state is not None and state >= 0 else 0
+    active = (state >> 4) & 0xF if state is not None and state >= 0 else 0
     info = extruder.get("info")
     if not isinstance(info, list) or not info:
-        return None
-    state = _int(extruder.get("state"), "extruder state")
-    active = (state >> 4) & 0xF if state is not None and state >= 0 else 0
+        return active, None, count
     for entry in info:
         if _is_mapping(entry) and entry.get("id") == active:
+            return active, entry, count
+    first = info[0]
+    return active, first if _is_mapping(first) else None, count
+
+
+def _entry_by_id(entries: Any, ident: int | None) -> Mapping[str, Any] | None:
+    if not isinstance(entries, list):
+        return None
+    for entry in entries:
+        if _is_mapping(entry) and entry.get("id") == ident:
             return entry
-    return info[0]
+    return None
 
 
-def _temps(report: Mapping[str, Any]) -> dict[str, float | None]:
+def tray_from_snow(value: Any) -> int | None:
+    """Active tray in ``tray_now`` notation from an extruder's ``snow`` (None: none loaded)."""
+    snow = _int(value, "snow")
+    if snow is None or not 0 <= snow <= 0xFFFF:
+        return None
+    ams, tray = snow >> 8, snow & 0xFF
+    if ams == 255:
+        return None
+    if ams == 254:
+        return 254
+    if 128 <= ams <= 135:
+        return ams
+    if ams < 64 and tray < 4:
+        return ams * 4 + tray
+    return None
+
+
+def tray_from_tray_now(value: Any) -> int | None:
+    """The legacy single-nozzle ``ams.tray_now`` (255 none, 254 external, >= 128 AMS HT)."""
+    tray = _ranged(_int(value, "ams.tray_now"), 0, 255)
+    return None if tray is None or tray == 255 else tray
+
+
+#: Temperature groups: the plain fields of each.
+_PLAIN_FIELDS: dict[str, tuple[str, ...]] = {
+    "nozzle": ("nozzle_temper", "nozzle_target_temper"),
+    "bed": ("bed_temper", "bed_target_temper"),
+    "chamber": ("chamber_temper",),
+    "diameter": ("nozzle_diameter",),
+}
+
+
+_PLAIN_KEY_GROUP: dict[str, str] = {
+    key: group for group, fields in _PLAIN_FIELDS.items() for key in fields
+}
+
+
+def plain_newer(
+    delta: Mapping[str, Any], merged: Mapping[str, Any], previous: frozenset[str] = frozenset()
+) -> frozenset[str]:
+    """Return the groups (nozzle, bed, chamber, diameter) whose plain field is newest.
+
+    ``delta`` is the report just received, ``merged`` the report after merging
+    it, ``previous`` the answer for the report before. A group moves to
+    "plain" when the delta carries only its plain field, back to "packed"
+    when it carries the packed one (for the active extruder).
+    """
+    plain = {group for key, group in _PLAIN_KEY_GROUP.items() if key in delta}
+    device = delta.get("device")
+    if not _is_mapping(device):
+        return previous if plain <= previous else previous | plain
+    active, _, _ = _extruders(merged.get("device"))
+    packed = set()
+    if "temp" in (_entry_by_id(_get(device, "extruder", "info"), active) or {}):
+        packed.add("nozzle")
+    if _get(device, "bed", "info", "temp") is not None:
+        packed.add("bed")
+    if _get(device, "ctc", "info", "temp") is not None:
+        packed.add("chamber")
+    if "diameter" in (_entry_by_id(_get(device, "nozzle", "info"), active) or {}):
+        packed.add("diameter")
+    return frozenset((previous | plain) - packed)
+
+
+def _temps(
+    report: Mapping[str, Any],
+    plain: frozenset[str],
+    chamber_sensor: bool | None,
+    extruder: Mapping[str, Any] | None,
+) -> tuple[dict[str, float | None], float | None]:
+    """The state's temperatures, and the chamber target."""
     result: dict[str, float | None] = {
-        "nozzle_temp": _float(report.get("nozzle_temper"), "nozzle_temper"),
-        "nozzle_target": _float(report.get("nozzle_target_temper"), "nozzle_target_temper"),
-        "bed_temp": _float(report.get("bed_temper"), "bed_temper"),
-        "bed_target": _float(report.get("bed_target_temper"), "bed_target_temper"),
-        "chamber_temp": _float(report.get("chamber_temper"), "chamber_temper"),
+        "nozzle_temp": _temp(report.get("nozzle_temper"), "nozzle_temper"),
+        "nozzle_target": _temp(report.get("nozzle_target_temper"), "nozzle_target_temper"),
+        "bed_temp": _temp(report.get("bed_temper"), "bed_temper"),
+        "bed_target": _temp(report.get("bed_target_temper"), "bed_target_temper"),
+        "chamber_temp": (
+            _temp(report.get("chamber_temper"), "chamber_temper") if chamber_sensor else None
+        ),
     }
+    chamber_target: float | None = None
     device = report.get("device")
     if _is_mapping(device):
-        if packed := unpack_temp(_get(device, "bed", "info", "temp"), "device.bed temp"):
-            result["bed_temp"], result["bed_target"] = packed
-        extruder = _active_extruder(device)
-        if _is_mapping(extruder) and (
-            packed := unpack_temp(extruder.get("temp"), "device.extruder temp")
+        if ("bed" not in plain or result["bed_temp"] is None) and (
+            packed := unpack_temp(_get(device, "bed", "info", "temp"), "device.bed temp")
         ):
-            result["nozzle_temp"], result["nozzle_target"] = packed
-        if result["chamber_temp"] is None and (
+            result["bed_temp"], result["bed_target"] = _temp(packed[0], ""), _temp(packed[1], "")
+        if (
+            ("nozzle" not in plain or result["nozzle_temp"] is None)
+            and extruder is not None
+            and (packed := unpack_temp(extruder.get("temp"), "device.extruder temp"))
+        ):
+            result["nozzle_temp"] = _temp(packed[0], "")
+            result["nozzle_target"] = _temp(packed[1], "")
+        if chamber_sensor is not False and (
             packed := unpack_temp(_get(device, "ctc", "info", "temp"), "device.ctc temp")
         ):
-            result["chamber_temp"] = packed[0]
-    return result
+            if result["chamber_temp"] is None or "chamber" not in plain:
+                result["chamber_temp"] = _temp(packed[0], "")
+            chamber_target = _temp(packed[1], "")
+    return result, chamber_target
 
 
 def _wifi_dbm(value: Any) -> int | None:
     if isinstance(value, str):
         value = value.strip().lower().removesuffix("dbm").strip()
-    return _int(value, "wifi_signal")
+    return _ranged(_int(value, "wifi_signal"), -150, 0)
+
+
+def _nozzle_diameter(
+    report: Mapping[str, Any], plain: frozenset[str], active: int | None
+) -> float | None:
+    plain_value = _float(report.get("nozzle_diameter"), "nozzle_diameter")
+    if "diameter" not in plain or plain_value is None:
+        entry = _entry_by_id(_get(report, "device", "nozzle", "info"), active or 0)
+        if entry is not None and (
+            packed := _float(entry.get("diameter"), "device.nozzle diameter")
+        ):
+            plain_value = packed
+    if plain_value is None or not 0.05 <= plain_value <= 5:
+        return None
+    return plain_value
+
+
+#: Extra key -> report field of the fans (strings on a 0-15 scale).
+FAN_FIELDS: dict[str, str] = {
+    "fan_part": "cooling_fan_speed",
+    "fan_aux": "big_fan1_speed",
+    "fan_chamber": "big_fan2_speed",
+    "fan_heatbreak": "heatbreak_fan_speed",
+}
+
+
+def fan_percent(value: Any) -> int | None:
+    """A fan speed on Bambu's 0-15 scale as a whole percent (None when out of range)."""
+    raw = _ranged(_int(value, "fan speed"), 0, 15)
+    return None if raw is None else round(raw * 100 / 15)
+
+
+def _chamber_light(value: Any) -> str | None:
+    if not isinstance(value, list):
+        return None
+    for item in value:
+        if _is_mapping(item) and item.get("node") == "chamber_light":
+            mode = item.get("mode")
+            return "on" if mode == "on" else "off" if isinstance(mode, str) else None
+    return None
+
+
+def _firmware_update(value: Any) -> dict[str, Any] | None:
+    if not _is_mapping(value):
+        return None
+    available = _int(value.get("new_version_state"), "new_version_state") == 1
+    version: str | None = None
+    versions = value.get("new_ver_list")
+    if isinstance(versions, list):
+        for item in versions:
+            if _is_mapping(item) and item.get("name") == "ota":
+                version = _str(item.get("new_ver"))
+                break
+    version = version or _str(value.get("ota_new_version_number"))
+    return {"available": available, "version": version if available else None}
+
+
+#: Report keys the extras (other than ``print_stage``) are derived from.
+_EXTRA_SOURCES = frozenset(
+    {
+        "hms",
+        "wifi_signal",
+        "nozzle_diameter",
+        "device",
+        "ams",
+        "spd_lvl",
+        "lights_report",
+        "upgrade_state",
+        *FAN_FIELDS.values(),
+    }
+)
+
+
+def _extras(
+    report: Mapping[str, Any],
+    plain: frozenset[str],
+    device: Any,
+    extruders: tuple[int | None, Mapping[str, Any] | None, int],
+) -> dict[str, Any]:
+    """The extras derived from :data:`_EXTRA_SOURCES` (see the module docstring)."""
+    active, extruder, count = extruders
+    hms_codes, hms_messages = _hms(report.get("hms"))
+    extra: dict[str, Any] = {
+        "hms": hms_codes,
+        "hms_messages": hms_messages,
+        "wifi_signal": _wifi_dbm(report.get("wifi_signal")),
+        "nozzle_diameter": _nozzle_diameter(report, plain, active),
+    }
+    if _is_mapping(_get(device, "extruder")):
+        extra["active_extruder"] = active
+    ams = report.get("ams")
+    if _is_mapping(ams) and isinstance(units := ams.get("ams"), list) and units:
+        # Only printers with AMS units have the key (and so the sensor).
+        if count > 1 and extruder is not None and "snow" in extruder:
+            extra["ams_active_tray"] = tray_from_snow(extruder.get("snow"))
+        else:
+            extra["ams_active_tray"] = tray_from_tray_now(ams.get("tray_now"))
+    for key, field_name in FAN_FIELDS.items():
+        if field_name in report:
+            extra[key] = fan_percent(report[field_name])
+    if "spd_lvl" in report:
+        extra["speed_level"] = _ranged(_int(report["spd_lvl"], "spd_lvl"), 1, 4)
+    if (light := _chamber_light(report.get("lights_report"))) is not None:
+        extra["chamber_light"] = light
+    if (update := _firmware_update(report.get("upgrade_state"))) is not None:
+        extra["firmware_update"] = update
+    return extra
 
 
 # --- normalization -----------------------------------------------------------
@@ -307,13 +802,23 @@ def normalize(
     report: Mapping[str, Any],
     previous: PrinterState | None = None,
     *,
-    chamber_sensor: bool = True,
+    chamber_sensor: bool | None = True,
+    plain: frozenset[str] = frozenset(),
+    changed: AbstractSet[str] | None = None,
 ) -> PrinterState:
     """Turn a merged ``print`` report into a :class:`PrinterState`.
 
+    ``changed`` (the keys of the delta just merged; None when unknown) lets
+    the extras derived only from keys the delta did not carry be taken from
+    ``previous``, which must then come from this function with the same
+    ``chamber_sensor``: the result is the same, for less work.
+
     An unknown or missing ``gcode_state`` keeps the previous status (IDLE when
     there is none). ``chamber_sensor=False`` (a model without one, see
-    :data:`MODELS_WITHOUT_CHAMBER_SENSOR`) leaves ``chamber_temp`` None. Never raises.
+    :data:`MODELS_WITHOUT_CHAMBER_SENSOR`) leaves ``chamber_temp`` None;
+    ``None`` (model not known yet) takes it only from ``device.ctc``.
+    ``plain`` is :func:`plain_newer`'s answer. Values follow the rules in the
+    module docstring. Never raises.
     """
     if not _is_mapping(report):
         report = {}
@@ -329,6 +834,7 @@ def normalize(
         )
 
     print_error = _int(report.get("print_error"), "print_error") or 0
+    print_error &= 0xFFFFFFFF
     cancelled = status == PrinterStatus.FAILED and print_error == PRINT_ERROR_CANCELLED
     if cancelled:  # FAILED with the cancel code until the next print
         status = PrinterStatus.CANCELLED
@@ -341,7 +847,15 @@ def normalize(
     progress = _int(report.get("mc_percent"), "mc_percent")
     progress = min(100, max(0, progress)) if progress is not None else 0
     remaining = _int(report.get("mc_remaining_time"), "mc_remaining_time")
-    remaining_seconds = max(0, remaining) * 60 if remaining is not None else None
+    remaining_seconds = (
+        max(0, remaining) * 60
+        if remaining is not None and remaining <= MAX_REMAINING_MINUTES
+        else None
+    )
+    total_layers = _ranged(_int(report.get("total_layer_num"), "total_layer_num"), 0, MAX_LAYERS)
+    layer = _ranged(_int(report.get("layer_num"), "layer_num"), 0, MAX_LAYERS)
+    if layer is not None and total_layers and layer > total_layers:
+        layer = total_layers
 
     task_id = _str(report.get("task_id"))
     job_name = _str(report.get("subtask_name")) or _str(report.get("gcode_file"))
@@ -349,30 +863,35 @@ def normalize(
     stage = _int(report.get("stg_cur"), "stg_cur")
     if stage is None:
         stage = _int(report.get("mc_print_stage"), "mc_print_stage")
-    extra: dict[str, Any] = {
-        "print_stage": stage,
-        "hms": _hms_codes(report.get("hms")),
-        "wifi_signal": _wifi_dbm(report.get("wifi_signal")),
-        "nozzle_diameter": _float(report.get("nozzle_diameter"), "nozzle_diameter"),
-    }
-    ams = report.get("ams")
-    if _is_mapping(ams) and isinstance(units := ams.get("ams"), list) and units:
-        # Only printers with AMS units have the key (and so the sensor);
-        # 255 means no tray is loaded.
-        tray_now = _int(ams.get("tray_now"), "ams.tray_now")
-        extra["ams_active_tray"] = None if tray_now is None or tray_now == 255 else tray_now
+    device = report.get("device")
+    active, extruder, count = _extruders(device)
+    temps, chamber_target = _temps(report, plain, chamber_sensor, extruder)
+    if (
+        changed is not None
+        and previous is not None
+        and "hms" in previous.extra
+        and changed.isdisjoint(_EXTRA_SOURCES)
+    ):
+        extra = dict(previous.extra)
+        extra["print_stage"] = _ranged(stage, -1, 255)
+    else:
+        extra = _extras(report, plain, device, (active, extruder, count))
+        extra["print_stage"] = _ranged(stage, -1, 255)
+        extra["chamber_target"] = chamber_target
+    # --- AMS trays for materials (issue 12): parsed in ams.py, reused while unchanged
+    if (trays := read_ams(report, previous.extra.get("ams") if previous else None)) is not None:
+        extra["ams"] = trays
+    else:
+        extra.pop("ams", None)
 
-    temps = _temps(report)
-    if not chamber_sensor:
-        temps["chamber_temp"] = None
     return PrinterState(
         status=status,
         progress=progress,
         job_name=job_name,
         printer_job_id=task_id if task_id and task_id != "0" else None,
         remaining_seconds=remaining_seconds,
-        layer=_int(report.get("layer_num"), "layer_num"),
-        total_layers=_int(report.get("total_layer_num"), "total_layer_num"),
+        layer=layer,
+        total_layers=total_layers,
         error=error,
         cancelled=cancelled,
         extra=extra,
@@ -391,13 +910,12 @@ def parse_version(answer: Mapping[str, Any], serial: str | None = None) -> Print
             if _is_mapping(module) and module.get("name") == "ota":
                 ota = module
                 break
-    code = _str(ota.get("project_name")) or _str(ota.get("product_name"))
     sn = _str(ota.get("sn"))
     if sn and "*" in sn:
         sn = None
     return PrinterInfo(
         serial=serial or sn,
-        model=model_name(code),
+        model=model_name(_str(ota.get("project_name")), _str(ota.get("product_name"))),
         firmware=_str(ota.get("sw_ver")),
         manufacturer="Bambu Lab",
     )

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import math
+import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
@@ -260,7 +262,7 @@ class PrusaLinkClient:
         """Decode a JSON body or raise :class:`PrinterConnectionError`."""
         try:
             return response.json()
-        except ValueError as err:
+        except (ValueError, RecursionError) as err:  # RecursionError: nesting too deep
             _LOGGER.warning("PrusaLink %s returned invalid JSON", path)
             raise PrinterConnectionError(f"{path}: invalid JSON") from err
 
@@ -341,6 +343,10 @@ class PrusaLinkClient:
                 nozzle_diameter=self.nozzle_diameter,
             )
         except PrusaLinkParseError as err:
+            # A bad /api/v1/job answer must not poison later polls: forget
+            # it, so the next poll fetches the job again.
+            self._last_job_json = None
+            self._job_fetched_for = None
             _LOGGER.warning("PrusaLink status could not be read: %s", err)
             raise PrinterConnectionError(f"status: {err}") from err
         self._last_state = state
@@ -455,9 +461,30 @@ class PrusaLinkClient:
             "nozzle_diameter": self.nozzle_diameter,
             "mmu": self._details.mmu if self._details else None,
             "poll_interval": self.poll_interval,
-            "last_status": self._last_status_json,
-            "last_job": self._last_job_json,
+            "last_status": _bounded(self._last_status_json),
+            "last_job": _bounded(self._last_job_json),
         }
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _bounded(value: Any, depth: int = 32) -> Any:
+    """``value`` made serialisable for diagnostics: nesting deeper than ``depth`` cut,
+    lone surrogates replaced, NaN, Infinity and integers beyond 64 bits dropped."""
+    if isinstance(value, str):
+        return _SURROGATES.sub("\ufffd", value)
+    if isinstance(value, dict):
+        if depth <= 0:
+            return None
+        return {_bounded(str(k)): _bounded(v, depth - 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_bounded(v, depth - 1) for v in value] if depth > 0 else None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**64:
+        return None
+    return value
 
 
 async def async_probe(
@@ -484,7 +511,7 @@ async def async_probe(
     if response.status_code == 200:
         try:
             body = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
         if isinstance(body, dict) and "api" in body and "printer" in body:
             return "open"

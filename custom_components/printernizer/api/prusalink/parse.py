@@ -2,6 +2,10 @@
 
 Every function raises :class:`PrusaLinkParseError` (a :class:`ValueError`) on
 malformed input; the client turns that into a ``PrinterConnectionError``.
+Numbers are checked before any conversion: NaN, ±Infinity and integers beyond
+64 bits are unknown (``None``), never an ``OverflowError``/``ValueError``;
+temperatures outside -50..500 °C are unknown, ``time_remaining`` and
+``time_printing`` beyond a year are unknown, progress is clamped to 0..100.
 
 State mapping (``printer.state`` of ``/api/v1/status``):
 
@@ -27,6 +31,8 @@ the job's file), ``job_file_path``, ``time_printing``, ``prusalink_state``
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -90,18 +96,57 @@ def _opt_str(data: Mapping[str, Any], key: str, what: str) -> str | None:
     return value
 
 
+_INT64 = 2**63
+
+
 def _opt_num(data: Mapping[str, Any], key: str, what: str) -> float | None:
+    """A number; NaN, ±Infinity and integers beyond 64 bits are unknown (None)."""
     value = data.get(key)
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise PrusaLinkParseError(f"{what}.{key}: expected a number")
-    return float(value)
+    if isinstance(value, int):
+        return float(value) if -_INT64 <= value < _INT64 else None
+    return value if math.isfinite(value) else None
 
 
 def _opt_int(data: Mapping[str, Any], key: str, what: str) -> int | None:
     value = _opt_num(data, key, what)
     return None if value is None else int(value)
+
+
+#: Plausible temperatures (°C); anything else is unknown.
+TEMP_RANGE = (-50.0, 500.0)
+#: Longest plausible remaining/printing time (seconds): a year.
+MAX_SECONDS = 366 * 24 * 3600
+
+
+def _opt_temp(data: Mapping[str, Any], key: str, what: str) -> float | None:
+    value = _opt_num(data, key, what)
+    if value is None or not TEMP_RANGE[0] <= value <= TEMP_RANGE[1]:
+        return None
+    return value
+
+
+def _opt_ranged(data: Mapping[str, Any], key: str, what: str, high: int) -> int | None:
+    value = _opt_int(data, key, what)
+    return value if value is not None and 0 <= value <= high else None
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _text(value: str | None, limit: int | None = 255) -> str | None:
+    """Text for a state: lone surrogates replaced, at most ``limit`` characters."""
+    if value is None:
+        return None
+    return _SURROGATES.sub("\ufffd", value[:limit] if limit else value)
+
+
+def _opt_seconds(data: Mapping[str, Any], key: str, what: str) -> int | None:
+    value = _opt_int(data, key, what)
+    return value if value is not None and 0 <= value <= MAX_SECONDS else None
 
 
 def _opt_bool(data: Mapping[str, Any], key: str, what: str) -> bool | None:
@@ -117,7 +162,7 @@ def _opt_job_id(data: Mapping[str, Any], what: str) -> int | None:
     value = data.get("id")
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int):
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < _INT64:
         raise PrusaLinkParseError(f"{what}.id: expected an integer")
     return int(value)
 
@@ -301,8 +346,8 @@ def parse_state(
     time_printing: int | None = None
     if status_job is not None:
         progress_value = _opt_num(status_job, "progress", "status.job")
-        remaining = _opt_int(status_job, "time_remaining", "status.job")
-        time_printing = _opt_int(status_job, "time_printing", "status.job")
+        remaining = _opt_seconds(status_job, "time_remaining", "status.job")
+        time_printing = _opt_seconds(status_job, "time_printing", "status.job")
     progress = 0
     if progress_value is not None:
         progress = max(0, min(100, int(progress_value)))
@@ -324,31 +369,31 @@ def parse_state(
 
     extra: dict[str, Any] = {
         "prusalink_state": raw_state,
-        "speed": _opt_int(printer, "speed", "status.printer"),
-        "flow": _opt_int(printer, "flow", "status.printer"),
+        "speed": _opt_ranged(printer, "speed", "status.printer", 1000),
+        "flow": _opt_ranged(printer, "flow", "status.printer", 1000),
         "z_height": _opt_num(printer, "axis_z", "status.printer"),
-        "fan_hotend": _opt_int(printer, "fan_hotend", "status.printer"),
-        "fan_print": _opt_int(printer, "fan_print", "status.printer"),
+        "fan_hotend": _opt_ranged(printer, "fan_hotend", "status.printer", 100_000),
+        "fan_print": _opt_ranged(printer, "fan_print", "status.printer", 100_000),
         "nozzle_diameter": nozzle_diameter,
-        "thumbnail": thumbnail,
-        "job_file_path": file_path,
+        "thumbnail": _text(thumbnail, limit=None),
+        "job_file_path": _text(file_path, limit=None),
         "time_printing": time_printing,
     }
 
     return PrinterState(
         status=mapped,
-        nozzle_temp=_opt_num(printer, "temp_nozzle", "status.printer"),
-        nozzle_target=_opt_num(printer, "target_nozzle", "status.printer"),
-        bed_temp=_opt_num(printer, "temp_bed", "status.printer"),
-        bed_target=_opt_num(printer, "target_bed", "status.printer"),
-        chamber_temp=_opt_num(printer, "temp_chamber", "status.printer"),
+        nozzle_temp=_opt_temp(printer, "temp_nozzle", "status.printer"),
+        nozzle_target=_opt_temp(printer, "target_nozzle", "status.printer"),
+        bed_temp=_opt_temp(printer, "temp_bed", "status.printer"),
+        bed_target=_opt_temp(printer, "target_bed", "status.printer"),
+        chamber_temp=_opt_temp(printer, "temp_chamber", "status.printer"),
         progress=progress,
-        job_name=job_name,
+        job_name=_text(job_name),
         printer_job_id=str(job_id) if job_id is not None else None,
         remaining_seconds=remaining,
         layer=None,
         total_layers=None,
-        error=_job_error(raw_state, printer),
+        error=_text(_job_error(raw_state, printer)),
         cancelled=raw_state == "STOPPED",
         extra={key: value for key, value in extra.items() if value is not None},
     )

@@ -1,0 +1,56 @@
+"""The seam that says how much filament a job used (grams per tray).
+
+Materials deduct what this returns when a job ends; the files and processing
+work fills the job record from the print file's metadata. In order:
+
+1. ``job.filament_used_g_by_tray``: ``{tray: grams}`` with the tray as a string
+   (the AMS ``tray_now`` numbering, "254"/"255" the external spool): a 3MF's
+   per-filament ``used_g`` mapped to AMS trays through the job's tray mapping.
+2. ``job.filament_used_g``: the whole print's grams (G-code ``filament used [g]``,
+   a 3MF plate's ``weight``, PrusaLink file ``meta``); the tray is unknown (None).
+3. ``state.extra["filament_used_g"]``: a client that knows the current job's
+   grams from the printer (PrusaLink job ``meta``) puts it there.
+
+Figures are for the whole print; the caller scales them by progress for a
+failed or cancelled job. Nothing known: an empty dict (nothing is deducted).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ..api.models import PrinterState
+from .jobs import Job
+
+#: A figure above this is not a print's filament (grams).
+MAX_JOB_GRAMS = 100_000.0
+
+
+def _grams(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        grams = float(value)
+    except ValueError:
+        return None
+    return grams if math.isfinite(grams) and 0 < grams <= MAX_JOB_GRAMS else None
+
+
+def job_filament_grams(job: Job, state: PrinterState | None = None) -> dict[int | None, float]:
+    """Grams a whole print of ``job`` uses, per tray (None: the tray is not known)."""
+    by_tray: dict[int | None, float] = {}
+    for tray, value in (job.filament_used_g_by_tray or {}).items():
+        try:
+            index = int(tray)
+        except (TypeError, ValueError):
+            continue
+        if (grams := _grams(value)) is not None:
+            by_tray[index] = by_tray.get(index, 0.0) + grams
+    if by_tray:
+        return by_tray
+    if (grams := _grams(job.filament_used_g)) is not None:
+        return {None: grams}
+    if state is not None and (grams := _grams(state.extra.get("filament_used_g"))) is not None:
+        return {None: grams}
+    return {}

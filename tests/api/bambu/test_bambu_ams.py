@@ -1,0 +1,130 @@
+"""AMS trays from real captures (pure reader, no Home Assistant)."""
+
+from __future__ import annotations
+
+import copy
+
+from custom_components.printernizer.api.bambu.ams import AmsReport, color_from_tray, read_ams
+from custom_components.printernizer.api.bambu.parse import merge_report, normalize
+from simulator.bambu import load_fixture
+from simulator.bambu.simulator import FIXTURES_DIR
+
+
+def _report(name: str) -> dict:
+    state, _version = load_fixture(FIXTURES_DIR / name)
+    return state
+
+
+def test_p1p_without_rfid_remain_unknown() -> None:
+    report = read_ams(_report("P1P.json"))
+    assert report is not None
+    (unit,) = report.units
+    assert unit.ams_id == 0
+    assert unit.humidity is None  # no humidity_raw in this firmware
+    assert unit.humidity_level == 3
+    assert unit.temperature is None  # the capture says "0.0": no sensor, not 0 °C
+    assert [t.slot for t in unit.trays] == [0, 1, 2, 3]
+    for tray in unit.trays:
+        assert tray.loaded
+        assert tray.tray_type == "PLA"
+        assert tray.color_hex == "#D357FE"
+        assert tray.remain is None  # remain -1
+        assert tray.weight is None  # tray_weight "0"
+        assert tray.diameter is None  # "0.00"
+        assert tray.tray_uuid is None  # all zeros
+        assert not tray.has_rfid
+        assert tray.remaining_grams is None
+    (external,) = report.external
+    assert (external.slot, external.ams_id, external.external) == (254, None, True)
+    assert external.color_hex == "#161616"
+    assert external.remain is None  # remain 0 without a tag is a placeholder
+
+
+def test_x1c_several_units_with_rfid() -> None:
+    """The reference speaks of two AMS units; the real capture has three AMS and one AMS HT."""
+    report = read_ams(_report("MOCK-X1CMULTIAMS.json"))
+    assert report is not None
+    assert [u.ams_id for u in report.units] == [0, 1, 2, 128]
+    first, second, third, ht = report.units
+    assert not third.trays[0].loaded  # an empty slot
+    (ht_tray,) = ht.trays
+    assert (ht_tray.slot, ht_tray.tray_type) == (128, "PA-CF")
+    assert (first.humidity, first.humidity_level, first.temperature) == (8.0, 5, 26.2)
+    assert second.temperature == 25.4
+    tray = first.trays[0]
+    assert tray.tray_uuid == "5F3D8925633343C29FB9A97FA9125971"
+    assert (tray.tray_type, tray.sub_brand, tray.color_hex) == ("PLA", "PLA Matte", "#000000")
+    assert (tray.remain, tray.weight, tray.diameter) == (93, 1000.0, 1.75)
+    assert tray.remaining_grams == 930.0
+    assert report.tray(4) is not None and report.tray(4).tray_type == "ABS"  # AMS 2, tray 1
+    assert report.tray(4).remain == 21
+    # the external holder (255 on X1) is empty
+    (external,) = report.external
+    assert (external.slot, external.loaded) == (255, False)
+    assert len(report.trays()) == 4 + 4 + 4 + 1 + 1
+
+
+def test_a1_placeholder_remain_without_tag_is_unknown() -> None:
+    """The real A1 capture reports remain 100 for spools without a tag: unknown."""
+    report = read_ams(_report("MOCK-A1.json"))
+    assert report is not None
+    assert all(t.remain is None for t in report.trays())
+
+
+def test_unchanged_ams_is_reused_and_change_is_seen() -> None:
+    raw = _report("MOCK-X1CMULTIAMS.json")
+    first = normalize(raw)
+    merged = merge_report(raw, {"mc_percent": 5})  # a delta without AMS
+    second = normalize(merged, first)
+    assert second.extra["ams"] is first.extra["ams"]
+    changed = copy.deepcopy(raw["ams"])
+    changed["ams"][0]["tray"][0]["remain"] = 80
+    third = normalize(merge_report(merged, {"ams": changed}), second)
+    assert third.extra["ams"] is not second.extra["ams"]
+    assert third.extra["ams"].tray(0).remain == 80
+    assert isinstance(third.extra["ams"], AmsReport)
+
+
+def test_malformed_input_is_ignored() -> None:
+    assert read_ams({}) is None
+    assert read_ams({"ams": "nonsense"}) is None
+    assert read_ams({"ams": {"ams": [None, {"id": "x"}, {"id": "0", "tray": "bad"}]}}) == AmsReport(
+        units=(read_ams({"ams": {"ams": [{"id": "0"}]}}).units[0],)
+    )
+    report = read_ams(
+        {
+            "ams": {
+                "ams": [
+                    {
+                        "id": "0",
+                        "humidity": "9",
+                        "humidity_raw": "150",
+                        "temp": "-20",
+                        "tray": [
+                            {"id": "7", "tray_type": "PLA"},
+                            {"id": "1"},
+                            {
+                                "id": "2",
+                                "tray_type": "PETG",
+                                "tray_color": "ZZZZZZZZ",
+                                "remain": 300,
+                            },
+                        ],
+                    }
+                ]
+            }
+        }
+    )
+    assert report is not None
+    (unit,) = report.units
+    assert (unit.humidity, unit.humidity_level, unit.temperature) == (None, None, None)
+    assert [t.tray_id for t in unit.trays] == [1, 2]  # tray 7 does not exist
+    assert not unit.trays[0].loaded
+    assert unit.trays[1].color_hex is None and unit.trays[1].remain is None
+
+
+def test_color_from_tray() -> None:
+    assert color_from_tray("FF8800FF") == "#FF8800"
+    assert color_from_tray("ff8800") == "#FF8800"
+    assert color_from_tray("FF88") is None
+    assert color_from_tray(12) is None

@@ -1,0 +1,728 @@
+"""Materials: CRUD and events, validation, low stock, AMS trays, consumption, entities."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.printernizer import async_remove_config_entry_device
+from custom_components.printernizer.api.bambu.parse import normalize
+from custom_components.printernizer.api.models import PrinterStatus
+from custom_components.printernizer.const import (
+    CONF_ENTRY_KIND,
+    DOMAIN,
+    ENTRY_KIND_LIBRARY,
+    LIBRARY_UNIQUE_ID,
+    MATERIALS_DEVICE_ID,
+    OPT_LIBRARY_FOLDER,
+    OPT_LOW_STOCK_THRESHOLD,
+)
+from custom_components.printernizer.core.materials import MaterialManager
+from custom_components.printernizer.diagnostics import async_get_config_entry_diagnostics
+from custom_components.printernizer.runtime import DATA_KEY
+from simulator.bambu import load_fixture
+from simulator.bambu.simulator import FIXTURES_DIR
+
+from .conftest import EventRecorder
+from .fake_client import IDLE, FakeClient
+
+ROOT = Path(__file__).parents[1] / "custom_components" / DOMAIN
+PRINTER = "FAKE0001"
+
+
+def _new_library_entry(hass: HomeAssistant, tmp_path: Path) -> MockConfigEntry:
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Printernizer library",
+        unique_id=LIBRARY_UNIQUE_ID,
+        data={CONF_ENTRY_KIND: ENTRY_KIND_LIBRARY},
+        options={OPT_LIBRARY_FOLDER: str(tmp_path / "library"), OPT_LOW_STOCK_THRESHOLD: 20},
+    )
+    entry.add_to_hass(hass)
+    return entry
+
+
+@pytest.fixture
+def library_entry(hass: HomeAssistant, tmp_path: Path) -> MockConfigEntry:
+    return _new_library_entry(hass, tmp_path)
+
+
+async def _ensure_loaded(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Set up an entry (setting up the first entry of the domain sets up all added ones)."""
+    if entry.state is ConfigEntryState.NOT_LOADED:
+        assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+
+
+@pytest.fixture
+async def library(hass: HomeAssistant, library_entry: MockConfigEntry) -> MockConfigEntry:
+    await _ensure_loaded(hass, library_entry)
+    return library_entry
+
+
+def _materials(hass: HomeAssistant) -> MaterialManager:
+    library = hass.data[DATA_KEY].library
+    assert library is not None and library.materials is not None
+    return library.materials
+
+
+async def _call(hass: HomeAssistant, service: str, data: dict, response: bool = True) -> Any:
+    return await hass.services.async_call(
+        DOMAIN, service, data, blocking=True, return_response=response
+    )
+
+
+def _snapshot(hass: HomeAssistant) -> list[dict]:
+    return [m.as_dict() for m in _materials(hass).materials]
+
+
+def _sensor_of(hass: HomeAssistant, material_id: str) -> str | None:
+    return er.async_get(hass).async_get_entity_id("sensor", DOMAIN, f"material_{material_id}")
+
+
+# --- CRUD, events, entities ----------------------------------------------------
+
+
+async def test_crud_with_events_and_entities(
+    hass: HomeAssistant, library: MockConfigEntry, events: EventRecorder
+) -> None:
+    hass.config.currency = "EUR"
+    result = await _call(
+        hass,
+        "create_material",
+        {
+            "material_type": "pla_matte",
+            "brand": "Acme",
+            "color": "Black",
+            "color_hex": "#1a1a1a",
+            "weight": 1000,
+            "remaining_weight": 800,
+            "cost_per_kg": 24.99,
+            "purchase_date": "2026-11-30",
+            "location": "Shelf 2",
+        },
+    )
+    material = result["material"]
+    assert material["name"] == "Acme PLA_MATTE Black"
+    assert material["material_type"] == "PLA_MATTE"
+    assert material["color_hex"] == "#1A1A1A"
+    assert material["remaining_percentage"] == 80.0
+    assert material["currency"] == "EUR"
+    (created,) = events.of("material_created")
+    assert created["material"] == {k: v for k, v in material.items() if k != "low_stock"}
+    json.dumps(created)  # plain JSON, as the recorder stores it
+    mid = material["material_id"]
+
+    await hass.async_block_till_done()
+    entity_id = _sensor_of(hass, mid)
+    assert entity_id is not None
+    state = hass.states.get(entity_id)
+    assert state.state == "800.0"
+    assert state.attributes["remaining_percentage"] == 80.0
+    assert state.attributes["material_type"] == "PLA_MATTE"
+    assert state.attributes["location"] == "Shelf 2"
+    device = dr.async_get(hass).async_get(er.async_get(hass).async_get(entity_id).device_id)
+    assert (DOMAIN, MATERIALS_DEVICE_ID) in device.identifiers
+    assert hass.states.get("sensor.materials_materials_low_on_stock").state == "0"
+
+    events.clear()
+    result = await _call(hass, "update_material", {"material_id": mid, "remaining_weight": 500})
+    assert result["material"]["remaining_weight"] == 500
+    (updated,) = events.of("material_updated")
+    assert updated["material"]["remaining_weight"] == 500
+    assert hass.states.get(entity_id).state == "500.0"
+    # the same value again is no change: no event
+    events.clear()
+    await _call(hass, "update_material", {"material_id": mid, "remaining_weight": 500})
+    assert events.of("material_updated") == []
+
+    listed = await _call(hass, "list_materials", {"material_type": "PLA_MATTE"})
+    assert [m["material_id"] for m in listed["materials"]] == [mid]
+    assert listed["low_stock_threshold"] == 20
+    assert (await _call(hass, "list_materials", {"material_type": "PETG"}))["materials"] == []
+    assert (await _call(hass, "list_materials", {"low_stock": True}))["materials"] == []
+
+    await _call(hass, "delete_material", {"material_id": mid}, response=False)
+    assert events.of("material_deleted") == [{"material_id": mid}]
+    await hass.async_block_till_done()
+    assert _sensor_of(hass, mid) is None
+    assert hass.states.get(entity_id) is None
+    assert _materials(hass).materials == []
+
+
+@pytest.mark.parametrize(
+    ("service", "data", "key"),
+    [
+        ("create_material", {"material_type": "PLA", "weight": -5}, "invalid_weight"),
+        ("create_material", {"material_type": "PLA", "weight": 0}, "invalid_weight"),
+        ("create_material", {"material_type": "PLA", "weight": 10_000_000}, "invalid_weight"),
+        ("create_material", {"material_type": "PLA", "weight": "heavy"}, "invalid_number"),
+        (
+            "create_material",
+            {"material_type": "PLA", "weight": 1000, "remaining_weight": 1200},
+            "remaining_above_weight",
+        ),
+        (
+            "create_material",
+            {"material_type": "PLA", "weight": 1000, "remaining_weight": -1},
+            "invalid_weight",
+        ),
+        (
+            "create_material",
+            {"material_type": "PLA", "weight": 1000, "color_hex": "red"},
+            "invalid_color",
+        ),
+        (
+            "create_material",
+            {"material_type": "PLA", "weight": 1000, "color_hex": "#12345G"},
+            "invalid_color",
+        ),
+        (
+            "create_material",
+            {"material_type": "WOOD_GLUE", "weight": 1000},
+            "invalid_material_type",
+        ),
+        ("create_material", {"weight": 1000}, "missing_field"),
+        (
+            "create_material",
+            {"material_type": "PLA", "weight": 1000, "purchase_date": "yesterday"},
+            "invalid_date",
+        ),
+        (
+            "create_material",
+            {"material_type": "PLA", "weight": 1000, "diameter": 0},
+            "invalid_diameter",
+        ),
+        (
+            "create_material",
+            {"material_type": "PLA", "weight": 1000, "device_id": "nope"},
+            "unknown_device",
+        ),
+        (
+            "update_material",
+            {"material_id": "EXISTING", "remaining_weight": 1001},
+            "remaining_above_weight",
+        ),
+        ("update_material", {"material_id": "EXISTING", "weight": 100}, "remaining_above_weight"),
+        ("update_material", {"material_id": "EXISTING", "weight": -1}, "invalid_weight"),
+        ("update_material", {"material_id": "EXISTING", "color_hex": "#FFF"}, "invalid_color"),
+        ("update_material", {"material_id": "EXISTING"}, "nothing_to_update"),
+        ("update_material", {"material_id": "missing", "weight": 10}, "unknown_material"),
+        ("delete_material", {"material_id": "missing"}, "unknown_material"),
+        ("record_consumption", {"material_id": "missing", "grams": 5}, "unknown_material"),
+        ("record_consumption", {"material_id": "EXISTING", "grams": -5}, "invalid_weight"),
+        ("record_consumption", {"material_id": "EXISTING", "grams": 0}, "invalid_weight"),
+        (
+            "record_consumption",
+            {"material_id": "EXISTING", "grams": 5, "job_id": "nope"},
+            "unknown_job",
+        ),
+        ("list_materials", {"material_type": "CHEESE"}, "invalid_material_type"),
+    ],
+)
+async def test_bad_input_refused_nothing_changed(
+    hass: HomeAssistant,
+    library: MockConfigEntry,
+    events: EventRecorder,
+    service: str,
+    data: dict,
+    key: str,
+) -> None:
+    existing = _materials(hass).create(
+        {"material_type": "PLA", "weight": 1000, "remaining_weight": 600}
+    )
+    data = {k: (existing.material_id if v == "EXISTING" else v) for k, v in data.items()}
+    before = _snapshot(hass)
+    events.clear()
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, service, data, response=service != "delete_material")
+    assert err.value.translation_key == key
+    assert _snapshot(hass) == before
+    assert events.events == []
+
+
+async def test_actions_need_the_library(
+    hass: HomeAssistant, library_entry: MockConfigEntry
+) -> None:
+    await _ensure_loaded(hass, library_entry)
+    assert await hass.config_entries.async_unload(library_entry.entry_id)
+    assert library_entry.state is ConfigEntryState.NOT_LOADED
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, "list_materials", {})
+    assert err.value.translation_key == "library_not_loaded"
+
+
+def test_every_material_error_is_translated() -> None:
+    strings = json.loads((ROOT / "strings.json").read_text())
+    assert strings == json.loads((ROOT / "translations" / "en.json").read_text())
+    source = "".join(
+        (ROOT / p).read_text()
+        for p in ("core/materials.py", "services/materials.py", "services/helpers.py")
+    )
+    keys = set(re.findall(r'MaterialValidationError\(\s*"([a-z_]+)"', source))
+    keys |= set(re.findall(r'validation_error\(\s*"([a-z_]+)"', source))
+    assert {"unknown_material", "remaining_above_weight", "library_not_loaded"} <= keys
+    assert keys <= set(strings["exceptions"]), keys - set(strings["exceptions"])
+
+
+# --- low stock -------------------------------------------------------------------
+
+
+async def test_low_stock_once_rearmed_not_repeated_after_restart(
+    hass: HomeAssistant, library: MockConfigEntry, events: EventRecorder
+) -> None:
+    created = await _call(
+        hass, "create_material", {"material_type": "PETG", "weight": 1000, "name": "Spool A"}
+    )
+    mid = created["material"]["material_id"]
+    await _call(hass, "record_consumption", {"material_id": mid, "grams": 700})
+    assert events.of("material_low_stock") == []  # 30 %
+    await _call(hass, "record_consumption", {"material_id": mid, "grams": 150})  # 15 %
+    (low,) = events.of("material_low_stock")
+    assert low["material_id"] == mid
+    assert low["material_name"] == "Spool A"
+    assert low["remaining_percentage"] == 15.0
+    await _call(hass, "record_consumption", {"material_id": mid, "grams": 50})  # 10 %: still low
+    assert len(events.of("material_low_stock")) == 1
+    assert hass.states.get("sensor.materials_materials_low_on_stock").state == "1"
+    low_only = await _call(hass, "list_materials", {"low_stock": True})
+    assert [m["material_id"] for m in low_only["materials"]] == [mid]
+
+    # a restart (reload of the library entry, a new store on the same storage): no repeat
+    assert await hass.config_entries.async_reload(library.entry_id)
+    await hass.async_block_till_done()
+    assert _materials(hass).get(mid).remaining_weight == 100
+    await _call(hass, "record_consumption", {"material_id": mid, "grams": 10})
+    assert len(events.of("material_low_stock")) == 1
+
+    # refill: re-armed above the threshold, fires again on the next crossing
+    await _call(hass, "update_material", {"material_id": mid, "remaining_weight": 900})
+    assert hass.states.get("sensor.materials_materials_low_on_stock").state == "0"
+    await _call(hass, "record_consumption", {"material_id": mid, "grams": 750})
+    assert len(events.of("material_low_stock")) == 2
+
+
+async def test_exactly_at_threshold_is_not_low(
+    hass: HomeAssistant, library: MockConfigEntry, events: EventRecorder
+) -> None:
+    await _call(
+        hass, "create_material", {"material_type": "PLA", "weight": 1000, "remaining_weight": 200}
+    )
+    assert events.of("material_low_stock") == []
+    await _call(
+        hass, "create_material", {"material_type": "PLA", "weight": 1000, "remaining_weight": 199}
+    )
+    assert len(events.of("material_low_stock")) == 1
+
+
+# --- AMS trays -------------------------------------------------------------------
+
+
+def _bambu_state(fixture: str, **changes: Any) -> Any:
+    raw, _version = load_fixture(FIXTURES_DIR / fixture)
+    return replace(normalize(raw), **changes), raw
+
+
+@pytest.fixture
+async def printer(
+    hass: HomeAssistant, fake_entry: MockConfigEntry, use_fake: FakeClient
+) -> FakeClient:
+    state, _raw = _bambu_state("P1P.json", status=PrinterStatus.IDLE)
+    use_fake.state = state
+    await _ensure_loaded(hass, fake_entry)
+    return use_fake
+
+
+async def test_p1p_trays_become_materials(
+    hass: HomeAssistant, events: EventRecorder, printer: FakeClient, library: MockConfigEntry
+) -> None:
+    materials = _materials(hass).materials
+    # four AMS trays and the external spool, none with RFID
+    assert sorted(m.ams_tray for m in materials) == [0, 1, 2, 3, 254]
+    for material in materials:
+        assert material.printer_id == PRINTER and material.loaded and material.from_ams
+        assert material.material_type == "PLA"
+        assert material.weight == 1000  # not reported: a full default spool
+        assert material.remaining_weight == 1000
+        assert not material.remain_from_printer
+        assert material.tray_uuid is None
+    assert len(events.of("material_created")) == 5
+    # entities per tray: unknown remaining (remain -1), type and colour known
+    assert hass.states.get("sensor.workshop_x1_ams_1_tray_1_remaining").state == "unknown"
+    assert hass.states.get("sensor.workshop_x1_ams_1_tray_1_filament_type").state == "PLA"
+    assert hass.states.get("sensor.workshop_x1_ams_1_tray_1_colour").state == "#D357FE"
+    assert hass.states.get("sensor.workshop_x1_ams_1_temperature").state == "unknown"
+    assert hass.states.get("sensor.workshop_x1_external_spool_filament_type").state == "PLA"
+
+    # the same report again changes nothing: no events
+    events.clear()
+    printer.update(nozzle_temp=30.0)
+    await hass.async_block_till_done()
+    assert events.of("material_updated") == [] and events.of("material_created") == []
+
+    # the user corrects the remaining weight; a report without that information keeps it
+    tray0 = next(m for m in _materials(hass).materials if m.ams_tray == 0)
+    await _call(
+        hass, "update_material", {"material_id": tray0.material_id, "remaining_weight": 420}
+    )
+    _state, raw = _bambu_state("P1P.json", status=PrinterStatus.IDLE)
+    raw["ams"]["tray_now"] = "1"
+    printer.set_state(replace(normalize(raw), status=PrinterStatus.IDLE))
+    await hass.async_block_till_done()
+    assert _materials(hass).get(tray0.material_id).remaining_weight == 420
+
+    # tray 3 is emptied: its material stays, not loaded
+    raw["ams"]["ams"][0]["tray"][3] = {"id": "3"}
+    printer.set_state(replace(normalize(raw), status=PrinterStatus.IDLE))
+    await hass.async_block_till_done()
+    gone = [m for m in _materials(hass).materials if not m.loaded]
+    assert len(gone) == 1 and gone[0].ams_tray is None
+    assert hass.states.get("sensor.workshop_x1_ams_1_tray_4_filament_type").state == "unknown"
+
+    # put back: the same material again; another colour there is another spool
+    _state, fresh = _bambu_state("P1P.json")
+    raw["ams"]["ams"][0]["tray"][3] = fresh["ams"]["ams"][0]["tray"][3]
+    printer.set_state(replace(normalize(raw), status=PrinterStatus.IDLE))
+    await hass.async_block_till_done()
+    assert _materials(hass).get(gone[0].material_id).loaded
+    assert len(_materials(hass).materials) == 5
+    raw["ams"]["ams"][0]["tray"][3] = dict(fresh["ams"]["ams"][0]["tray"][3], tray_color="00FF00FF")
+    printer.set_state(replace(normalize(raw), status=PrinterStatus.IDLE))
+    await hass.async_block_till_done()
+    assert not _materials(hass).get(gone[0].material_id).loaded
+    assert len(_materials(hass).materials) == 6
+    assert _materials(hass).loaded_in(PRINTER, 3).color_hex == "#00FF00"
+
+
+async def test_x1c_rfid_trays_follow_the_printer(
+    hass: HomeAssistant,
+    fake_entry: MockConfigEntry,
+    use_fake: FakeClient,
+    events: EventRecorder,
+    tmp_path: Path,
+) -> None:
+    state, raw = _bambu_state("MOCK-X1CMULTIAMS.json", status=PrinterStatus.IDLE)
+    use_fake.state = state
+    await _ensure_loaded(hass, fake_entry)
+    # the library comes after the printer: it picks up the trays at once
+    await _ensure_loaded(hass, _new_library_entry(hass, tmp_path))
+    materials = _materials(hass)
+    loaded = [m for m in materials.materials if m.loaded]
+    assert len(loaded) == 12  # 11 spools in three AMS units and one in the AMS HT
+    first = next(m for m in loaded if m.ams_tray == 0)
+    assert first.tray_uuid == "5F3D8925633343C29FB9A97FA9125971"
+    assert first.brand == "Bambu Lab"
+    assert first.material_type == "PLA_MATTE"
+    assert (first.weight, first.remaining_weight, first.remain_from_printer) == (1000, 930, True)
+    assert next(m for m in loaded if m.ams_tray == 128).material_type == "NYLON"
+    assert hass.states.get("sensor.workshop_x1_ams_1_humidity").state == "8.0"
+    assert hass.states.get("sensor.workshop_x1_ams_2_temperature").state == "25.4"
+    assert hass.states.get("sensor.workshop_x1_ams_1_tray_1_remaining").state == "93"
+    # tray 5 (AMS 2, tray 2) reports 20 %: not below the 20 % threshold; tray 4 at 21 %
+    assert events.of("material_low_stock") == []
+
+    # the user renames it; the printer reports a lower remain: only that changes
+    await _call(
+        hass,
+        "update_material",
+        {"material_id": first.material_id, "name": "Black matte", "location": "AMS"},
+    )
+    events.clear()
+    raw["ams"]["ams"][0]["tray"][0]["remain"] = 15
+    use_fake.set_state(replace(normalize(raw), status=PrinterStatus.IDLE))
+    await hass.async_block_till_done()
+    (updated,) = events.of("material_updated")
+    assert updated["material"]["remaining_weight"] == 150
+    assert updated["material"]["name"] == "Black matte"
+    assert updated["material"]["location"] == "AMS"
+    assert len(events.of("material_low_stock")) == 1
+
+    # the spool moves to the other AMS: same material (RFID), new place
+    raw["ams"]["ams"][2]["tray"][0] = dict(raw["ams"]["ams"][0]["tray"][0], id="0")
+    raw["ams"]["ams"][0]["tray"][0] = {"id": "0"}
+    use_fake.set_state(replace(normalize(raw), status=PrinterStatus.IDLE))
+    await hass.async_block_till_done()
+    moved = materials.get(first.material_id)
+    assert (moved.ams_tray, moved.loaded) == (8, True)
+    assert len([m for m in materials.materials if m.loaded]) == 12
+
+    # removing the printer keeps its materials, not loaded
+    assert await hass.config_entries.async_remove(fake_entry.entry_id)
+    await hass.async_block_till_done()
+    assert len(materials.materials) == 12
+    assert not any(m.loaded for m in materials.materials)
+
+
+# --- consumption -------------------------------------------------------------------
+
+
+async def _run_job(
+    hass: HomeAssistant, client: FakeClient, end: str, progress: int, grams: Any
+) -> Any:
+    jobs = hass.data[DATA_KEY].jobs
+    client.update(status=PrinterStatus.PRINTING, job_name="benchy", printer_job_id="7", progress=10)
+    await hass.async_block_till_done()
+    job = jobs.printer_job(PRINTER)
+    assert job is not None
+    # the seam the file metadata fills (files/processing work): grams for the whole print
+    if isinstance(grams, dict):
+        job.filament_used_g_by_tray = grams
+    else:
+        job.filament_used_g = grams
+    client.update(progress=progress)
+    await hass.async_block_till_done()
+    if end == "completed":
+        client.update(status=PrinterStatus.FINISHED, progress=100)
+    elif end == "cancelled":
+        client.update(status=PrinterStatus.FAILED, cancelled=True)
+    else:
+        client.update(status=PrinterStatus.FAILED, error="0300_4000")
+    await hass.async_block_till_done()
+    assert job.status == end
+    return job
+
+
+@pytest.mark.parametrize(
+    ("end", "progress", "deducted"),
+    [("completed", 60, 40.0), ("failed", 50, 20.0), ("cancelled", 25, 10.0)],
+)
+async def test_consumption_from_job_end(
+    hass: HomeAssistant,
+    fake_entry: MockConfigEntry,
+    use_fake: FakeClient,
+    library: MockConfigEntry,
+    end: str,
+    progress: int,
+    deducted: float,
+) -> None:
+    """A Prusa-like printer without AMS: the spool loaded in it pays."""
+    hass.config.currency = "EUR"
+    use_fake.state = IDLE
+    await _ensure_loaded(hass, fake_entry)
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, PRINTER)})
+    created = await _call(
+        hass,
+        "create_material",
+        {"material_type": "PETG", "weight": 1000, "cost_per_kg": 20, "device_id": device.id},
+    )
+    mid = created["material"]["material_id"]
+    assert created["material"]["loaded"] is True
+    job = await _run_job(hass, use_fake, end, progress, 40.0)
+    assert _materials(hass).get(mid).remaining_weight == 1000 - deducted
+    assert job.material_ids == [mid]
+    assert job.consumed_g == deducted
+    assert job.consumed_cost == round(deducted / 1000 * 20, 2)
+    listed = await _call(hass, "list_jobs", {})
+    assert listed["jobs"][0]["consumed_g"] == deducted
+
+
+async def test_consumption_per_tray_and_rfid_not_deducted(
+    hass: HomeAssistant, library: MockConfigEntry, use_fake: FakeClient
+) -> None:
+    """A printer added while the library runs; grams per tray; RFID spools follow the printer."""
+    _state, raw = _bambu_state("MOCK-X1CMULTIAMS.json", status=PrinterStatus.IDLE)
+    # make AMS 1 tray 2 a spool without RFID
+    tray = raw["ams"]["ams"][0]["tray"][1]
+    tray["tray_uuid"] = "0" * 32
+    tray["tag_uid"] = "0" * 16
+    use_fake.state = replace(normalize(raw), status=PrinterStatus.IDLE)
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Workshop X1",
+        unique_id=PRINTER,
+        data={"family": "bambu_lab", "host": "192.0.2.10", "serial": PRINTER, "access_code": "1"},
+    )
+    entry.add_to_hass(hass)
+    await _ensure_loaded(hass, entry)
+    materials = _materials(hass)
+    rfid = materials.loaded_in(PRINTER, 0)
+    plain = materials.loaded_in(PRINTER, 1)
+    assert rfid.remain_from_printer and not plain.remain_from_printer
+    before = (rfid.remaining_weight, plain.remaining_weight)
+    job = await _run_job(hass, use_fake, "completed", 90, {"0": 12.5, "1": 30.0})
+    assert materials.get(rfid.material_id).remaining_weight == before[0]  # the printer's remain
+    assert materials.get(plain.material_id).remaining_weight == before[1] - 30.0
+    assert sorted(job.material_ids) == sorted([rfid.material_id, plain.material_id])
+    assert job.consumed_g == 42.5
+
+
+async def test_consumption_from_the_active_tray(
+    hass: HomeAssistant, printer: FakeClient, library: MockConfigEntry
+) -> None:
+    """Grams without a tray go to the tray active during the print (P1P tray_now 0)."""
+    materials = _materials(hass)
+    assert printer.state.extra["ams_active_tray"] == 0
+    tray0 = materials.loaded_in(PRINTER, 0)
+    job = await _run_job(hass, printer, "completed", 50, 25.0)
+    assert materials.get(tray0.material_id).remaining_weight == 975.0
+    assert job.material_ids == [tray0.material_id]
+
+
+async def test_no_grams_no_deduction(
+    hass: HomeAssistant, printer: FakeClient, library: MockConfigEntry
+) -> None:
+    before = _snapshot(hass)
+    job = await _run_job(hass, printer, "completed", 50, None)
+    assert job.material_ids == [] and job.consumed_g is None
+    assert _snapshot(hass) == before
+
+
+async def test_record_consumption_on_a_job(
+    hass: HomeAssistant, fake_entry: MockConfigEntry, use_fake: FakeClient, library: MockConfigEntry
+) -> None:
+    await _ensure_loaded(hass, fake_entry)
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, PRINTER)})
+    job = (await _call(hass, "create_job", {"device_id": device.id, "job_name": "vase"}))["job"]
+    mid = (await _call(hass, "create_material", {"material_type": "PLA", "weight": 750}))[
+        "material"
+    ]["material_id"]
+    result = await _call(
+        hass, "record_consumption", {"material_id": mid, "grams": 12.5, "job_id": job["job_id"]}
+    )
+    assert result["material"]["remaining_weight"] == 737.5
+    stored = hass.data[DATA_KEY].jobs.get(job["job_id"])
+    assert (stored.material_ids, stored.consumed_g) == ([mid], 12.5)
+
+
+# --- stores, devices, diagnostics -----------------------------------------------
+
+
+async def test_job_store_migrates_to_version_2(hass: HomeAssistant, hass_storage: dict) -> None:
+    hass_storage["printernizer.jobs"] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": "printernizer.jobs",
+        "data": {
+            "jobs": [
+                {
+                    "job_id": "old",
+                    "printer_id": PRINTER,
+                    "job_name": "benchy",
+                    "status": "completed",
+                    "progress": 100,
+                    "created_at": "2026-01-01T00:00:00+00:00",
+                    "source": "printer",
+                }
+            ]
+        },
+    }
+    from homeassistant.setup import async_setup_component
+
+    assert await async_setup_component(hass, DOMAIN, {})
+    job = hass.data[DATA_KEY].jobs.get("old")
+    assert job is not None
+    assert (job.material_ids, job.consumed_g, job.filament_used_g) == ([], None, None)
+
+
+async def test_stale_devices_can_be_removed(hass: HomeAssistant, library: MockConfigEntry) -> None:
+    registry = dr.async_get(hass)
+    stale = registry.async_get_or_create(
+        config_entry_id=library.entry_id, identifiers={(DOMAIN, "material_gone")}
+    )
+    await _call(hass, "create_material", {"material_type": "PLA", "weight": 1000})
+    await hass.async_block_till_done()
+    materials_device = registry.async_get_device(identifiers={(DOMAIN, MATERIALS_DEVICE_ID)})
+    assert materials_device is not None
+    assert await async_remove_config_entry_device(hass, library, stale)
+    assert not await async_remove_config_entry_device(hass, library, materials_device)
+
+
+async def test_diagnostics_summarize_materials(
+    hass: HomeAssistant, library: MockConfigEntry
+) -> None:
+    await _call(
+        hass, "create_material", {"material_type": "PLA", "weight": 1000, "notes": "secret note"}
+    )
+    diag = await async_get_config_entry_diagnostics(hass, library)
+    assert diag["materials"]["materials"] == 1
+    assert diag["materials"]["by_type"] == {"PLA": 1}
+    assert "secret note" not in json.dumps(diag)
+
+
+async def test_material_entities_restored_without_stale_ones(
+    hass: HomeAssistant, library: MockConfigEntry
+) -> None:
+    keep = (await _call(hass, "create_material", {"material_type": "PLA", "weight": 1000}))[
+        "material"
+    ]["material_id"]
+    drop = (await _call(hass, "create_material", {"material_type": "ABS", "weight": 1000}))[
+        "material"
+    ]["material_id"]
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_unload(library.entry_id)
+    # a material deleted while the library was not loaded (store edited meanwhile)
+    manager_store = hass.data[DATA_KEY]
+    assert manager_store.library is None
+    assert await hass.config_entries.async_setup(library.entry_id)
+    await hass.async_block_till_done()
+    _materials(hass).delete(drop)
+    await hass.async_block_till_done()
+    assert _sensor_of(hass, keep) is not None
+    assert _sensor_of(hass, drop) is None
+    assert hass.states.get(_sensor_of(hass, keep)).state == "1000.0"
+
+
+async def test_low_stock_count_follows_changes_and_deletes(
+    hass: HomeAssistant, library: MockConfigEntry
+) -> None:
+    count = "sensor.materials_materials_low_on_stock"
+    low = await _call(
+        hass, "create_material", {"material_type": "TPU", "weight": 500, "remaining_weight": 50}
+    )
+    mid = low["material"]["material_id"]
+    await hass.async_block_till_done()
+    assert hass.states.get(count).state == "1"
+    assert hass.states.get(count).attributes["materials"] == ["TPU"]
+    # archived materials do not count
+    await _call(hass, "update_material", {"material_id": mid, "is_active": False})
+    assert hass.states.get(count).state == "0"
+    await _call(hass, "update_material", {"material_id": mid, "is_active": True, "name": "Flex"})
+    assert hass.states.get(count).state == "1"
+    assert hass.states.get(_sensor_of(hass, mid)).name == "Materials Flex"
+    await _call(hass, "delete_material", {"material_id": mid}, response=False)
+    await hass.async_block_till_done()
+    assert hass.states.get(count).state == "0"
+
+
+async def test_printer_removed_while_library_not_loaded(
+    hass: HomeAssistant, printer: FakeClient, fake_entry: MockConfigEntry, library: MockConfigEntry
+) -> None:
+    assert any(m.loaded for m in _materials(hass).materials)
+    assert await hass.config_entries.async_unload(library.entry_id)
+    assert await hass.config_entries.async_remove(fake_entry.entry_id)
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_setup(library.entry_id)
+    await hass.async_block_till_done()
+    materials = _materials(hass).materials
+    assert len(materials) == 5
+    assert not any(m.loaded for m in materials)
+
+
+async def test_loading_a_spool_by_hand_replaces_the_previous_one(
+    hass: HomeAssistant, fake_entry: MockConfigEntry, use_fake: FakeClient, library: MockConfigEntry
+) -> None:
+    await _ensure_loaded(hass, fake_entry)
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, PRINTER)})
+    first = await _call(
+        hass, "create_material", {"material_type": "PLA", "weight": 1000, "device_id": device.id}
+    )
+    second = await _call(hass, "create_material", {"material_type": "PETG", "weight": 1000})
+    second_id = second["material"]["material_id"]
+    await _call(hass, "update_material", {"material_id": second_id, "device_id": device.id})
+    materials = _materials(hass)
+    assert materials.loaded_in(PRINTER, None).material_id == second_id
+    assert not materials.get(first["material"]["material_id"]).loaded
+    by_printer = await _call(hass, "list_materials", {"device_id": device.id})
+    assert len(by_printer["materials"]) == 2  # loaded or last loaded there
