@@ -47,7 +47,7 @@ async def test_triggers_listed_and_fire(
     assert ours == (set(PRINTER_EVENTS) - EVENTS_NOT_FIRED_YET) | statuses
     assert "status_cancelled" in ours
     assert {"print_paused", "job_completed", "printer_disconnected"} <= ours
-    assert "file_download_started" not in ours  # not fired yet: not offered
+    assert "file_download_started" in ours  # fired since the files work
 
     assert await async_setup_component(
         hass,

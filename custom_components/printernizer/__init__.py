@@ -21,8 +21,10 @@ from .const import (
     MATERIALS_DEVICE_ID,
     SIGNAL_PRINTER_LOADED,
 )
+from .core.autodownload import AutoDownloadState
 from .core.background import BackgroundMonitor
 from .core.coordinator import PrinterCoordinator
+from .core.files import FileDiscovery, FileIndex
 from .core.jobs import JobManager
 from .core.monitor import PrinterMonitor, StopReason
 from .discovery import async_start_discovery
@@ -57,11 +59,18 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     emitter = EventEmitter(hass)
     jobs = JobManager(hass, emitter)
     await jobs.async_load()
+    file_index = FileIndex(hass)
+    await file_index.async_load()
+    auto_downloads = AutoDownloadState(hass)
+    await auto_downloads.async_load()
     coordinators: dict[str, PrinterCoordinator] = {}
     hass.data[DATA_KEY] = PrinternizerData(
         emitter=emitter,
         jobs=jobs,
         background=BackgroundMonitor(hass, emitter, jobs, coordinators),
+        file_index=file_index,
+        file_discovery=FileDiscovery(hass, emitter, file_index),
+        auto_downloads=auto_downloads,
         coordinators=coordinators,
     )
     async_setup_services(hass)
@@ -155,7 +164,8 @@ async def async_remove_entry(
 ) -> None:
     """Report the end of monitoring as a removal; forget the printer's repair issue.
 
-    Its materials stay, not loaded.
+    Its materials stay, not loaded; its file index and auto-download state go,
+    its files in the library stay (their source keeps the printer's name).
     """
     if DATA_KEY in hass.data:
         _report_stop(hass, entry.entry_id, "removed")
@@ -164,6 +174,12 @@ async def async_remove_entry(
         library = hass.data[DATA_KEY].library
         if library is not None and library.materials is not None:
             library.materials.printer_removed(entry.unique_id or entry.entry_id)
+
+    if not is_library_entry(entry) and DATA_KEY in hass.data:
+        # its file index and auto-download state go; its library files stay
+        printer_id = entry.unique_id or entry.entry_id
+        hass.data[DATA_KEY].file_index.drop_printer(printer_id)
+        hass.data[DATA_KEY].auto_downloads.drop_printer(printer_id)
 
 
 async def async_remove_config_entry_device(

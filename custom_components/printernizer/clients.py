@@ -13,6 +13,7 @@ from .const import (
     CONF_ACCESS_CODE,
     CONF_CA_FILE,
     CONF_FAMILY,
+    CONF_FTPS_PORT,
     CONF_INSECURE_TLS,
     CONF_SERIAL,
     FAMILY_BAMBU,
@@ -58,6 +59,8 @@ def create_client(
             # simulator's CA. Absent for real printers (Bambu Lab's CA is used).
             ca_file=data.get(CONF_CA_FILE),
             command_timeout=BAMBU_COMMAND_TIMEOUT,
+            # Not a user option either: the simulator's FTPS port (990 otherwise).
+            **({"ftps_port": int(data[CONF_FTPS_PORT])} if data.get(CONF_FTPS_PORT) else {}),
         )
     if family == FAMILY_PRUSA:
         from .api.prusalink.client import PrusaLinkClient  # noqa: PLC0415

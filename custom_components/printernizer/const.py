@@ -12,6 +12,8 @@ CONF_ACCESS_CODE: Final = "access_code"
 CONF_INSECURE_TLS: Final = "insecure_tls"
 #: Hidden entry key: trust this CA file instead of Bambu Lab's (simulator only).
 CONF_CA_FILE: Final = "ca_file"
+#: Hidden entry key: the Bambu printer's FTPS port (simulator only; real printers use 990).
+CONF_FTPS_PORT: Final = "ftps_port"
 
 FAMILY_BAMBU: Final = "bambu_lab"
 FAMILY_PRUSA: Final = "prusa"
@@ -29,28 +31,17 @@ ATTR_JOB_NAME: Final = "job_name"
 ATTR_STATUS: Final = "status"
 ATTR_PROGRESS: Final = "progress"
 
-#: Contract events this version does not fire yet (files, library, materials):
-#: defined and validated, but no feature produces them. Device triggers leave
-#: them out; README's event table says "not yet".
+#: Contract events this version does not fire yet (processing): defined and
+#: validated, but no feature produces them. Device triggers leave them out;
+#: README's event table says "not yet".
 EVENTS_NOT_FIRED_YET: Final = frozenset(
     {
-        "files_discovered",
-        "file_sync_complete",
-        "new_files_found",
-        "file_download_started",
-        "file_download_complete",
-        "file_download_failed",
         "file_needs_thumbnail_processing",
         "file_thumbnails_processed",
         "thumbnail_processing_failed",
         "file_metadata_extracted",
         "metadata_extraction_failed",
-        "file_deleted",
         "file_watcher",
-        "library_file_added",
-        "library_file_deleted",
-        "auto_download_triggered",
-        "auto_download_failed",
     }
 )
 

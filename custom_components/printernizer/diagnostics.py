@@ -46,10 +46,15 @@ async def async_get_config_entry_diagnostics(
 def _library_diagnostics(hass: HomeAssistant, entry: LibraryConfigEntry) -> dict[str, Any]:
     """The library's settings and each area's store summary (counts, no secrets)."""
     runtime = entry.runtime_data
+    data = hass.data[DATA_KEY]
     return async_redact_data(
         {
             "entry": {"title": entry.title, "options": dict(entry.options)},
             "settings": runtime.settings.as_diagnostics(),
+            # files (issue 10): counts only, no file names
+            "library": runtime.library.diagnostics() if runtime.library else None,
+            "file_index": data.file_index.diagnostics(),
+            "auto_download": data.auto_downloads.diagnostics(),
             "materials": runtime.materials.diagnostics() if runtime.materials else None,
             "events": hass.data[DATA_KEY].emitter.status(),
         },
@@ -72,6 +77,11 @@ def _printer_diagnostics(hass: HomeAssistant, entry: PrinternizerConfigEntry) ->
             "online": coordinator.online,
             "state": state_as_dict(state) if state is not None else None,
             "client": coordinator.client.diagnostics(),
+            # files (issue 10): how many are indexed, when last listed (no names)
+            "files": {
+                "count": data.file_index.count(coordinator.printer_id),
+                "last_discovery": data.file_index.last_discovery(coordinator.printer_id),
+            },
             "jobs": [
                 job.as_dict() for job in data.jobs.jobs(printer_id=coordinator.printer_id)[:20]
             ],

@@ -29,6 +29,8 @@ from .const import (
     SIGNAL_PRINTER_LOADED,
 )
 from .core.coordinator import PrinterCoordinator
+from .core.file_service import FileService
+from .core.library import Library
 from .core.materials import MaterialManager
 from .core.settings import LibrarySettings
 from .runtime import DATA_KEY, LibraryConfigEntry, LibraryRuntime
@@ -62,10 +64,31 @@ async def async_setup_library_entry(hass: HomeAssistant, entry: LibraryConfigEnt
         entry_type=dr.DeviceEntryType.SERVICE,
     )
     runtime = LibraryRuntime(settings=settings, device_id=device.id)
+    data = hass.data[DATA_KEY]
+    # --- files (issue 10) ---
+    library = Library(
+        hass, data.emitter, settings.library_folder, quota_bytes=settings.library_quota_bytes
+    )
+    await library.async_load()
+    runtime.library = library
+    runtime.files = FileService(
+        hass,
+        data.emitter,
+        settings,
+        library=library,
+        index=data.file_index,
+        discovery=data.file_discovery,
+        jobs=data.jobs,
+        auto_state=data.auto_downloads,
+        coordinators=data.coordinators,
+    )
+    runtime.files.start()
+    entry.async_on_unload(runtime.files.async_stop)
+    # ---
     await async_setup_trending(hass, runtime)
     runtime.materials = await _async_start_materials(hass, entry, settings)
     entry.runtime_data = runtime
-    hass.data[DATA_KEY].library = runtime
+    data.library = runtime
     await hass.config_entries.async_forward_entry_setups(entry, LIBRARY_PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_reload_on_options))
     return True

@@ -9,10 +9,14 @@ from homeassistant.util.hass_dict import HassKey
 
 from .api.bambu.discovery import BambuDiscoveryListener
 from .const import DOMAIN
+from .core.autodownload import AutoDownloadState
 from .core.background import BackgroundMonitor
 from .core.coordinator import PrinterCoordinator
+from .core.file_service import FileService
+from .core.files import FileDiscovery, FileIndex
 from .core.ideas import IdeaManager
 from .core.jobs import JobManager
+from .core.library import Library
 from .core.materials import MaterialManager
 from .core.monitor import PrinterMonitor
 from .core.settings import LibrarySettings
@@ -39,6 +43,11 @@ class LibraryRuntime:
     ideas: IdeaManager | None = None
     #: Filament spools (issue 12).
     materials: MaterialManager | None = None
+    # --- files (issue 10) ---
+    #: The checksum-keyed library (core/library.py).
+    library: Library | None = None
+    #: Discovery schedule, downloads, auto-download (core/file_service.py).
+    files: FileService | None = None
 
 
 type LibraryConfigEntry = ConfigEntry[LibraryRuntime]
@@ -51,6 +60,11 @@ class PrinternizerData:
     emitter: EventEmitter
     jobs: JobManager
     background: BackgroundMonitor
+    #: Every printer's file index (listing works without the library entry).
+    file_index: FileIndex
+    file_discovery: FileDiscovery
+    #: Auto-download attempts per job (dropped with a removed printer).
+    auto_downloads: AutoDownloadState
     #: printer_id -> coordinator of every loaded printer
     coordinators: dict[str, PrinterCoordinator] = field(default_factory=dict)
     #: Bambu Lab announcement listener (None when disabled)

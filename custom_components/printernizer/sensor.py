@@ -27,13 +27,14 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .ams_sensor import ams_sensors
-from .api.models import PrinterState, PrinterStatus
+from .api.models import PrinterFileClient, PrinterState, PrinterStatus
 from .const import DOMAIN
 from .core.coordinator import PrinterCoordinator
 from .entity import PrinternizerEntity
 from .library_entry import is_library_entry
+from .library_sensor import async_setup_library_sensors
 from .material_sensor import async_setup_material_sensors
-from .runtime import PrinternizerConfigEntry
+from .runtime import DATA_KEY, LibraryConfigEntry, LibraryRuntime, PrinternizerConfigEntry
 
 PARALLEL_UPDATES = 0
 
@@ -362,23 +363,28 @@ SENSORS: tuple[PrinterSensorDescription, ...] = (
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: PrinternizerConfigEntry,
+    entry: PrinternizerConfigEntry | LibraryConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the sensors this printer reports (or the library's)."""
     if is_library_entry(entry):
         async_setup_material_sensors(hass, entry, async_add_entities)  # type: ignore[arg-type]
+        await async_setup_library_sensors(hass, entry, async_add_entities)  # type: ignore[arg-type]
         return
     coordinator = entry.runtime_data
+    assert not isinstance(coordinator, LibraryRuntime)
     state = coordinator.data
     _migrate_remaining_time_unit(hass, coordinator)
-    async_add_entities(
+    entities: list[SensorEntity] = [
         (EndTimeSensor if description.key == "end_time" else PrinterSensor)(
             coordinator, description
         )
         for description in SENSORS
         if state is not None and description.exists_fn(state)
-    )
+    ]
+    if isinstance(coordinator.client, PrinterFileClient):
+        entities.append(PrinterFilesSensor(coordinator))
+    async_add_entities(entities)
     async_add_entities(ams_sensors(coordinator))
 
 
@@ -448,3 +454,44 @@ class EndTimeSensor(PrinterSensor):
         ):
             self._end, self._job = end, job
         return self._end
+
+
+class PrinterFilesSensor(PrinternizerEntity, SensorEntity):
+    """How many files are on the printer (from its file index)."""
+
+    _attr_translation_key = "files"
+    _attr_state_class = SensorStateClass.MEASUREMENT
+    _attr_native_unit_of_measurement = "files"
+
+    def __init__(self, coordinator: Any) -> None:
+        """Initialize the sensor."""
+        super().__init__(coordinator, "files")
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the file index."""
+        await super().async_added_to_hass()
+        index = self.hass.data[DATA_KEY].file_index
+        self.async_on_remove(index.async_add_listener(self._index_changed))
+
+    @callback
+    def _index_changed(self) -> None:
+        self.async_write_ha_state()
+
+    @property
+    def available(self) -> bool:
+        """Available once the printer was listed (the count of its last listing)."""
+        return self.hass.data[DATA_KEY].file_index.known(self.coordinator.printer_id)
+
+    @property
+    def native_value(self) -> int | None:
+        """Files on the printer."""
+        return self.hass.data[DATA_KEY].file_index.count(self.coordinator.printer_id)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """When the printer was last listed."""
+        return {
+            "last_discovery": self.hass.data[DATA_KEY].file_index.last_discovery(
+                self.coordinator.printer_id
+            )
+        }

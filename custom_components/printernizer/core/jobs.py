@@ -19,6 +19,7 @@ from .storage import CollectionStore, StoreData
 _LOGGER = logging.getLogger(__name__)
 
 STORAGE_KEY: Final = "printernizer.jobs"
+#: 2: jobs gained ``library_file_id`` (issue 10, files) and the materials fields (issue 12).
 STORAGE_VERSION: Final = 2
 SAVE_DELAY: Final = 2
 #: Oldest finished jobs are dropped beyond this many.
@@ -55,6 +56,8 @@ class Job:
     material_ids: list[str] = field(default_factory=list)
     consumed_g: float | None = None
     consumed_cost: float | None = None
+    # --- files (issue 10): the job's file in the library, by SHA-256 ---
+    library_file_id: str | None = None
 
     @property
     def is_active(self) -> bool:
@@ -280,6 +283,14 @@ class JobManager:
             job.consumed_cost = round((job.consumed_cost or 0.0) + cost, 2)
         self._save()
 
+    @callback
+    def set_library_file(self, job: Job, checksum: str | None) -> None:
+        """Link a job to its file in the library (no event: the download fired its own)."""
+        if job.library_file_id == checksum:
+            return
+        job.library_file_id = checksum
+        self._save()
+
     def _remember_closed(self, job: Job) -> None:
         if job.source == SOURCE_PRINTER and job.printer_id is not None:
             self._closed_by_user[job.printer_id] = job.printer_job_id or job.job_name
@@ -349,9 +360,10 @@ class JobManager:
 
 
 def _migrate_v1(data: StoreData) -> StoreData:
-    """Version 1 -> 2: jobs gain the materials fields (issue 12), empty."""
+    """Version 1 -> 2: jobs gain the file link (issue 10) and the materials fields (issue 12)."""
     for raw in data.get("jobs", []):
         if isinstance(raw, dict):
+            raw.setdefault("library_file_id", None)
             raw.setdefault("filament_used_g", None)
             raw.setdefault("filament_used_g_by_tray", None)
             raw.setdefault("material_ids", [])

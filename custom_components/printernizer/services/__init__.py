@@ -29,6 +29,7 @@ from ..const import (
 )
 from ..core.jobs import JOB_STATUSES, Job
 from ..runtime import DATA_KEY
+from .files import async_register_file_services
 from .helpers import coordinator_for_device as _coordinator
 from .helpers import printer_id_for_device as _printer_id
 from .helpers import validation_error as _validation_error
@@ -160,3 +161,4 @@ def async_setup_services(hass: HomeAssistant) -> None:
         )
     async_register_trending_services(hass)
     async_register_material_services(hass)
+    async_register_file_services(hass)

@@ -1,0 +1,233 @@
+"""Files end to end: the integration against the simulators (Bambu FTPS, PrusaLink HTTP).
+
+Discovery and sync events, downloads into the library with the SHA-256 of the
+simulator's bytes, a refused RETR (550) with no partial file, and the running
+job's file auto-downloaded on job start for both families.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+
+from custom_components.printernizer import clients
+from custom_components.printernizer.api.bambu import tls
+from custom_components.printernizer.api.bambu.client import BambuClient
+from custom_components.printernizer.runtime import DATA_KEY
+from simulator.bambu import BambuSimulator
+from simulator.prusalink import PrusaLinkSimulator
+
+from .conftest import EventRecorder, wait_for
+from .files_helpers import device_id, leftovers, library, library_entry, setup_entries
+
+SERIAL = "01P00A000000001"
+CODE = "12345678"
+PRUSA_SERIAL = "SN-SIM-0001"
+PASSWORD = "secret-pass"
+
+
+@pytest.fixture(autouse=True)
+def _sockets(socket_enabled: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(BambuClient, "reconnect_min", 0.05)
+    monkeypatch.setattr(BambuClient, "reconnect_max", 0.2)
+    monkeypatch.setattr(clients, "PRUSALINK_TIMEOUT", 2.0)
+
+
+@pytest.fixture
+async def bambu(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[BambuSimulator]:
+    simulator = BambuSimulator(serial=SERIAL, access_code=CODE, model="P1P", name="P1P")
+    await simulator.start()
+    monkeypatch.setattr(tls, "shipped_ca_pem", lambda: simulator.ca_pem)
+    yield simulator
+    await simulator.stop()
+
+
+@pytest.fixture
+async def prusa() -> AsyncIterator[PrusaLinkSimulator]:
+    simulator = PrusaLinkSimulator(password=PASSWORD, serial=PRUSA_SERIAL, hostname="prusa-mk4")
+    await simulator.start()
+    yield simulator
+    await simulator.stop()
+
+
+def _bambu_entry(hass: HomeAssistant, sim: BambuSimulator) -> MockConfigEntry:
+    entry = MockConfigEntry(
+        domain="printernizer",
+        title="P1P",
+        unique_id=SERIAL,
+        data={
+            "family": "bambu_lab",
+            "host": f"127.0.0.1:{sim.mqtt_port}",
+            "serial": SERIAL,
+            "access_code": CODE,
+            "ftps_port": sim.ftps_port,
+        },
+    )
+    entry.add_to_hass(hass)
+    return entry
+
+
+def _prusa_entry(hass: HomeAssistant, sim: PrusaLinkSimulator) -> MockConfigEntry:
+    entry = MockConfigEntry(
+        domain="printernizer",
+        title="Prusa MK4",
+        unique_id=PRUSA_SERIAL,
+        data={"family": "prusa", "host": sim.url, "username": "maker", "password": PASSWORD},
+    )
+    entry.add_to_hass(hass)
+    return entry
+
+
+async def _call(hass: HomeAssistant, service: str, data: dict) -> Any:
+    return await hass.services.async_call(
+        "printernizer", service, data, blocking=True, return_response=True
+    )
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _disk(sim: BambuSimulator, path: str) -> bytes:
+    return (sim.ftps.root / path.lstrip("/")).read_bytes()
+
+
+async def test_bambu_discovery_and_download(
+    hass: HomeAssistant, bambu: BambuSimulator, tmp_path: Path, events: EventRecorder
+) -> None:
+    printer = _bambu_entry(hass, bambu)
+    lib = library_entry(hass, tmp_path / "lib", auto_download=False)
+    await setup_entries(hass, printer, lib)
+    await _call(hass, "discover_files", {})
+    per_printer, background = events.of("files_discovered")
+    paths = {f["path"] for f in per_printer["files"]}
+    assert "/cache/benchy.3mf" in paths
+    assert not any(p.startswith("/image") for p in paths)
+    assert background["discovery_results"][SERIAL]["success"] is True
+    (sync,) = events.of("file_sync_complete")
+    assert sync["files_added"] == sync["total_files"] == len(paths)
+    assert hass.states.get("sensor.p1p_files").state == str(len(paths))
+
+    # A file appears and one disappears on the printer.
+    await bambu.ftps.put_file("/cache/new_part.3mf", b"new part")
+    await bambu.ftps.remove_file("/cache/cube_plate_1.gcode")
+    events.clear()
+    await _call(hass, "discover_files", {})
+    (sync,) = events.of("file_sync_complete")
+    assert (sync["files_added"], sync["files_removed"]) == (1, 1)
+    (found,) = events.of("new_files_found")
+    assert [f["filename"] for f in found["files"]] == ["new_part.3mf"]
+
+    events.clear()
+    result = await _call(
+        hass, "download_file", {"device_id": device_id(hass, SERIAL), "path": "/cache/benchy.3mf"}
+    )
+    content = await hass.async_add_executor_job(_disk, bambu, "/cache/benchy.3mf")
+    assert result["file_id"] == _sha(content)
+    assert await hass.async_add_executor_job(Path(result["file_path"]).read_bytes) == content
+    assert events.names() == [
+        "file_download_started",
+        "library_file_added",
+        "file_download_complete",
+    ]
+    assert all(bambu.ftps.data_connections)  # every data connection resumed the TLS session
+
+
+async def test_bambu_retr_refused(
+    hass: HomeAssistant, bambu: BambuSimulator, tmp_path: Path, events: EventRecorder
+) -> None:
+    """P2S/H2D list internal storage but answer 550 to RETR: a clear failure, nothing left."""
+    bambu.ftps.deny_internal_retr = True
+    printer = _bambu_entry(hass, bambu)
+    lib = library_entry(hass, tmp_path / "lib", auto_download=False)
+    await setup_entries(hass, printer, lib)
+    with pytest.raises(HomeAssistantError):
+        await _call(
+            hass,
+            "download_file",
+            {"device_id": device_id(hass, SERIAL), "path": "/cache/benchy.3mf"},
+        )
+    (failed,) = events.of("file_download_failed")
+    assert "refuses" in failed["error"]
+    assert await hass.async_add_executor_job(leftovers, tmp_path / "lib") == []
+    # The SD card is still allowed.
+    result = await _call(
+        hass,
+        "download_file",
+        {"device_id": device_id(hass, SERIAL), "path": "/sdcard/from_sdcard.gcode.3mf"},
+    )
+    assert result["new"] is True
+
+
+async def test_bambu_auto_download_on_job_start(
+    hass: HomeAssistant, bambu: BambuSimulator, tmp_path: Path, events: EventRecorder
+) -> None:
+    printer = _bambu_entry(hass, bambu)
+    lib = library_entry(hass, tmp_path / "lib")
+    await setup_entries(hass, printer, lib)
+    await bambu.start_print("benchy.3mf")
+    await bambu.set_progress(5)
+    await wait_for(hass, lambda: "file_download_complete" in events.names())
+    await hass.async_block_till_done(wait_background_tasks=True)
+    (triggered,) = events.of("auto_download_triggered")
+    (complete,) = events.of("file_download_complete")
+    assert triggered["filename"] == complete["filename"]
+    (job,) = hass.data[DATA_KEY].jobs.jobs()
+    assert job.library_file_id == complete["file_id"]
+    assert library(hass).get(complete["file_id"]).auto is True
+
+
+async def test_prusa_discovery_download_and_auto(
+    hass: HomeAssistant,
+    prusa: PrusaLinkSimulator,
+    tmp_path: Path,
+    events: EventRecorder,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    printer = _prusa_entry(hass, prusa)
+    lib = library_entry(hass, tmp_path / "lib")
+    await setup_entries(hass, printer, lib)
+    result = await _call(hass, "discover_files", {"device_id": device_id(hass, PRUSA_SERIAL)})
+    assert result["results"][PRUSA_SERIAL]["success"] is True
+    listing = await _call(hass, "list_files", {"device_id": device_id(hass, PRUSA_SERIAL)})
+    names = {f["filename"] for f in listing["files"]}
+    assert {"benchy.bgcode", "hook.bgcode", "clip.gcode"} <= names
+    hook = next(f for f in listing["files"] if f["filename"] == "hook.bgcode")
+    downloaded = await _call(
+        hass,
+        "download_file",
+        {"device_id": device_id(hass, PRUSA_SERIAL), "path": hook["path"]},
+    )
+    data = await hass.async_add_executor_job(Path(downloaded["file_path"]).read_bytes)
+    assert downloaded["file_id"] == _sha(data)
+    assert downloaded["file_size"] == len(data) == hook["file_size"]
+    assert Path(downloaded["file_path"]).name == "hook.bgcode"
+
+    # A print starts: its file lands in the library by itself.
+    events.clear()
+    prusa.start_print("benchy.bgcode")
+    prusa.set_progress(3)
+    freezer.tick(timedelta(seconds=30.5))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await wait_for(hass, lambda: "file_download_complete" in events.names())
+    (triggered,) = events.of("auto_download_triggered")
+    assert triggered["filename"] == "benchy.bgcode"
+    job = hass.data[DATA_KEY].jobs.jobs()[0]
+    assert job.library_file_id == events.of("file_download_complete")[0]["file_id"]
+    # Deleting on the printer: file_deleted; the library keeps its copy.
+    events.clear()
+    await _call(
+        hass, "delete_file", {"device_id": device_id(hass, PRUSA_SERIAL), "path": hook["path"]}
+    )
+    assert events.of("file_deleted")[0]["file_id"] == downloaded["file_id"]
+    assert library(hass).get(downloaded["file_id"]) is not None
