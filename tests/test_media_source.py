@@ -76,9 +76,10 @@ async def test_browse_resolve_and_serve(
         await media_source.async_resolve_media(
             hass, "media-source://printernizer/library/file/nope", None
         )
+    # Trending is opt-in: its section is not there while no site is on.
     with pytest.raises(media_source.Unresolvable):
         await media_source.async_browse_media(hass, "media-source://printernizer/trending")
-    assert list(SECTIONS) == ["library"]
+    assert list(SECTIONS) == ["library", "trending"]
 
     # Without the library entry the section is gone.
     assert await hass.config_entries.async_unload(lib.entry_id)

@@ -101,3 +101,23 @@ async def test_view_requires_auth(
         hass, browse_trending(hass, "trending/makerworld").children[0].identifier
     )  # type: ignore[index,arg-type]
     assert (await client.get(play.url)).status == 401
+
+
+async def test_media_source_lists_trending_section(
+    hass: HomeAssistant, sim: TrendingSimulator
+) -> None:
+    """The Printernizer media source has a Trending section: sites, models, thumbnails."""
+    from homeassistant.components import media_source
+
+    await setup_library(hass, sim, items=2)
+    await refresh(hass)
+    root = await media_source.async_browse_media(hass, "media-source://printernizer")
+    assert "Trending" in [child.title for child in root.children or []]
+    trending = await media_source.async_browse_media(hass, "media-source://printernizer/trending")
+    assert [c.title for c in trending.children or []] == ["MakerWorld", "Printables"]
+    site = await media_source.async_browse_media(
+        hass, "media-source://printernizer/trending/makerworld"
+    )
+    first = (site.children or [])[0]
+    resolved = await media_source.async_resolve_media(hass, first.media_content_id, None)
+    assert resolved.url.startswith("/api/printernizer/trending/thumbnail/")

@@ -56,6 +56,8 @@ def _library_diagnostics(hass: HomeAssistant, entry: LibraryConfigEntry) -> dict
             "file_index": data.file_index.diagnostics(),
             "auto_download": data.auto_downloads.diagnostics(),
             "materials": runtime.materials.diagnostics() if runtime.materials else None,
+            "trending": runtime.trending.diagnostics() if runtime.trending else None,
+            "ideas": runtime.ideas.diagnostics() if runtime.ideas else None,
             "events": hass.data[DATA_KEY].emitter.status(),
         },
         TO_REDACT,

@@ -35,7 +35,8 @@ from homeassistant.helpers.http import HomeAssistantView
 
 from .const import DOMAIN
 from .core.library import Library, LibraryFile
-from .runtime import DATA_KEY
+from .media_trending import browse_trending, resolve_trending
+from .runtime import DATA_KEY, LibraryRuntime
 
 FILE_URL: Final = "/api/printernizer/library/{checksum}"
 THUMBNAIL_URL: Final = "/api/printernizer/thumbnail/{checksum}"
@@ -167,8 +168,35 @@ class LibrarySection:
         return PlayMedia(FILE_URL.format(checksum=file.checksum), mime_type(file.filename))
 
 
-#: Top-level sections, in browse order (the lead adds "trending" here).
-SECTIONS: dict[str, Section] = {"library": LibrarySection()}
+class TrendingSection:
+    """Trending models (media_trending.py): a folder per site with the cached thumbnails."""
+
+    title = "Trending"
+
+    def available(self, hass: HomeAssistant) -> bool:
+        """Shown while a trending site is turned on (trending is opt-in)."""
+        library = _library_runtime(hass)
+        return (
+            library is not None
+            and library.trending is not None
+            and (library.settings.trending_makerworld or library.settings.trending_printables)
+        )
+
+    async def async_browse(self, hass: HomeAssistant, path: str) -> BrowseMediaSource:
+        """``trending``, a site, or one model."""
+        return browse_trending(hass, f"trending/{path}" if path else "trending")
+
+    async def async_resolve(self, hass: HomeAssistant, path: str) -> PlayMedia:
+        """A model's cached thumbnail."""
+        return resolve_trending(hass, f"trending/{path}")
+
+
+def _library_runtime(hass: HomeAssistant) -> LibraryRuntime | None:
+    return hass.data[DATA_KEY].library if DATA_KEY in hass.data else None
+
+
+#: Top-level sections, in browse order.
+SECTIONS: dict[str, Section] = {"library": LibrarySection(), "trending": TrendingSection()}
 
 
 class PrinternizerMediaSource(MediaSource):

@@ -85,6 +85,7 @@ class PrintIdeasTodoList(TodoListEntity):
     """Print ideas as a Home Assistant to-do list."""
 
     _attr_has_entity_name = True
+    _attr_should_poll = False
     _attr_translation_key = "print_ideas"
     _attr_supported_features = (
         TodoListEntityFeature.CREATE_TODO_ITEM
