@@ -266,7 +266,8 @@ async def test_download_complete(
     assert result["file_id"] == checksum
     assert result["new"] is True
     assert target.read_bytes() == BENCHY
-    assert events.names() == [
+    # processing (issue 11) follows the download; its events are tested in test_processing.py
+    assert events.names()[:3] == [
         "file_download_started",
         "library_file_added",
         "file_download_complete",

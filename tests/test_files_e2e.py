@@ -134,7 +134,8 @@ async def test_bambu_discovery_and_download(
     content = await hass.async_add_executor_job(_disk, bambu, "/cache/benchy.3mf")
     assert result["file_id"] == _sha(content)
     assert await hass.async_add_executor_job(Path(result["file_path"]).read_bytes) == content
-    assert events.names() == [
+    # processing (issue 11) follows the download; its events are tested in test_processing.py
+    assert events.names()[:3] == [
         "file_download_started",
         "library_file_added",
         "file_download_complete",

@@ -321,7 +321,8 @@ async def test_whole_print(
         sim.set_progress(progress)
         await _poll(hass, freezer, 5)  # 5 s while printing
     assert hass.states.get(PROGRESS).state == "30"
-    assert sim.request_count["/api/v1/job"] == job_fetches + 1  # only when the job id changed
+    # only when the job id changed: the monitor's fetch, and the job preview's one per job
+    assert sim.request_count["/api/v1/job"] == job_fetches + 2
 
     await hass.services.async_call(
         "button", "press", {"entity_id": "button.prusa_mk4_pause_print"}, blocking=True

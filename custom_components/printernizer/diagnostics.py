@@ -59,6 +59,9 @@ def _library_diagnostics(hass: HomeAssistant, entry: LibraryConfigEntry) -> dict
             "trending": runtime.trending.diagnostics() if runtime.trending else None,
             "ideas": runtime.ideas.diagnostics() if runtime.ideas else None,
             "events": hass.data[DATA_KEY].emitter.status(),
+            # processing (issue 11): queue counts, the watch folders
+            "processing": runtime.processor.diagnostics() if runtime.processor else None,
+            "watch_folders": runtime.watch.diagnostics() if runtime.watch else None,
         },
         TO_REDACT,
     )

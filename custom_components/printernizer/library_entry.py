@@ -32,7 +32,9 @@ from .core.coordinator import PrinterCoordinator
 from .core.file_service import FileService
 from .core.library import Library
 from .core.materials import MaterialManager
+from .core.processing import FileProcessor
 from .core.settings import LibrarySettings
+from .core.watch import WatchFolders
 from .runtime import DATA_KEY, LibraryConfigEntry, LibraryRuntime
 from .trending_entry import async_setup_trending, async_unload_trending
 
@@ -84,6 +86,19 @@ async def async_setup_library_entry(hass: HomeAssistant, entry: LibraryConfigEnt
     )
     runtime.files.start()
     entry.async_on_unload(runtime.files.async_stop)
+    # --- processing (issue 11) ---
+    processor = FileProcessor(
+        hass, data.emitter, library, data.jobs, watch_folders=settings.watch_folders
+    )
+    processor.start()
+    runtime.processor = processor
+    watch = WatchFolders(
+        hass, data.emitter, library, settings.watch_folders, on_added=processor.async_request
+    )
+    runtime.watch = watch
+    entry.async_on_unload(processor.async_stop)
+    entry.async_on_unload(watch.async_stop)
+    await watch.async_start()
     # ---
     await async_setup_trending(hass, runtime)
     runtime.materials = await _async_start_materials(hass, entry, settings)

@@ -8,8 +8,8 @@ and ``async_resolve(hass, path)``. The library is the first section; another
 
 Files are never served from ``www/``: a resolved item is a URL of
 :class:`LibraryFileView`, an authenticated view (the media browser signs it).
-Thumbnails come from the processing work: :func:`library_thumbnail` is the
-hook (None until then).
+Thumbnails come from the processing work (core/processing.py):
+:func:`library_thumbnail` gives a processed file's medium preview.
 """
 
 from __future__ import annotations
@@ -52,8 +52,21 @@ _MIME: Final = {
 
 
 def library_thumbnail(hass: HomeAssistant, checksum: str) -> Path | None:
-    """The thumbnail image of a library file, or None (hook for the processing work)."""
-    return None
+    """The medium (256 px) preview of a library file, or None before it was processed.
+
+    Only a path under ``<library>/.thumbnails/<checksum>/`` is returned (no I/O here).
+    """
+    library = _library(hass)
+    file = library.get(checksum) if library is not None else None
+    if library is None or file is None or not file.thumbnails:
+        return None
+    candidate = file.thumbnails.get("medium") or file.thumbnails.get("large")
+    if not candidate:
+        return None
+    path = Path(candidate)
+    if not path.is_relative_to(library.thumbnails_folder / checksum):
+        return None
+    return path
 
 
 def mime_type(name: str) -> str:

@@ -19,8 +19,10 @@ from .core.jobs import JobManager
 from .core.library import Library
 from .core.materials import MaterialManager
 from .core.monitor import PrinterMonitor
+from .core.processing import FileProcessor
 from .core.settings import LibrarySettings
 from .core.trending import TrendingManager
+from .core.watch import WatchFolders
 from .emitter import EventEmitter
 
 type PrinternizerConfigEntry = ConfigEntry[PrinterCoordinator]
@@ -48,6 +50,11 @@ class LibraryRuntime:
     library: Library | None = None
     #: Discovery schedule, downloads, auto-download (core/file_service.py).
     files: FileService | None = None
+    # --- processing (issue 11) ---
+    #: Metadata and previews of the library's print files (core/processing.py).
+    processor: FileProcessor | None = None
+    #: The watch folders' observer and rescans (core/watch.py).
+    watch: WatchFolders | None = None
 
 
 type LibraryConfigEntry = ConfigEntry[LibraryRuntime]

@@ -18,11 +18,13 @@ from homeassistant.const import (
     SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
     EntityCategory,
     UnitOfLength,
+    UnitOfMass,
     UnitOfTemperature,
     UnitOfTime,
 )
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
@@ -30,6 +32,7 @@ from .ams_sensor import ams_sensors
 from .api.models import PrinterFileClient, PrinterState, PrinterStatus
 from .const import DOMAIN
 from .core.coordinator import PrinterCoordinator
+from .core.jobs import SIGNAL_JOB_ESTIMATES, Job
 from .entity import PrinternizerEntity
 from .library_entry import is_library_entry
 from .library_sensor import async_setup_library_sensors
@@ -384,6 +387,7 @@ async def async_setup_entry(
     ]
     if isinstance(coordinator.client, PrinterFileClient):
         entities.append(PrinterFilesSensor(coordinator))
+    entities += [PrinterJobSensor(coordinator, description) for description in JOB_SENSORS]
     async_add_entities(entities)
     async_add_entities(ams_sensors(coordinator))
 
@@ -454,6 +458,66 @@ class EndTimeSensor(PrinterSensor):
         ):
             self._end, self._job = end, job
         return self._end
+
+
+# --- processing (issue 11): the current (or last) job's file estimates ---
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobSensorDescription(SensorEntityDescription):
+    """A sensor on the printer's current (or last) job record."""
+
+    value_fn: Callable[[Job], Any]
+
+
+JOB_SENSORS: tuple[JobSensorDescription, ...] = (
+    JobSensorDescription(
+        key="job_estimated_print_time",
+        translation_key="job_estimated_print_time",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.SECONDS,
+        suggested_unit_of_measurement=UnitOfTime.MINUTES,
+        suggested_display_precision=0,
+        value_fn=lambda job: job.estimated_print_time,
+    ),
+    JobSensorDescription(
+        key="job_estimated_filament",
+        translation_key="job_estimated_filament",
+        device_class=SensorDeviceClass.WEIGHT,
+        native_unit_of_measurement=UnitOfMass.GRAMS,
+        suggested_display_precision=1,
+        value_fn=lambda job: job.estimated_filament_g,
+    ),
+)
+
+
+class PrinterJobSensor(PrinternizerEntity, SensorEntity):
+    """The slicer's estimate for the printer's current (or last) job."""
+
+    entity_description: JobSensorDescription
+
+    def __init__(self, coordinator: Any, description: JobSensorDescription) -> None:
+        """Initialize the sensor."""
+        super().__init__(coordinator, description.key)
+        self.entity_description = description
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the job's estimates as well as the printer."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(self.hass, SIGNAL_JOB_ESTIMATES, self._estimates_changed)
+        )
+
+    @callback
+    def _estimates_changed(self, printer_id: str | None) -> None:
+        if printer_id == self.coordinator.printer_id:
+            self.async_write_ha_state()
+
+    @property
+    def native_value(self) -> Any:
+        """The estimate, None when the job's file states none."""
+        job = self.hass.data[DATA_KEY].jobs.current_or_last(self.coordinator.printer_id)
+        return self.entity_description.value_fn(job) if job is not None else None
 
 
 class PrinterFilesSensor(PrinternizerEntity, SensorEntity):

@@ -6,6 +6,7 @@ import io
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -175,6 +176,27 @@ def test_bytes_read_independent_of_size(size: int) -> None:
     assert len(images) == 1
 
 
+class CountingFile(io.FileIO):
+    """A real file object that counts every byte its reads return."""
+
+    total = 0
+
+    def read(self, size: int = -1, /) -> bytes:
+        data = super().read(size)
+        CountingFile.total += len(data)
+        return data
+
+    def readinto(self, buffer: Any, /) -> int:
+        count = super().readinto(buffer)
+        CountingFile.total += count
+        return count
+
+    def readall(self) -> bytes:
+        data = super().readall()
+        CountingFile.total += len(data)
+        return data
+
+
 def test_sparse_1gb_file_on_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A real 1 GB sparse file (truncate): header and footer found, at most 2 MiB read."""
     path = tmp_path / "huge.gcode"
@@ -186,20 +208,16 @@ def test_sparse_1gb_file_on_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         f.seek(0, os.SEEK_END)
         f.write(b"\n" + tail.encode())
     assert path.stat().st_size > 10**9
-    reads: list[int] = []
-    real = gcode_mod.read_head_tail
 
-    def counting(stream: io.BufferedReader, size: int) -> tuple[bytes, bytes]:
-        before = stream.tell()
-        result = real(stream, size)  # type: ignore[arg-type]
-        reads.append(sum(map(len, result)))
-        assert before == 0
-        return result
+    def counting_open(name: Any, mode: str = "r") -> io.BufferedReader:
+        assert mode == "rb"
+        return io.BufferedReader(CountingFile(name, "r"))
 
-    monkeypatch.setattr(gcode_mod, "read_head_tail", counting)
+    monkeypatch.setattr(gcode_mod, "open", counting_open, raising=False)
+    CountingFile.total = 0
     meta, images = read_metadata(path)
     assert meta.print_time == 2465 and meta.total_layers == 75 and len(images) == 1
-    assert reads and reads[0] <= 2 * 1024 * 1024
+    assert 0 < CountingFile.total <= 2 * 1024 * 1024
 
 
 def test_giant_line_is_cut(write: Write) -> None:
@@ -261,3 +279,47 @@ def test_crlf_and_invalid_utf8() -> None:
     assert meta.layer_height == 0.3
     assert meta.print_time == 7230
     assert meta.filaments[0].type == "P\ufffdLA"
+
+
+def _noisy_png(width: int, height: int) -> bytes:
+    """A PNG that does not compress (random pixels): a big base64 block."""
+    import random
+
+    from PIL import Image
+
+    rng = random.Random(7)
+    image = Image.frombytes("RGB", (width, height), rng.randbytes(width * height * 3))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_large_thumbnail_block_at_the_top(write: Write) -> None:
+    """A 300x300 cover of ~360 kB base64 at the top of a file bigger than the caps."""
+    cover = _noisy_png(300, 300)
+    assert len(cover) * 4 // 3 > 300_000
+    text = w.prusaslicer(thumbnails=[(w.png(16, 16), 16, 16, ""), (cover, 300, 300, "")])
+    text = text.replace("G28\n", "G28\n" + "G1 X1 Y1 E0.1 ; move\n" * 150_000, 1)
+    assert len(text) > HEAD_BYTES + TAIL_BYTES
+    meta, images = read_metadata(write("cover.gcode", text))
+    assert [(t.width, t.height) for t in images] == [(16, 16), (300, 300)]
+    assert images[1].data == cover
+    assert meta.print_time == 93784
+
+
+def test_thumbnail_cut_by_the_head_cap_is_skipped(write: Write) -> None:
+    cover = _noisy_png(700, 700)  # ~1.9 MB of base64: beyond HEAD_BYTES
+    text = w.prusaslicer(thumbnails=[(w.png(16, 16), 16, 16, ""), (cover, 700, 700, "")])
+    meta, images = read_metadata(write("cut.gcode", text))
+    assert [(t.width, t.height) for t in images] == [(16, 16)]
+    assert meta.print_time == 93784
+
+
+@pytest.mark.parametrize("size", [400_000, 1_900_000, 5_000_000])
+def test_dense_comment_lines(write: Write, size: int) -> None:
+    """Hostile: nothing but comment lines. The scan is capped; the footer is still read."""
+    body = ";TYPE:WALL\n" * (size // 11)
+    meta, _ = read_metadata(write("dense.gcode", w.prusaslicer().replace("G28\n", body)))
+    assert meta.print_time == 93784
+    assert meta.layer_height == 0.2
+    assert meta.slicer == "PrusaSlicer"

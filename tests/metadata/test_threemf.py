@@ -208,3 +208,17 @@ def test_garbage_values_ignored(write: Write) -> None:
     assert meta.filament_used is None
     assert [f.as_dict() for f in meta.filaments] == [{"type": "PLA", "color": None, "grams": None}]
     assert [p.index for p in meta.plates] == [1]
+
+
+def test_huge_model_member_is_only_read_at_its_head(write: Write) -> None:
+    """3D/3dmodel.model can be hundreds of MB (and compress very well): its first 64 kB only."""
+    model = (
+        '<?xml version="1.0"?>\n<model unit="millimeter">\n'
+        ' <metadata name="Application">OrcaSlicer-2.2.0</metadata>\n'
+        + ' <vertex x="0" y="0" z="0"/>\n' * 1_000_000
+        + "</model>\n"
+    )
+    data = w.threemf(extra={"3D/3dmodel.model": model.encode()})
+    meta, _ = read_metadata(write("mesh.3mf", data))
+    assert (meta.slicer, meta.slicer_version) == ("OrcaSlicer", "2.2.0")
+    assert meta.print_time == 1234

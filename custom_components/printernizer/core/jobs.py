@@ -9,6 +9,7 @@ from typing import Any, Final, cast
 from uuid import uuid4
 
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.util import dt as dt_util
 
 from .. import contract as c
@@ -20,8 +21,12 @@ _LOGGER = logging.getLogger(__name__)
 
 STORAGE_KEY: Final = "printernizer.jobs"
 #: 2: jobs gained ``library_file_id`` (issue 10, files) and the materials fields (issue 12).
+#: The estimate fields of issue 11 (processing) are optional with defaults: version 2
+#: records load as is.
 STORAGE_VERSION: Final = 2
 SAVE_DELAY: Final = 2
+#: Dispatcher signal (argument: printer_id) when a job's estimates change.
+SIGNAL_JOB_ESTIMATES: Final = "printernizer_job_estimates"
 #: Oldest finished jobs are dropped beyond this many.
 MAX_JOBS: Final = 1000
 
@@ -58,6 +63,11 @@ class Job:
     consumed_cost: float | None = None
     # --- files (issue 10): the job's file in the library, by SHA-256 ---
     library_file_id: str | None = None
+    # --- processing (issue 11): the file's slicer estimates (None: unknown) ---
+    #: Seconds the slicer estimated for the print.
+    estimated_print_time: int | None = None
+    #: Grams of filament the slicer estimated (all extruders).
+    estimated_filament_g: float | None = None
 
     @property
     def is_active(self) -> bool:
@@ -131,6 +141,18 @@ class JobManager:
     def active_jobs(self) -> list[Job]:
         """Return every job that has not ended."""
         return [job for job in self._jobs.values() if job.is_active]
+
+    def current_or_last(self, printer_id: str) -> Job | None:
+        """The printer's active job, else its newest job (None when it has none)."""
+        if (job := self.printer_job(printer_id)) is not None:
+            return job
+        newest: Job | None = None
+        for job in self._jobs.values():
+            if job.printer_id == printer_id and (
+                newest is None or job.created_at > newest.created_at
+            ):
+                newest = job
+        return newest
 
     def printer_job(self, printer_id: str) -> Job | None:
         """Return the active printer-tracked job of a printer."""
@@ -290,6 +312,17 @@ class JobManager:
             return
         job.library_file_id = checksum
         self._save()
+
+    @callback
+    def set_estimates(self, job: Job, *, print_time: int | None, filament_g: float | None) -> bool:
+        """Store the file's slicer estimates on a job (no event); True when they changed."""
+        if (job.estimated_print_time, job.estimated_filament_g) == (print_time, filament_g):
+            return False
+        job.estimated_print_time = print_time
+        job.estimated_filament_g = filament_g
+        self._save()
+        async_dispatcher_send(self._hass, SIGNAL_JOB_ESTIMATES, job.printer_id)
+        return True
 
     def _remember_closed(self, job: Job) -> None:
         if job.source == SOURCE_PRINTER and job.printer_id is not None:

@@ -28,6 +28,9 @@ Public API (the processing, materials and trending work builds on it):
     files the user added); raises :class:`LibraryFullError`.
   - ``async_add_listener(callback)``: called after every change (sensors).
   - ``path_of(file)``: a file's absolute path.
+  - processing (issue 11): ``set_processing(checksum, metadata=..., thumbnails=...)``
+    stores the file's metadata and preview paths on its record;
+    ``thumbnails_folder`` is ``<library>/.thumbnails``.
 
 - :func:`hash_file` (blocking): SHA-256 and size of a file, bounded reads.
 
@@ -110,6 +113,11 @@ class LibraryFile:
     #: Kept where it lies (a watch folder): removing only forgets it.
     in_place: bool = False
     sources: list[LibrarySource] = field(default_factory=list)
+    # --- processing (issue 11): None until the file was processed ---
+    #: What the file states (``FileMetadata.as_dict()``: print_time, filament_used, ...).
+    metadata: dict[str, Any] | None = None
+    #: Preview PNGs: {"small"|"medium"|"large": absolute path} under ``.thumbnails/<checksum>/``.
+    thumbnails: dict[str, str] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data (storage, action responses)."""
@@ -424,6 +432,32 @@ class Library:
         file.sources.append(source)
         if source.printer_id is not None:
             self._by_source[(source.printer_id, source.path)] = file.checksum
+
+    # --- processing results (issue 11) --------------------------------------------
+
+    @property
+    def thumbnails_folder(self) -> Path:
+        """``<library>/.thumbnails`` (one folder per checksum below it)."""
+        return self.folder / ".thumbnails"
+
+    @callback
+    def set_processing(
+        self,
+        checksum: str,
+        *,
+        metadata: dict[str, Any] | None = None,
+        thumbnails: dict[str, str] | None = None,
+    ) -> LibraryFile | None:
+        """Store what processing found on a file's record (None keeps the current value)."""
+        file = self._files.get(checksum)
+        if file is None:
+            return None
+        if metadata is not None:
+            file.metadata = metadata
+        if thumbnails is not None:
+            file.thumbnails = thumbnails
+        self._changed()
+        return file
 
     # --- removing ---------------------------------------------------------------
 

@@ -6,6 +6,7 @@ calls these in the executor. Every failure is a `MetadataError` with a message f
     meta, thumbnails = read_metadata(path, plate=None)
     previews = make_previews(thumbnails)          # {"small"|"medium"|"large": Preview}
     paths = save_previews(previews, directory)    # {"small": ".../small.png", ...}
+    meta = metadata_from_keys(prusalink_file["meta"])  # keys a printer already parsed
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from .bgcode import read_bgcode
 from .gcode import read_gcode
+from .keys import metadata_from_keys
 from .models import Filament, FileFormat, FileMetadata, MetadataError, Plate, Thumbnail
 from .threemf import read_3mf
 from .thumbnails import SIZES, Preview, make_previews, save_previews
@@ -31,6 +33,7 @@ __all__ = [
     "detect_format",
     "is_print_file_name",
     "make_previews",
+    "metadata_from_keys",
     "read_metadata",
     "save_previews",
 ]

@@ -35,6 +35,8 @@ MAX_LINE = 16 * 1024  # bytes kept of one comment line
 MAX_THUMBNAIL_B64 = 1024 * 1024  # declared base64 length of one block
 MAX_THUMBNAILS = 16
 MAX_SETTINGS = 256 * 1024  # Cura's SETTING_3 text, joined
+MAX_COMMENT_LINES = 40_000  # per chunk; real files have a few thousand
+DENSE_TAIL = 64 * 1024  # a tail with more comment lines than that: only its end is read
 
 # a literal "\n;" prefix lets the regex engine skip ahead fast (the chunk gets a leading "\n")
 _COMMENT = re.compile(rb"\n;[^\n]{0,%d}" % MAX_LINE)
@@ -94,8 +96,10 @@ def parse_gcode_bytes(head: bytes, tail: bytes = b"") -> tuple[FileMetadata, lis
     cura: dict[str, str] = {}
     settings: list[str] = []
     settings_size = 0
-    for chunk in (head, tail):
-        for match in _COMMENT.finditer(b"\n" + chunk):
+    for chunk in _comment_chunks(head, tail):
+        for count, match in enumerate(_COMMENT.finditer(b"\n" + chunk)):
+            if count >= MAX_COMMENT_LINES:
+                break
             line = match.group()[1:].decode("utf-8", "replace").rstrip("\r")
             if line.startswith(";SETTING_3 "):
                 if settings_size < MAX_SETTINGS:
@@ -107,8 +111,25 @@ def parse_gcode_bytes(head: bytes, tail: bytes = b"") -> tuple[FileMetadata, lis
     _apply_identity(meta, keys)
     _apply_bambu(meta, keys)
     _apply_cura(meta, cura, "".join(settings))
-    thumbnails = _thumbnails(head) + _thumbnails(tail)
+    thumbnails = _thumbnails(head) + _thumbnails(tail)  # a small file: all in `head`
     return meta, thumbnails[:MAX_THUMBNAILS]
+
+
+def _comment_chunks(head: bytes, tail: bytes) -> tuple[bytes, bytes]:
+    """Head and tail for the comment scan, each capped at MAX_COMMENT_LINES lines.
+
+    A small file comes whole as `head`: its last TAIL_BYTES are scanned as the tail, so
+    the footer is read however many comment lines come before it. A tail with more
+    comment lines than the cap (hostile or odd) is read from its last DENSE_TAIL bytes.
+    """
+    if not tail and len(head) > TAIL_BYTES:
+        cut = head.find(b"\n", len(head) - TAIL_BYTES)
+        if cut >= 0:
+            head, tail = head[: cut + 1], head[cut + 1 :]
+    if tail.count(b"\n;") > MAX_COMMENT_LINES:
+        cut = tail.find(b"\n", len(tail) - DENSE_TAIL)
+        tail = tail[cut + 1 :] if cut >= 0 else b""
+    return head, tail
 
 
 def _collect(line: str, keys: dict[str, str], cura: dict[str, str]) -> None:

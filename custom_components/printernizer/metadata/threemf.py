@@ -93,17 +93,21 @@ class _Project:
         return name in self._members
 
     def member(self, name: str, limit: int, *, head: bool = False) -> bytes | None:
-        """The member's bytes (at most `limit`; `head` allows a cut), None when absent."""
+        """The member's bytes (at most `limit`), None when absent.
+
+        With `head`, only the first `limit` bytes are wanted: the bounded streaming read is
+        then the protection, so neither the declared size nor the ratio matters.
+        """
         info = self._members.get(name)
         if info is None:
             return None
         if not head and info.file_size > limit:
             raise MetadataError(f"3MF: {name} is too big ({info.file_size} bytes)")
         if (
-            info.file_size > RATIO_FLOOR
-            and info.compress_size > 0
-            and info.file_size / info.compress_size > MAX_RATIO
-        ) or (info.compress_size == 0 and info.file_size > RATIO_FLOOR):
+            not head
+            and info.file_size > RATIO_FLOOR
+            and (info.compress_size == 0 or info.file_size / info.compress_size > MAX_RATIO)
+        ):
             raise MetadataError(f"3MF: {name} is compressed suspiciously well (zip bomb)")
         try:
             with self._archive.open(info) as stream:

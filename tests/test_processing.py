@@ -1,0 +1,315 @@
+"""File processing: from file_download_complete to metadata, previews, the job and its preview."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncGenerator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from PIL import Image
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.printernizer import media_source
+from custom_components.printernizer.api.models import PrinterState, PrinterStatus
+from custom_components.printernizer.const import (
+    CONF_ENTRY_KIND,
+    DOMAIN,
+    ENTRY_KIND_LIBRARY,
+    LIBRARY_UNIQUE_ID,
+    OPT_AUTO_DOWNLOAD,
+    OPT_LIBRARY_FOLDER,
+)
+from custom_components.printernizer.core.processing import process_file
+from custom_components.printernizer.runtime import DATA_KEY, LibraryRuntime
+
+from .conftest import EventRecorder, wait_for
+from .fake_client import FakeFileClient
+from .metadata import writers
+
+PRINTING = PrinterState(status=PrinterStatus.PRINTING, job_name="benchy", progress=10)
+
+
+@pytest.fixture
+def library_folder(hass: HomeAssistant, tmp_path: Path) -> Path:
+    hass.config.allowlist_external_dirs = {str(tmp_path)}
+    return tmp_path / "library"
+
+
+@pytest.fixture
+async def library(hass: HomeAssistant, library_folder: Path) -> AsyncGenerator[LibraryRuntime]:
+    """The library entry on tmp_path (auto-download off: the tests download themselves)."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Printernizer library",
+        unique_id=LIBRARY_UNIQUE_ID,
+        data={CONF_ENTRY_KIND: ENTRY_KIND_LIBRARY},
+        options={OPT_LIBRARY_FOLDER: str(library_folder), OPT_AUTO_DOWNLOAD: False},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    runtime = hass.data[DATA_KEY].library
+    assert runtime is not None
+    yield runtime
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+@pytest.fixture
+async def printer(
+    hass: HomeAssistant, fake_entry: MockConfigEntry, library: LibraryRuntime
+) -> AsyncGenerator[FakeFileClient]:
+    """A fake printer with files, set up after the library."""
+    from unittest.mock import patch
+
+    client = FakeFileClient()
+    with patch("custom_components.printernizer.clients.create_client", return_value=client):
+        assert await hass.config_entries.async_setup(fake_entry.entry_id)
+        await hass.async_block_till_done()
+        yield client
+        assert await hass.config_entries.async_unload(fake_entry.entry_id)
+        await hass.async_block_till_done()
+
+
+async def _download(hass: HomeAssistant, runtime: LibraryRuntime, path: str) -> str:
+    coordinator = next(iter(hass.data[DATA_KEY].coordinators.values()))
+    assert runtime.files is not None
+    result = await runtime.files.async_download(coordinator, path)
+    return result.file.checksum
+
+
+def _size(path: str) -> tuple[int, int]:
+    with Image.open(path) as image:
+        assert image.format == "PNG"
+        return image.size
+
+
+async def test_download_to_metadata_and_previews(
+    hass: HomeAssistant, events: EventRecorder, library: LibraryRuntime, printer: FakeFileClient
+) -> None:
+    """A downloaded two-plate 3MF: plate 1's metadata, every plate, three PNG previews."""
+    printer.add(
+        "/cache/benchy.gcode.3mf",
+        writers.threemf([writers.PlateSpec(1), writers.PlateSpec(2, prediction=999, weight=3.5)]),
+    )
+    checksum = await _download(hass, library, "/cache/benchy.gcode.3mf")
+    await wait_for(hass, lambda: events.of("file_metadata_extracted"))
+
+    names = [n for n in events.names() if n.startswith(("file_", "thumbnail", "metadata"))]
+    assert names == [
+        "file_download_started",
+        "file_download_complete",
+        "file_needs_thumbnail_processing",
+        "file_thumbnails_processed",
+        "file_metadata_extracted",
+    ]
+    (complete,) = events.of("file_download_complete")
+    (needs,) = events.of("file_needs_thumbnail_processing")
+    assert needs == {"file_id": checksum, "file_path": complete["file_path"]}
+
+    (thumbs,) = events.of("file_thumbnails_processed")
+    assert thumbs["file_id"] == checksum
+    folder = library.settings.library_folder / ".thumbnails" / checksum
+    assert thumbs["thumbnails"] == {
+        name: str(folder / f"{name}.png") for name in ("small", "medium", "large")
+    }
+    assert _size(thumbs["thumbnails"]["small"]) == (128, 128)
+    assert _size(thumbs["thumbnails"]["medium"]) == (256, 256)
+    assert _size(thumbs["thumbnails"]["large"]) == (512, 512)
+
+    (meta,) = events.of("file_metadata_extracted")
+    metadata = meta["metadata"]
+    assert meta["file_path"] == complete["file_path"]
+    assert metadata["plate"] == 1
+    assert metadata["print_time"] == 1234
+    assert metadata["filament_used"] == pytest.approx(12.34)
+    assert metadata["layer_height"] == pytest.approx(0.2)
+    assert metadata["infill"] == pytest.approx(15)
+    assert [p["index"] for p in metadata["plates"]] == [1, 2]
+
+    assert library.library is not None
+    record = library.library.get(checksum)
+    assert record is not None
+    assert record.metadata == metadata
+    assert record.thumbnails == thumbs["thumbnails"]
+    assert media_source.library_thumbnail(hass, checksum) == folder / "medium.png"
+    assert library.processor is not None
+    assert library.processor.diagnostics()["processed"] == 1
+
+    # Deleting the library file removes its previews.
+    assert library.files is not None
+    await library.files.async_delete_library_file(checksum)
+    await wait_for(hass, lambda: not folder.exists())
+
+
+async def test_gcode_preview_never_upscaled(
+    hass: HomeAssistant, events: EventRecorder, library: LibraryRuntime, printer: FakeFileClient
+) -> None:
+    """A PrusaSlicer file with a 300x300 cover: large stays 300 px; its estimates are read."""
+    gcode = writers.prusaslicer(
+        thumbnails=[(writers.png(16, 16), 16, 16, ""), (writers.png(300, 300), 300, 300, "")]
+    )
+    printer.add("/sdcard/part.gcode", gcode.encode())
+    await _download(hass, library, "/sdcard/part.gcode")
+    await wait_for(hass, lambda: events.of("file_metadata_extracted"))
+    (thumbs,) = events.of("file_thumbnails_processed")
+    assert _size(thumbs["thumbnails"]["large"]) == (300, 300)
+    assert _size(thumbs["thumbnails"]["medium"]) == (256, 256)
+    (meta,) = events.of("file_metadata_extracted")
+    assert meta["metadata"]["print_time"] == 93784
+    assert meta["metadata"]["filament_used"] == pytest.approx(12.77)
+    assert meta["metadata"]["slicer"] == "PrusaSlicer"
+
+
+async def test_hostile_and_imageless_files(
+    hass: HomeAssistant, events: EventRecorder, library: LibraryRuntime, printer: FakeFileClient
+) -> None:
+    """A broken 3MF fails both; G-code without an image fails only the thumbnails."""
+    printer.add("/cache/broken.3mf", b"PK\x03\x04" + b"\x00garbage" * 100)
+    printer.add("/sdcard/plain.gcode", writers.cura().encode())
+    broken = await _download(hass, library, "/cache/broken.3mf")
+    await wait_for(hass, lambda: events.of("metadata_extraction_failed"))
+    plain = await _download(hass, library, "/sdcard/plain.gcode")
+    await wait_for(hass, lambda: events.of("file_metadata_extracted"))
+
+    (thumb_failed_broken, thumb_failed_plain) = events.of("thumbnail_processing_failed")
+    assert thumb_failed_broken["file_id"] == broken
+    assert thumb_failed_broken["error"]
+    (meta_failed,) = events.of("metadata_extraction_failed")
+    assert meta_failed["file_id"] == broken
+    assert meta_failed["error"] == thumb_failed_broken["error"]
+    assert "Traceback" not in meta_failed["error"]
+    assert thumb_failed_plain == {
+        "file_id": plain,
+        "error": "the file has no embedded image",
+        "timestamp": thumb_failed_plain["timestamp"],
+    }
+    (meta,) = events.of("file_metadata_extracted")
+    assert meta["file_id"] == plain
+    assert meta["metadata"]["slicer"] == "Cura"
+    assert events.of("file_thumbnails_processed") == []
+    assert library.processor is not None
+    diagnostics = library.processor.diagnostics()
+    assert diagnostics["metadata_failed"] == 1
+    assert diagnostics["thumbnails_failed"] == 2
+
+
+async def test_processor_ignores_files_the_library_does_not_know(
+    hass: HomeAssistant,
+    events: EventRecorder,
+    library: LibraryRuntime,
+    printer: FakeFileClient,
+    tmp_path: Path,
+) -> None:
+    """A bus event naming an unknown checksum, or another path for a known one, does nothing."""
+    content = writers.threemf()
+    printer.add("/cache/a.3mf", content)
+    checksum = await _download(hass, library, "/cache/a.3mf")
+    await wait_for(hass, lambda: events.of("file_metadata_extracted"))
+    events.clear()
+
+    outside = tmp_path / "outside.3mf"
+    outside.write_bytes(content)
+    fire = hass.bus.async_fire
+    fire(
+        "printernizer_file_needs_thumbnail_processing",
+        {"file_id": checksum, "file_path": str(outside)},
+    )
+    fire(
+        "printernizer_file_needs_thumbnail_processing",
+        {"file_id": "0" * 64, "file_path": str(outside)},
+    )
+    fire(
+        "printernizer_file_needs_thumbnail_processing",
+        {"file_id": "../../etc", "file_path": "/etc/passwd"},
+    )
+    # A legitimate request after them: once it is done, the queue handled them all (FIFO).
+    assert library.library is not None
+    record = library.library.get(checksum)
+    assert record is not None
+    library.processor.async_request(record)  # type: ignore[union-attr]
+    await wait_for(hass, lambda: events.of("file_metadata_extracted"))
+    processed = events.of("file_metadata_extracted")
+    assert len(processed) == 1
+    assert processed[0]["file_path"] == str(library.library.path_of(record))
+    assert events.of("thumbnail_processing_failed") == []
+    assert events.of("metadata_extraction_failed") == []
+
+
+async def test_job_preview_and_estimates(
+    hass: HomeAssistant,
+    events: EventRecorder,
+    library: LibraryRuntime,
+    printer: FakeFileClient,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """The job's file gives the preview entity its image and the job sensors their values."""
+    entity_registry = er.async_get(hass)
+    image_id = entity_registry.async_get_entity_id("image", DOMAIN, "FAKE0001_job_preview")
+    time_id = entity_registry.async_get_entity_id(
+        "sensor", DOMAIN, "FAKE0001_job_estimated_print_time"
+    )
+    grams_id = entity_registry.async_get_entity_id(
+        "sensor", DOMAIN, "FAKE0001_job_estimated_filament"
+    )
+    assert image_id and time_id and grams_id
+    assert hass.states.get(image_id).state == "unavailable"  # no job yet
+
+    printer.add(
+        "/cache/benchy.gcode.3mf", writers.threemf([writers.PlateSpec(1, image=(400, 300))])
+    )
+    checksum = await _download(hass, library, "/cache/benchy.gcode.3mf")
+    await wait_for(hass, lambda: events.of("file_metadata_extracted"))
+
+    printer.set_state(PRINTING)
+    await hass.async_block_till_done()
+    jobs = hass.data[DATA_KEY].jobs
+    job = jobs.printer_job(printer_id="FAKE0001")
+    assert job is not None
+    first = hass.states.get(image_id)
+    assert first.state != "unavailable"
+    assert hass.states.get(time_id).state == "unknown"
+
+    jobs.set_library_file(job, checksum)
+    printer.update(progress=20)
+    await hass.async_block_till_done()
+    assert job.estimated_print_time == 1234
+    assert job.estimated_filament_g == pytest.approx(12.34)
+    assert float(hass.states.get(time_id).state) == pytest.approx(1234 / 60)
+    assert float(hass.states.get(grams_id).state) == pytest.approx(12.34)
+    linked = hass.states.get(image_id)
+    assert linked.state != first.state  # image_last_updated changed with the job's file
+
+    client = await hass_client()
+    response = await client.get(f"/api/image_proxy/{image_id}")
+    assert response.status == 200
+    assert response.content_type == "image/png"
+    body = await response.read()
+    with Image.open(io.BytesIO(body)) as image:
+        assert image.size == (400, 300)  # the large preview: never upscaled
+
+    # A new job (another file): the image changes again, and has no picture yet.
+    printer.set_state(PrinterState(status=PrinterStatus.PRINTING, job_name="other", progress=1))
+    await hass.async_block_till_done()
+    other = hass.states.get(image_id)
+    assert other.state not in (linked.state, "unavailable")
+    response = await client.get(f"/api/image_proxy/{image_id}")
+    assert response.status == 500
+    assert hass.states.get(time_id).state == "unknown"
+
+
+def test_process_file_reports_unwritable_previews(tmp_path: Path) -> None:
+    """The previews' folder cannot be made: metadata still, a clear thumbnail error."""
+    source = tmp_path / "a.3mf"
+    source.write_bytes(writers.threemf())
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where the folder should be")
+    result: Any = process_file(source, blocker / "sub", None)
+    assert result.metadata is not None
+    assert result.thumbnails is None
+    assert result.thumbnail_error.startswith("cannot write the previews")
