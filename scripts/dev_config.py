@@ -1,8 +1,15 @@
 """Write the development configuration for scripts/develop.
 
-Creates .dev/config/configuration.yaml (the integrations Home Assistant needs here,
+Creates <dev>/config/configuration.yaml (the integrations Home Assistant needs here,
 instead of default_config, which fails without go2rtc, ffmpeg and libpcap), links the
-integration in, and adds config entries for the simulated printers unless they exist.
+integration in, and adds config entries for the simulated printers and the Printernizer
+library (trending pointed at the trending simulator, a watch folder, auto-download on)
+unless they exist.
+
+configuration.yaml is the developer's to edit: it is written once, and rewritten only
+while it is still exactly what an earlier version of this script wrote. What depends on
+the run (Home Assistant's port, the watch folder's absolute path for
+``allowlist_external_dirs``) lives in two small files it includes, rewritten every start.
 
 The instance stays metric: configuration.yaml pins the unit system, and onboarding's
 location step (whose answer would switch the running instance to the units of the country
@@ -13,12 +20,19 @@ browser only asks for the owner account.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import sys
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-CONFIGURATION = """\
+#: Included by configuration.yaml, rewritten on every start.
+HTTP_FILE = "dev_http.yaml"
+ALLOWLIST_FILE = "dev_allowlist.yaml"
+
+CONFIGURATION = f"""\
 # Development configuration written by scripts/develop (edit freely; it is kept).
 homeassistant:
   name: Printernizer development
@@ -29,6 +43,11 @@ homeassistant:
   latitude: 52.52
   longitude: 13.40
   elevation: 34
+  # The watch folder (<dev>/watch), written by scripts/develop on every start.
+  allowlist_external_dirs: !include {ALLOWLIST_FILE}
+
+# Port and address, written by scripts/develop on every start (HA_PORT, default 8123).
+http: !include {HTTP_FILE}
 
 # default_config, less what cannot run here (go2rtc, ffmpeg/stream, dhcp needs libpcap).
 frontend:
@@ -42,6 +61,10 @@ search:
 automation: !include automations.yaml
 script: !include scripts.yaml
 scene: !include scenes.yaml
+# Printernizer's library in the media browser, job previews, the Print ideas list.
+media_source:
+image:
+todo:
 
 # Loads Printernizer before any printer exists, so Bambu Lab discovery listens.
 printernizer:
@@ -55,10 +78,71 @@ logger:
     homeassistant.components.camera.img_util: critical
 """
 
+#: sha256 of the configuration.yaml earlier versions of this script wrote: such a file
+#: was not edited and is replaced by the current one.
+LEGACY_CONFIGURATIONS = frozenset(
+    {
+        "62a825d6a6b03680ac9247e5c737409ff8e5110c0f477de07f3e0c95c5c5ed16",
+        "4ecdf417a2597b88ec4858d8a25bcca82134151eee51af3190523e8e95ae9481",
+    }
+)
+#: What an edited configuration.yaml must contain for everything to work (else a warning).
+REQUIRED_SNIPPETS = (
+    ALLOWLIST_FILE,
+    HTTP_FILE,
+    "media_source:",
+    "image:",
+    "todo:",
+)
+#: Records the sha256 of the configuration.yaml this script wrote last.
+WRITTEN_STAMP = ".dev_config.sha256"
 
 #: Onboarding steps done before the first start: the location/units step
 #: (configuration.yaml sets them) and analytics (a development instance reports nothing).
 ONBOARDING_DONE = ("core_config", "analytics")
+
+#: The Printernizer library entry (const.py: LIBRARY_UNIQUE_ID, CONF_ENTRY_KIND, OPT_*).
+LIBRARY_UNIQUE_ID = "printernizer_library"
+LIBRARY_TITLE = "Printernizer library"
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def write_configuration(config: Path) -> None:
+    """Write configuration.yaml unless the developer edited it (then say what it lacks)."""
+    path = config / "configuration.yaml"
+    stamp = config / WRITTEN_STAMP
+    if path.exists():
+        current = _sha256(path.read_text())
+        written = stamp.read_text().strip() if stamp.exists() else None
+        if current == _sha256(CONFIGURATION):
+            return
+        if current not in LEGACY_CONFIGURATIONS and current != written:
+            text = path.read_text()
+            missing = [s for s in REQUIRED_SNIPPETS if s not in text]
+            if missing:
+                print(
+                    f"{path} was edited and lacks {', '.join(missing)}: see CONFIGURATION in "
+                    "scripts/dev_config.py (or delete the file to get the current one).",
+                    file=sys.stderr,
+                )
+            return
+    path.write_text(CONFIGURATION)
+    stamp.write_text(_sha256(CONFIGURATION) + "\n")
+
+
+def write_run_files(config: Path, http_port: int, allowed: list[Path]) -> None:
+    """The files configuration.yaml includes: port and the allowed folders."""
+    (config / HTTP_FILE).write_text(
+        "# Written by scripts/develop on every start.\n"
+        f"server_host: 127.0.0.1\nserver_port: {http_port}\n"
+    )
+    lines = "".join(f"- {json.dumps(str(p))}\n" for p in allowed)
+    (config / ALLOWLIST_FILE).write_text(
+        "# Written by scripts/develop on every start.\n" + (lines or "[]\n")
+    )
 
 
 def seed_onboarding(storage: Path) -> None:
@@ -76,9 +160,36 @@ def seed_onboarding(storage: Path) -> None:
         path.write_text(json.dumps(store, indent=2))
 
 
-def main() -> None:
+def library_entry(
+    trending_url: str | None, watch_folder: Path | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Data and options of the development library entry."""
+    data: dict[str, Any] = {"kind": "library"}
+    options: dict[str, Any] = {
+        "library_folder": "",  # the default, <config>/printernizer/library
+        "auto_download": True,
+        "watch_folders": [str(watch_folder)] if watch_folder else [],
+    }
+    if trending_url:
+        # Both sites on one simulator (hidden data keys; const.py CONF_*_URL).
+        data |= {
+            "makerworld_url": trending_url,
+            "printables_url": trending_url,
+            "printables_media_url": trending_url,
+        }
+        options |= {
+            "trending_makerworld": True,
+            "trending_printables": True,
+            "trending_items": 20,
+            "trending_interval": 6,
+        }
+    return data, options
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser()
     parser.add_argument("--config", type=Path, required=True)
+    parser.add_argument("--http-port", type=int, default=8123)
     parser.add_argument("--bambu-port", type=int, required=True)
     parser.add_argument("--bambu-ftps-port", type=int, default=None)
     parser.add_argument("--bambu-serial", required=True)
@@ -88,12 +199,20 @@ def main() -> None:
     parser.add_argument("--prusa-password", required=True)
     parser.add_argument("--prusa-serial", required=True)
     parser.add_argument("--trending-url", help="the trending simulator's base URL")
-    args = parser.parse_args()
+    parser.add_argument("--watch-folder", type=Path, help="the library's watch folder")
+    return parser
+
+
+def main() -> None:
+    args = _parser().parse_args()
 
     config: Path = args.config
     config.mkdir(parents=True, exist_ok=True)
-    if not (config / "configuration.yaml").exists():
-        (config / "configuration.yaml").write_text(CONFIGURATION)
+    write_configuration(config)
+    watch: Path | None = args.watch_folder.resolve() if args.watch_folder else None
+    if watch is not None:
+        watch.mkdir(parents=True, exist_ok=True)
+    write_run_files(config, args.http_port, [watch] if watch else [])
     for name, content in (
         ("automations.yaml", "[]\n"),
         ("scripts.yaml", "{}\n"),
@@ -125,10 +244,14 @@ def main() -> None:
     entries = store["data"]["entries"]
     now = datetime.now(UTC).isoformat()
 
-    def upsert(unique_id: str, title: str, data: dict, options: dict | None = None) -> None:
+    def upsert(
+        unique_id: str, title: str, data: dict[str, Any], options: dict[str, Any] | None = None
+    ) -> None:
         for entry in entries:
             if entry["domain"] == "printernizer" and entry.get("unique_id") == unique_id:
-                entry["data"].update(data)  # e.g. the simulator's new CA file
+                entry["data"].update(data)  # e.g. the simulator's new CA file or ports
+                for key, value in (options or {}).items():
+                    entry["options"].setdefault(key, value)  # what the developer set stays
                 return
         entries.append(
             {
@@ -159,6 +282,7 @@ def main() -> None:
             "serial": args.bambu_serial,
             "access_code": args.bambu_access_code,
             "ca_file": args.bambu_ca,
+            # Hidden entry key: the simulator's FTPS port (a real printer uses 990).
             **({"ftps_port": args.bambu_ftps_port} if args.bambu_ftps_port else {}),
         },
     )
@@ -172,24 +296,8 @@ def main() -> None:
             "password": args.prusa_password,
         },
     )
-    if args.trending_url:
-        # The library entry with both trending sites on, pointed at the simulator.
-        upsert(
-            "printernizer_library",
-            "Printernizer library",
-            {
-                "kind": "library",
-                "makerworld_url": args.trending_url,
-                "printables_url": args.trending_url,
-                "printables_media_url": args.trending_url,
-            },
-            {
-                "trending_makerworld": True,
-                "trending_printables": True,
-                "trending_items": 20,
-                "trending_interval": 6,
-            },
-        )
+    # The library: a print on each simulator lands in <config>/printernizer/library.
+    upsert(LIBRARY_UNIQUE_ID, LIBRARY_TITLE, *library_entry(args.trending_url, watch))
     path.write_text(json.dumps(store, indent=2))
 
 

@@ -36,6 +36,10 @@ CONFIGURED = (
     "script",
     "scene",
     "logger",
+    "http",
+    "media_source",
+    "image",
+    "todo",
 )
 
 

@@ -38,6 +38,8 @@ from typing import Any
 import aioftp
 from aioftp.server import ConnectionConditions, PathConditions, PathPermissions
 
+from ..prusalink.assets import make_png
+
 _LOGGER = logging.getLogger(__name__)
 
 REUSE_REQUIRED = "SSL connection failed: session reuse required"
@@ -63,6 +65,8 @@ def make_3mf(job_name: str, *, plate: int = 1, padding: int = 0) -> bytes:
             '<Default Extension="gcode" ContentType="text/x.gcode"/></Types>',
         )
         archive.writestr(f"Metadata/plate_{plate}.gcode", gcode)
+        # The plate's preview, as Bambu Studio puts it in every sliced file.
+        archive.writestr(f"Metadata/plate_{plate}.png", make_png(128, 128, (0, 174, 66)))
         archive.writestr(
             "Metadata/slice_info.config",
             f'<?xml version="1.0"?><config><plate><metadata key="index" value="{plate}"/>'
