@@ -726,3 +726,24 @@ async def test_loading_a_spool_by_hand_replaces_the_previous_one(
     assert not materials.get(first["material"]["material_id"]).loaded
     by_printer = await _call(hass, "list_materials", {"device_id": device.id})
     assert len(by_printer["materials"]) == 2  # loaded or last loaded there
+
+
+def test_consumption_grams_fall_back_to_the_file_estimate() -> None:
+    """A job whose only figure is the slicer's estimate from its file still deducts it."""
+    from custom_components.printernizer.core.consumption import job_filament_grams
+    from custom_components.printernizer.core.jobs import Job
+
+    job = Job(
+        job_id="j",
+        printer_id="p",
+        job_name="benchy.3mf",
+        status="completed",
+        progress=100,
+        created_at="2026-12-01T00:00:00+00:00",
+        source="printer",
+    )
+    assert job_filament_grams(job) == {}
+    job.estimated_filament_g = 12.5
+    assert job_filament_grams(job) == {None: 12.5}
+    job.filament_used_g = 10.0  # a figure of what was used wins over the estimate
+    assert job_filament_grams(job) == {None: 10.0}

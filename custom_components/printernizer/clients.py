@@ -8,7 +8,11 @@ from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.httpx_client import get_async_client
 
+# Imported with the integration (in the executor, by Home Assistant's loader): a lazy
+# import in async_setup_entry would read aioftp's and paho's files on the event loop.
+from .api.bambu.client import BambuClient
 from .api.models import PrinterClient
+from .api.prusalink.client import PrusaLinkClient
 from .const import (
     CONF_ACCESS_CODE,
     CONF_CA_FILE,
@@ -46,8 +50,6 @@ def create_client(
     """Return a client for entry data (also used by the config flow to validate)."""
     family = data[CONF_FAMILY]
     if family == FAMILY_BAMBU:
-        from .api.bambu.client import BambuClient  # noqa: PLC0415
-
         host, port = split_host_port(data[CONF_HOST], DEFAULT_BAMBU_PORT)
         return BambuClient(
             host,
@@ -63,8 +65,6 @@ def create_client(
             **({"ftps_port": int(data[CONF_FTPS_PORT])} if data.get(CONF_FTPS_PORT) else {}),
         )
     if family == FAMILY_PRUSA:
-        from .api.prusalink.client import PrusaLinkClient  # noqa: PLC0415
-
         return PrusaLinkClient(
             get_async_client(hass),
             data[CONF_HOST],

@@ -8,7 +8,9 @@ work fills the job record from the print file's metadata. In order:
    per-filament ``used_g`` mapped to AMS trays through the job's tray mapping.
 2. ``job.filament_used_g``: the whole print's grams (G-code ``filament used [g]``,
    a 3MF plate's ``weight``, PrusaLink file ``meta``); the tray is unknown (None).
-3. ``state.extra["filament_used_g"]``: a client that knows the current job's
+3. ``job.estimated_filament_g``: the slicer's estimate the processor copied from
+   the job's file in the library (processing), or from PrusaLink's file ``meta``.
+4. ``state.extra["filament_used_g"]``: a client that knows the current job's
    grams from the printer (PrusaLink job ``meta``) puts it there.
 
 Figures are for the whole print; the caller scales them by progress for a
@@ -50,6 +52,8 @@ def job_filament_grams(job: Job, state: PrinterState | None = None) -> dict[int 
     if by_tray:
         return by_tray
     if (grams := _grams(job.filament_used_g)) is not None:
+        return {None: grams}
+    if (grams := _grams(job.estimated_filament_g)) is not None:
         return {None: grams}
     if state is not None and (grams := _grams(state.extra.get("filament_used_g"))) is not None:
         return {None: grams}
