@@ -216,8 +216,12 @@ async def test_leaving_early_aborts(sim: BambuSimulator) -> None:
     assert await client.async_stat("/cache/large.3mf")
 
 
-async def test_one_session_at_a_time() -> None:
-    """Firmware that fails a second session (421): concurrent calls are serialized."""
+async def test_one_session_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Firmware that fails a second session (421): concurrent calls are serialized.
+
+    No 421 retry here, so only the client's one-session lock keeps this green.
+    """
+    monkeypatch.setattr("custom_components.printernizer.api.bambu.ftps.BUSY_RETRIES", 0)
     async with BambuSimulator(serial=SERIAL, access_code=CODE) as sim:
         sim.ftps.set_max_sessions(1)
         client = _client(sim)
