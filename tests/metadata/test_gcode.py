@@ -323,3 +323,11 @@ def test_dense_comment_lines(write: Write, size: int) -> None:
     assert meta.print_time == 93784
     assert meta.layer_height == 0.2
     assert meta.slicer == "PrusaSlicer"
+
+
+def test_long_line_of_thumbnail_words_is_no_block() -> None:
+    """A 1.5 MiB line of "thumbnail" with no newline holds no block (and is scanned linearly)."""
+    from custom_components.printernizer.metadata.gcode import _thumbnails
+
+    assert _thumbnails(b";" + b"thumbnail" * 170_000) == []
+    assert _thumbnails(b"G1 X1\n" + b" " * 40 + b"; thumbnail begin 2x2 10\n") == []

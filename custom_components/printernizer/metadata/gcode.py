@@ -243,12 +243,20 @@ def _apply_cura_settings(meta: FileMetadata, text: str) -> None:
             meta.nozzle_diameter = size[0]
 
 
+#: Bytes a thumbnail block's first line may have before "thumbnail" (";", spaces).
+_LINE_PREFIX_MAX = 16
+
+
 def _thumbnails(chunk: bytes) -> list[Thumbnail]:
     """Base64 thumbnail blocks, found with bytes.find (fast) rather than a regex scan."""
     out: list[Thumbnail] = []
     pos = 0
     while len(out) < MAX_THUMBNAILS and (pos := chunk.find(b"thumbnail", pos)) >= 0:
-        begin = _THUMB_BEGIN.match(chunk, chunk.rfind(b"\n", 0, pos) + 1)
+        # A block starts a line ("; thumbnail begin", ";thumbnail_QOI begin"): look back a
+        # few bytes only, so a long line full of "thumbnail" costs linear time, not quadratic.
+        window = max(0, pos - _LINE_PREFIX_MAX)
+        newline = chunk.rfind(b"\n", window, pos)
+        begin = _THUMB_BEGIN.match(chunk, newline + 1) if newline >= 0 or window == 0 else None
         pos += 9
         if begin is None:
             continue
