@@ -83,8 +83,12 @@ def _media_class(mime: str) -> MediaClass:
     return MediaClass.URL
 
 
+def _library_runtime(hass: HomeAssistant) -> LibraryRuntime | None:
+    return hass.data[DATA_KEY].library if DATA_KEY in hass.data else None
+
+
 def _library(hass: HomeAssistant) -> Library | None:
-    runtime = hass.data[DATA_KEY].library if DATA_KEY in hass.data else None
+    runtime = _library_runtime(hass)
     return runtime.library if runtime is not None else None
 
 
@@ -202,10 +206,6 @@ class TrendingSection:
     async def async_resolve(self, hass: HomeAssistant, path: str) -> PlayMedia:
         """A model's cached thumbnail."""
         return resolve_trending(hass, f"trending/{path}")
-
-
-def _library_runtime(hass: HomeAssistant) -> LibraryRuntime | None:
-    return hass.data[DATA_KEY].library if DATA_KEY in hass.data else None
 
 
 #: Top-level sections, in browse order.
