@@ -279,9 +279,13 @@ class WatchFolders:
         self.watched, self.unavailable = watched, unavailable
         new = [folder for folder in watched if folder not in before]
         if new and not self._stopped:
-            self._observer = await self._hass.async_add_executor_job(
-                self._observe, self._observer, new
-            )
+            observer = await self._hass.async_add_executor_job(self._observe, self._observer, new)
+            if self._stopped:
+                # stopped while the observer started (an unload during set-up or a
+                # rescan): its thread must not outlive the watcher
+                await self._hass.async_add_executor_job(_stop_observer, observer)
+            else:
+                self._observer = observer
 
     # --- events from the observer -----------------------------------------------------
 
