@@ -8,7 +8,14 @@ from typing import Any
 
 import pytest
 
-from custom_components.printernizer.contract import BUS_PREFIX, EVENTS, FieldSpec, validate
+from custom_components.printernizer.contract import (
+    BUS_PREFIX,
+    EVENTS,
+    FieldSpec,
+    Iso8601,
+    _contract_type,
+    validate,
+)
 
 CONTRACT = json.loads((Path(__file__).parent / "fixtures" / "events.json").read_text())
 
@@ -160,3 +167,32 @@ def test_documented_extra_keys_are_checked() -> None:
     assert validate("job_completed", {**done, "reason": "interrupted"}) == []
     assert validate("job_completed", {**done, "reason": "lost"}) != []
     assert validate("printer_connected", {**gone, "type": "prusa", "reason": "anything"}) == []
+
+
+@pytest.mark.parametrize(
+    "annotation",
+    [str | int, list[int], set[str], bytes],
+    ids=["union", "list-of-int", "set", "bytes"],
+)
+def test_unsupported_annotation_is_refused(annotation: Any) -> None:
+    """A payload field of a type the contract cannot check fails at import, not silently."""
+    with pytest.raises(TypeError, match="unsupported"):
+        _contract_type(annotation)
+
+
+def test_supported_annotations_map_onto_contract_types() -> None:
+    assert _contract_type(int | float) == ("number", None, None)
+    assert _contract_type(float) == ("float", None, None)
+    assert _contract_type(list[str]) == ("list[str]", None, None)
+    assert _contract_type(Iso8601) == ("iso8601", None, None)
+
+
+def test_validate_rejects_bad_timestamps_and_non_mappings() -> None:
+    ok = {"printer_id": "p", "name": "n", "type": "prusa", "timestamp": "2025-11-08T10:30:00Z"}
+    assert validate("printer_connected", [ok]) == ["payload is not a mapping"]  # type: ignore[arg-type]
+    assert validate("printer_connected", {**ok, "timestamp": 1731061800}) == [
+        "timestamp: expected iso8601, got int"
+    ]
+    assert validate("printer_connected", {**ok, "timestamp": "yesterday"}) == [
+        "timestamp: expected iso8601, got str"
+    ]

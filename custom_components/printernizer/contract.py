@@ -459,8 +459,8 @@ class AutoDownloadFailed(TypedDict):
 class FieldSpec:
     """One documented payload key."""
 
-    #: contract type: str, int, float, number, bool, dict, list, list[dict],
-    #: list[str] or iso8601
+    #: contract type: str, int, float, number, bool, dict, list[dict], list[str]
+    #: or iso8601
     type: str
     optional: bool = False
     #: allowed values, where the contract fixes them
@@ -519,7 +519,6 @@ def _contract_type(
             return "list[dict]", None, None
         if arg is str:
             return "list[str]", None, None
-        return "list", None, None
     simple = {str: "str", int: "int", float: "float", bool: "bool"}
     if tp in simple:
         return simple[tp], None, None
@@ -690,20 +689,17 @@ def _type_ok(ctype: str, value: Any) -> bool:
             return isinstance(value, bool)
         case "dict":
             return isinstance(value, dict)
-        case "list":
-            return isinstance(value, list)
         case "list[dict]":
             return isinstance(value, list) and all(isinstance(v, dict) for v in value)
         case "list[str]":
             return isinstance(value, list) and all(isinstance(v, str) for v in value)
-        case "iso8601":
-            if not isinstance(value, str):
-                return False
-            try:
-                return datetime.fromisoformat(value).tzinfo is not None
-            except ValueError:
-                return False
-    return False
+    # iso8601, the one type left: an ISO 8601 string with a time zone
+    if not isinstance(value, str):
+        return False
+    try:
+        return datetime.fromisoformat(value).tzinfo is not None
+    except ValueError:
+        return False
 
 
 def _check_fields(
