@@ -11,7 +11,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .api.models import CommandNotAllowedError, CommandTimeoutError, PrinterError
+from .api.models import CommandTimeoutError, PrinterError
 from .const import DOMAIN, FAMILY_BAMBU, FAMILY_PRUSA
 from .core.coordinator import PrinterCoordinator
 
@@ -89,22 +89,16 @@ class PrinternizerEntity(CoordinatorEntity[PrinterCoordinator]):
 async def async_control(
     coordinator: PrinterCoordinator, command: str, call: Callable[[], Awaitable[None]]
 ) -> None:
-    """Run a control call (speed level, light) with the command errors translated."""
-    if not coordinator.online:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="printer_offline",
-            translation_placeholders={"name": coordinator.monitor.name},
-        )
+    """Run a control call (speed level, light) with the command errors translated.
+
+    Only available entities are called (Home Assistant skips the others), and an
+    entity is available while its printer is online; the controls are allowed in
+    every printer state.
+    """
     try:
         await call()
     except PrinterError as err:
-        if isinstance(err, CommandNotAllowedError):
-            key = "command_not_allowed"
-        elif isinstance(err, CommandTimeoutError):
-            key = "command_timeout"
-        else:
-            key = "command_failed"
+        key = "command_timeout" if isinstance(err, CommandTimeoutError) else "command_failed"
         raise HomeAssistantError(
             translation_domain=DOMAIN,
             translation_key=key,
