@@ -16,7 +16,7 @@ from ..emitter import EventEmitter, timestamp, with_extra
 from .jobs import JobManager
 from .monitor import temperature_payload
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pragma: no cover
     from .coordinator import PrinterCoordinator
 
 
@@ -38,11 +38,6 @@ class BackgroundMonitor:
         self._unsubs: list[Callable[[], None]] = []
         self._printer_snapshot: dict[str, str] = {}
         self._job_snapshot: dict[str, tuple[str, int]] = {}
-
-    @property
-    def running(self) -> bool:
-        """Whether the periodic checks are scheduled."""
-        return bool(self._unsubs)
 
     @callback
     def start(self) -> None:
@@ -85,7 +80,7 @@ class BackgroundMonitor:
         for printer_id, coordinator in self._coordinators.items():
             monitor = coordinator.monitor
             state = coordinator.data
-            status = _online_status(coordinator)
+            status: c.OnlineStatus = "online" if coordinator.online else "offline"
             snapshot[printer_id] = status
             entry: c.PrinterStatusPrintersItem = {
                 "printer_id": printer_id,
@@ -95,9 +90,8 @@ class BackgroundMonitor:
                 "temperature": temperature_payload(state) if state else {},
                 "progress": int(state.progress) if state else 0,
                 "current_job": state.job_name if state and state.is_active else None,
-                "last_seen": Iso8601(
-                    (monitor.last_seen or monitor_start(self._emitter)).isoformat()
-                ),
+                # set when the printer first connected, before it was added here
+                "last_seen": Iso8601((monitor.last_seen or self._emitter.started).isoformat()),
             }
             printers.append(
                 with_extra(entry, printer_status=state.status.value if state else "offline")
@@ -155,15 +149,3 @@ class BackgroundMonitor:
             "job_update",
             {"timestamp": now, "active_jobs": len(active), "job_updates": updates},
         )
-
-
-def _online_status(coordinator: PrinterCoordinator) -> c.OnlineStatus:
-    online = coordinator.monitor.online
-    if online is None:
-        return "unknown"
-    return "online" if coordinator.online else "offline"
-
-
-def monitor_start(emitter: EventEmitter) -> datetime:
-    """Fallback for last_seen of a printer never seen: when monitoring started."""
-    return emitter.started
