@@ -15,11 +15,13 @@ from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.printernizer.api.models import (
+    CommandError,
     CommandNotAllowedError,
     CommandTimeoutError,
     ConnectionPhase,
     PrinterAuthError,
     PrinterConnectionError,
+    PrinterIdentityError,
     PrinterStatus,
 )
 
@@ -203,6 +205,7 @@ async def test_stop_command(
     [
         (CommandNotAllowedError("409"), "command_not_allowed"),
         (CommandTimeoutError("no echo"), "command_timeout"),
+        (CommandError("printer rejected pause"), "command_failed"),
     ],
 )
 async def test_unconfirmed_command_raises_and_fires_nothing(
@@ -222,6 +225,7 @@ async def test_unconfirmed_command_raises_and_fires_nothing(
     assert err.value.translation_key == key
     # a refused command is the user's bad request (no traceback), a timeout a failure
     assert isinstance(err.value, ServiceValidationError) is (key == "command_not_allowed")
+    assert err.value.translation_placeholders["command"] == "pause"
     assert events.of("print_paused") == []
 
 
@@ -250,6 +254,15 @@ async def test_disconnect_and_reconnect_push(
     assert hass.states.get(PROGRESS).state == "11"
     assert events.of("job_created") == []
     assert [e["progress"] for e in events.of("job_progress_updated")] == [11]
+    # a state arrives only over a live connection: it brings the printer back
+    use_fake.connection(ConnectionPhase.FAILED)
+    await hass.async_block_till_done()
+    assert events.of("printer_connection_progress")[-1]["message"] == "connection failed"
+    assert hass.states.get(STATUS).state == STATE_UNAVAILABLE
+    use_fake.update(progress=12)
+    await hass.async_block_till_done()
+    assert len(events.of("printer_connected")) == 2
+    assert hass.states.get(PROGRESS).state == "12"
     use_fake.connection(ConnectionPhase.FAILED, "gone")
     with pytest.raises(HomeAssistantError) as err:
         await hass.services.async_call(
@@ -284,6 +297,50 @@ async def test_setup_errors(
         "timestamp": events.of("printer_connection_progress")[-1]["timestamp"],
         "device_id": _device_id(hass),
     }
+    assert events.of("printer_monitoring_started") == []
+    await hass.config_entries.async_unload(fake_entry.entry_id)
+
+
+async def test_setup_wrong_printer(
+    hass: HomeAssistant, fake_entry: MockConfigEntry, use_fake: FakeClient, events: EventRecorder
+) -> None:
+    """A printer that is not the configured one (serial, certificate): retried, never monitored."""
+    use_fake.connect_error = PrinterIdentityError("certificate CN is 01S00C000000002")
+    assert not await hass.config_entries.async_setup(fake_entry.entry_id)
+    assert fake_entry.state is ConfigEntryState.SETUP_RETRY
+    assert [(e["status"], e.get("message")) for e in events.of("printer_connection_progress")] == [
+        ("connecting", None),
+        ("failed", "certificate CN is 01S00C000000002"),
+    ]
+    assert events.of("printer_connected") == []
+    assert events.of("printer_monitoring_started") == []
+    await hass.config_entries.async_unload(fake_entry.entry_id)
+
+
+async def test_poll_client_first_poll_fails(
+    hass: HomeAssistant, fake_entry: MockConfigEntry, events: EventRecorder
+) -> None:
+    """Connected, but the first poll fails: set-up retried, and the printer reported gone."""
+    from unittest.mock import patch
+
+    fake = FakeClient(push=False, family="prusa")
+    fake.go_away()
+    hass.config_entries.async_update_entry(fake_entry, data={**fake_entry.data, "family": "prusa"})
+    with patch("custom_components.printernizer.clients.create_client", return_value=fake):
+        assert not await hass.config_entries.async_setup(fake_entry.entry_id)
+    assert fake_entry.state is ConfigEntryState.SETUP_RETRY
+    assert fake.polls == 1
+    assert [(e["status"], e.get("message")) for e in events.of("printer_connection_progress")] == [
+        ("connecting", None),
+        ("connected", None),
+        ("failed", "timed out"),
+    ]
+    # connected and disconnected alternate, also across set-up retries
+    assert [n for n in events.names() if n in ("printer_connected", "printer_disconnected")] == [
+        "printer_connected",
+        "printer_disconnected",
+    ]
+    assert events.of("printer_disconnected")[0]["reason"] == "lost"
     assert events.of("printer_monitoring_started") == []
     await hass.config_entries.async_unload(fake_entry.entry_id)
 
@@ -615,11 +672,38 @@ async def test_home_assistant_stop_fires_stop_events(
     ]
     assert not use_fake.connected
     assert events.of("job_completed") == []  # the print goes on; the job with it
-    # nothing more from this monitor, not even when the entry is unloaded later
+    # nothing more from this monitor: not from a late report of the client ...
     events.clear()
+    use_fake.update(status=PrinterStatus.FINISHED, progress=100)
+    use_fake.connection(ConnectionPhase.FAILED, "closed")
+    use_fake.update(progress=100, nozzle_temp=40.0)
+    await hass.async_block_till_done()
+    assert events.events == []
+    # ... nor when the entry is unloaded later
     assert await hass.config_entries.async_unload(fake_entry.entry_id)
     await hass.async_block_till_done()
     assert _pairs(events) == []
+
+
+async def test_unload_while_home_assistant_stops_is_a_shutdown(
+    hass: HomeAssistant, fake_entry: MockConfigEntry, use_fake: FakeClient, events: EventRecorder
+) -> None:
+    """An entry unloaded once Home Assistant is stopping reports "shutdown" at once."""
+    from homeassistant.core import CoreState
+
+    await _setup(hass, fake_entry)
+    hass.set_state(CoreState.stopping)
+    try:
+        assert await hass.config_entries.async_unload(fake_entry.entry_id)
+        await hass.async_block_till_done()
+    finally:
+        hass.set_state(CoreState.running)
+    assert _pairs(events) == [
+        ("printer_connected", None),
+        ("printer_monitoring_stopped", "shutdown"),
+        ("printer_disconnected", "shutdown"),
+    ]
+    assert not use_fake.connected
 
 
 async def test_not_connected_printer_stops_without_disconnected(

@@ -30,7 +30,7 @@ from ..api.models import (
 from ..const import DOMAIN
 from .monitor import Command, PrinterMonitor
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pragma: no cover
     from homeassistant.config_entries import ConfigEntry
 
 _LOGGER = logging.getLogger(__name__)
@@ -131,6 +131,10 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterState]):
         except PrinterError as err:
             self._failed_polls += 1
             if self.data is None:
+                # The first poll, right after connecting: the set-up fails (and is
+                # retried); the printer connected, so it is reported gone again.
+                self.monitor.connection_progress(ConnectionPhase.FAILED, str(err) or "unreachable")
+                self.monitor.set_online(False)
                 raise UpdateFailed(
                     translation_domain=DOMAIN,
                     translation_key="cannot_connect",
@@ -138,7 +142,6 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterState]):
                 ) from err
             if self._failed_polls >= FAILED_POLLS_OFFLINE:
                 self.monitor.connection_progress(ConnectionPhase.FAILED, str(err) or "unreachable")
-            if self._failed_polls >= FAILED_POLLS_OFFLINE:
                 self.monitor.set_online(False)
                 return replace(self.data, status=PrinterStatus.OFFLINE)
             return self.data

@@ -96,9 +96,7 @@ class PrinterMonitor:
 
     @callback
     def started(self) -> None:
-        """Monitoring began (entry set up)."""
-        if self._monitoring:
-            return
+        """Monitoring began (entry set up; called once per monitor)."""
         self._monitoring = True
         self._emitter.fire(
             "printer_monitoring_started", {"printer_id": self.printer_id, "timestamp": timestamp()}
