@@ -16,6 +16,7 @@ from homeassistant.components.device_automation.exceptions import (
 )
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.trigger import TriggerInfo
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import (
@@ -231,6 +232,32 @@ async def test_unknown_device_error_is_translated(hass: HomeAssistant) -> None:
     assert err.value.translation_key == "unknown_device"
     assert err.value.translation_domain == "printernizer"
     assert await device_trigger.async_get_triggers(hass, "gone") == []
+
+
+async def test_status_trigger_without_status_sensor_is_a_translated_error(
+    hass: HomeAssistant, fake_entry: MockConfigEntry, use_fake: FakeClient
+) -> None:
+    """A status trigger of a printer whose status sensor was removed from the registry."""
+    assert await hass.config_entries.async_setup(fake_entry.entry_id)
+    await hass.async_block_till_done()
+    device = dr.async_get(hass).async_get_device(identifiers={("printernizer", "FAKE0001")})
+    assert device is not None
+    entities = er.async_get(hass)
+    entity_id = entities.async_get_entity_id("sensor", "printernizer", "FAKE0001_status")
+    assert entity_id is not None
+    config = device_trigger.TRIGGER_SCHEMA(
+        {
+            "platform": "device",
+            "domain": "printernizer",
+            "device_id": device.id,
+            "type": "status_cancelled",
+        }
+    )
+    entities.async_remove(entity_id)
+    with pytest.raises(InvalidDeviceAutomationConfig) as err:
+        await device_trigger.async_attach_trigger(hass, config, AsyncMock(), cast(TriggerInfo, {}))
+    assert err.value.translation_key == "no_status_sensor"
+    assert err.value.translation_placeholders == {"device_id": device.id}
 
 
 async def test_status_trigger_fires_on_change_to_cancelled(

@@ -45,3 +45,10 @@ async def test_newer_minor_version_kept(hass: HomeAssistant, hass_storage: dict[
     """A newer minor version of the same major is compatible by definition: loaded as is."""
     hass_storage[KEY] = {"version": 2, "minor_version": 5, "key": KEY, "data": {"items": [7]}}
     assert await _store(hass).async_load() == {"items": [7]}
+
+
+def test_a_version_without_its_migration_step_is_refused(hass: HomeAssistant) -> None:
+    """Bumping the version without adding the step fails at once, naming the missing step."""
+    with pytest.raises(ValueError, match=r"no migration from version\(s\) \[2, 3\]"):
+        CollectionStore(hass, KEY, 4, migrations={1: lambda data: data})
+    assert CollectionStore(hass, KEY, 1).version == 1  # version 1 needs none
