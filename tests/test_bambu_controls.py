@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -147,6 +148,17 @@ async def test_chamber_light(
     await hass.services.async_call("light", "turn_off", {"entity_id": LIGHT}, blocking=True)
     await wait_for(hass, lambda: hass.states.get(LIGHT).state == "off")
     assert [r["led_mode"] for r in _requests(sim, "system", "ledctrl")] == ["on", "off"]
+    # An offline printer's controls are unavailable: Home Assistant does not call them
+    # (async_control has no offline check of its own), so no error and nothing sent.
+    await sim.stop()
+    await wait_for(hass, lambda: hass.states.get(LIGHT).state == STATE_UNAVAILABLE)
+    await hass.services.async_call("light", "turn_on", {"entity_id": LIGHT}, blocking=True)
+    await hass.services.async_call(
+        "select", "select_option", {"entity_id": SPEED, "option": "sport"}, blocking=True
+    )
+    assert hass.states.get(LIGHT).state == STATE_UNAVAILABLE
+    assert [r["led_mode"] for r in _requests(sim, "system", "ledctrl")] == ["on", "off"]
+    assert _requests(sim, "print", "print_speed") == []
 
 
 async def test_firmware_update_entity(
