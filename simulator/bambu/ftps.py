@@ -374,7 +374,10 @@ class FtpsServer:
         """Stop listening and drop every connection."""
         if self._server is not None:
             server, self._server = self._server, None
-            await server.close()
+            # aioftp's Server.close needs its listener (``server.server``),
+            # which is missing when ``start`` failed (a port in use).
+            if getattr(server, "server", None) is not None:
+                await server.close()
 
     # --- files (blocking: call from an executor, or via the async wrappers) ---
 

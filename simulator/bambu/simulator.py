@@ -199,8 +199,7 @@ class BambuSimulator:
     def _check_login(self, username: str | None, password: str | None) -> bool:
         return username == "bblp" and password == self.access_code
 
-    async def start(self, *, autoplay: bool | None = None) -> None:
-        """Generate certificates and start the MQTT broker and the FTPS server."""
+    async def _start_parts(self) -> None:
         loop = asyncio.get_running_loop()
         self._ssl = await loop.run_in_executor(None, self._prepare)
         self._broker = MqttBroker(
@@ -219,6 +218,18 @@ class BambuSimulator:
             root=Path(self._tmpdir or ".") / "ftp",
         )
         await self._ftps.start()
+
+    async def start(self, *, autoplay: bool | None = None) -> None:
+        """Generate certificates and start the MQTT broker and the FTPS server.
+
+        When a part fails to start (a port in use), what already started is
+        stopped again before the error propagates.
+        """
+        try:
+            await self._start_parts()
+        except BaseException:
+            await self.stop()
+            raise
         if self.autoplay if autoplay is None else autoplay:
             self._autoplay = asyncio.create_task(self._autoplay_loop(self.autoplay_step))
 

@@ -26,6 +26,7 @@ module functions so they are unit-testable.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import posixpath
@@ -68,6 +69,9 @@ MAX_DEPTH = 3
 MAX_LIST_BYTES = 8 * 1024 * 1024
 MAX_LINE_BYTES = 4096
 MAX_FILES = 20_000
+#: Folders LISTed in one walk (besides ``/``): a printer with thousands of
+#: nested or sibling folders must not keep discovery going without end.
+MAX_FOLDERS = 500
 #: 421 (too many sessions) at connect: retries and their base delay (s).
 BUSY_RETRIES = 3
 BUSY_DELAY = 0.5
@@ -564,11 +568,20 @@ class BambuFtpsClient:
         for entry in root:
             if not entry.is_dir:
                 files.append(self._remote("/" + entry.name, entry))
-        queue: list[tuple[str, int]] = [
+        queue = collections.deque(
             (folder, 0) for folder in FOLDERS if folder.lstrip("/") in present
-        ]
+        )
+        visited = 0
         while queue and len(files) < MAX_FILES:
-            folder, depth = queue.pop(0)
+            if visited >= MAX_FOLDERS:
+                _LOGGER.warning(
+                    "FTPS %s: more than %d folders, the rest is not listed",
+                    self._host,
+                    MAX_FOLDERS,
+                )
+                break
+            folder, depth = queue.popleft()
+            visited += 1
             entries = await self._list_dir(session, folder)
             for entry in entries or []:
                 path = posixpath.join(folder, entry.name)
