@@ -93,6 +93,8 @@ class BambuSimulator:
         self.delta_updates = delta_updates
         #: Don't answer commands at all (timeout tests).
         self.ignore_commands = False
+        #: Never answer ``pushall`` (a printer that never sends its full report).
+        self.ignore_pushall = False
         #: Result to echo for the next commands (``"success"`` or ``"fail"``).
         self.command_result = "success"
         self._wrong_cn = wrong_cn
@@ -286,6 +288,18 @@ class BambuSimulator:
         if self._broker is not None:
             self._broker.publish(self.report_topic, payload)
 
+    async def publish_burst(self, messages: list[dict[str, Any]]) -> None:
+        """Publish several messages in one write (one TLS record)."""
+        if self._broker is not None:
+            self._broker.publish_burst(
+                self.report_topic, [json.dumps(message).encode() for message in messages]
+            )
+
+    def refuse_connections(self, code: int | None) -> None:
+        """Answer every MQTT CONNECT with this CONNACK code (None: check the login again)."""
+        assert self._broker is not None
+        self._broker.refuse_code = code
+
     async def publish_full(self) -> None:
         """Publish the full state (a pushall answer)."""
         self._publish({"print": {**copy.deepcopy(self.state), "command": "push_status", "msg": 0}})
@@ -347,7 +361,8 @@ class BambuSimulator:
         if isinstance(pushing := request.get("pushing"), dict):
             if pushing.get("command") == "pushall":
                 self.pushall_count += 1
-                await self.publish_full()
+                if not self.ignore_pushall:
+                    await self.publish_full()
         elif isinstance(info := request.get("info"), dict):
             if info.get("command") == "get_version":
                 self._publish(
