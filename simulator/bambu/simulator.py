@@ -95,6 +95,8 @@ class BambuSimulator:
         self.ignore_commands = False
         #: Never answer ``pushall`` (a printer that never sends its full report).
         self.ignore_pushall = False
+        #: Never answer ``get_version`` (old firmware that keeps quiet).
+        self.ignore_version = False
         #: Result to echo for the next commands (``"success"`` or ``"fail"``).
         self.command_result = "success"
         self._wrong_cn = wrong_cn
@@ -364,7 +366,7 @@ class BambuSimulator:
                 if not self.ignore_pushall:
                     await self.publish_full()
         elif isinstance(info := request.get("info"), dict):
-            if info.get("command") == "get_version":
+            if info.get("command") == "get_version" and not self.ignore_version:
                 self._publish(
                     {
                         "info": {

@@ -20,6 +20,7 @@ from custom_components.printernizer.api.models import (
     CommandError,
     PrinterConnectionError,
     PrinterState,
+    PrinterTlsError,
 )
 from simulator.bambu import BambuSimulator
 
@@ -195,3 +196,45 @@ async def test_disconnect_during_connect(sim: BambuSimulator, client_factory) ->
     assert client._mqttc is None
     assert not client.connected
     await wait_for(lambda: sim.client_count == 0)
+
+
+async def test_peer_without_tls_is_a_tls_error() -> None:
+    """A peer answering plain bytes to the TLS hello: PrinterTlsError, phase failed."""
+    writers: list[asyncio.StreamWriter] = []
+
+    async def plain(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.append(writer)
+        writer.write(b"HTTP/1.1 400 Bad Request\r\n\r\n" * 4)
+        await writer.drain()
+
+    server = await asyncio.start_server(plain, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    client = BambuClient("127.0.0.1", "SERIAL", "CODE", port=port, connect_timeout=5.0)
+    rec = Recorder()
+    client.set_listeners(rec.on_state, rec.on_connection)
+    try:
+        with pytest.raises(PrinterTlsError, match=f"TLS handshake with 127.0.0.1:{port} failed"):
+            await client.async_connect()
+        assert rec.phases == ["connecting", "failed"]
+    finally:
+        await client.async_disconnect()
+        for writer in writers:
+            writer.close()
+        server.close()
+        await server.wait_closed()
+
+
+async def test_connection_lost_while_waiting_for_the_version(
+    sim: BambuSimulator, client_factory
+) -> None:
+    """The first report came, get_version is not answered and the printer drops the connection:
+    connect fails with "lost during connect" once the version wait ends."""
+    sim.ignore_version = True
+    client: BambuClient = client_factory()
+    task = asyncio.create_task(client.async_connect())
+    await wait_for(lambda: client._have_full)
+    await sim.restart_broker()
+    with pytest.raises(PrinterConnectionError, match="lost during connect"):
+        await task
+    assert client._mqttc is None
+    assert not client.connected
