@@ -352,6 +352,7 @@ class BambuFtpsClient:
         self._timeout = timeout
         self._connect_timeout = connect_timeout
         self._lock = asyncio.Lock()
+        self._folder_cap_logged = False
 
     # --- sessions ---------------------------------------------------------------
 
@@ -578,7 +579,11 @@ class BambuFtpsClient:
         visited = 0
         while queue and len(files) < MAX_FILES:
             if visited >= MAX_FOLDERS:
-                _LOGGER.warning(
+                # a warning the first time, then debug: discovery runs every 30 minutes
+                level = logging.DEBUG if self._folder_cap_logged else logging.WARNING
+                self._folder_cap_logged = True
+                _LOGGER.log(
+                    level,
                     "FTPS %s: more than %d folders, the rest is not listed",
                     self._host,
                     MAX_FOLDERS,
