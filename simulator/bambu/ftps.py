@@ -13,7 +13,11 @@ DELE, ...); this module adds what Bambu printers do on top:
 - ``deny_internal_retr``: RETR outside ``/sdcard`` answers 550 although the
   file is listed and SIZE works (P2S, H2D);
 - the folder layouts of the models (:func:`model_layout`) and the running
-  job's file, a small generated ``.gcode.3mf`` (:func:`job_file_layout`).
+  job's file, a small generated ``.gcode.3mf`` (:func:`job_file_layout`);
+- misbehaving firmware for tests: ``answers`` replaces a command's reply
+  (or drops the control connection), ``break_transfers`` resets a data
+  connection mid-transfer (``reset``: then 426; ``reset-silent``: no answer
+  on the control connection; ``stall``: sends a little, then nothing).
 
 The files live in a real folder (``root``), so mtimes and large files (the
 benchmark's 200 MB) behave like a file system; file I/O runs in aioftp's
@@ -27,8 +31,10 @@ import io
 import logging
 import os
 import posixpath
+import socket
 import ssl
 import stat
+import struct
 import time
 import zipfile
 from collections.abc import Awaitable, Callable
@@ -161,6 +167,25 @@ class _BambuServer(aioftp.Server):
         # vsftpd (the printers' server) has no MLSD/MLST.
         for command in ("mlsd", "mlst"):
             self.commands_mapping.pop(command, None)
+        for command, handler in list(self.commands_mapping.items()):
+            self.commands_mapping[command] = self._answered(command, handler)
+
+    def _answered(
+        self, command: str, handler: Callable[[Any, Any], Awaitable[bool]]
+    ) -> Callable[[Any, Any], Awaitable[bool]]:
+        """``handler``, unless ``owner.answers`` has a reply for ``command``."""
+
+        async def handle(connection: Any, rest: Any) -> bool:
+            if command not in self._owner.answers:
+                return await handler(connection, rest)
+            answer = self._owner.answers[command]
+            if answer is None:
+                return False  # aioftp closes the control connection
+            code, _, text = answer.partition(" ")
+            connection.response(code, text)
+            return True
+
+        return handle
 
     async def _start_passive_server(  # type: ignore[override]
         self,
@@ -217,6 +242,9 @@ class _BambuServer(aioftp.Server):
             return
         stream = connection.data_connection
         del connection.data_connection
+        if self._owner.break_transfers is not None:
+            await self._break(connection, stream, self._owner.break_transfers)
+            return
         try:
             async with stream:
                 await produce(stream)
@@ -224,6 +252,19 @@ class _BambuServer(aioftp.Server):
             connection.response("426", "Failure writing network stream.")
             return
         connection.response("226", "Transfer complete.")
+
+    @staticmethod
+    async def _break(connection: Any, stream: Any, mode: str) -> None:
+        """Send a little, then reset the data connection (or go silent: ``stall``)."""
+        await stream.write(b"-rw-r--r--    1 0        0        ")
+        if mode == "stall":
+            await asyncio.Event().wait()  # until the server stops (cancelled)
+        sock = stream.writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        stream.writer.transport.abort()  # RST, no TLS close_notify
+        if mode == "reset":
+            connection.response("426", "Failure writing network stream.")
+        # "reset-silent": the control connection says nothing more
 
     def _spawn(self, connection: Any, coro: Awaitable[None]) -> None:
         @aioftp.server.worker
@@ -343,6 +384,10 @@ class FtpsServer:
         self.data_connections: list[bool] = []
         #: Number of RETR transfers started.
         self.retr_count = 0
+        #: Misbehaviour: {command (lower case): reply line, or None to drop the connection}.
+        self.answers: dict[str, str | None] = {}
+        #: Misbehaviour of LIST/RETR data connections: None, ``reset``, ``reset-silent``, ``stall``.
+        self.break_transfers: str | None = None
 
     @property
     def port(self) -> int:
@@ -374,7 +419,10 @@ class FtpsServer:
         """Stop listening and drop every connection."""
         if self._server is not None:
             server, self._server = self._server, None
-            await server.close()
+            # aioftp's Server.close needs its listener (``server.server``),
+            # which is missing when ``start`` failed (a port in use).
+            if getattr(server, "server", None) is not None:
+                await server.close()
 
     # --- files (blocking: call from an executor, or via the async wrappers) ---
 

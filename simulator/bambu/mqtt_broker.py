@@ -83,6 +83,8 @@ class MqttBroker:
         self._server: asyncio.Server | None = None
         self._sessions: set[_Session] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        #: CONNACK return code for every CONNECT (3: server unavailable); None: check the login.
+        self.refuse_code: int | None = None
 
     @property
     def port(self) -> int:
@@ -122,6 +124,18 @@ class MqttBroker:
     def publish(self, topic: str, payload: bytes) -> int:
         """Send a message to every matching subscriber; return how many got it."""
         packet = publish_packet(topic, payload)
+        count = 0
+        for session in list(self._sessions):
+            if session.username is not None and any(
+                topic_matches(f, topic) for f in session.subscriptions
+            ):
+                session.send(packet)
+                count += 1
+        return count
+
+    def publish_burst(self, topic: str, payloads: list[bytes]) -> int:
+        """Send several messages in one write (one TLS record), like a printer's burst."""
+        packet = b"".join(publish_packet(topic, payload) for payload in payloads)
         count = 0
         for session in list(self._sessions):
             if session.username is not None and any(
@@ -211,6 +225,9 @@ class MqttBroker:
         if flags & 0x40:
             raw, pos = _str(body, pos)
             password = raw.decode(errors="replace")
+        if self.refuse_code is not None:
+            session.send(b"\x20\x02\x00" + bytes([self.refuse_code]))
+            return False
         if not self._check_login(username, password):
             session.send(b"\x20\x02\x00\x05")
             return False

@@ -93,6 +93,10 @@ class BambuSimulator:
         self.delta_updates = delta_updates
         #: Don't answer commands at all (timeout tests).
         self.ignore_commands = False
+        #: Never answer ``pushall`` (a printer that never sends its full report).
+        self.ignore_pushall = False
+        #: Never answer ``get_version`` (old firmware that keeps quiet).
+        self.ignore_version = False
         #: Result to echo for the next commands (``"success"`` or ``"fail"``).
         self.command_result = "success"
         self._wrong_cn = wrong_cn
@@ -199,8 +203,7 @@ class BambuSimulator:
     def _check_login(self, username: str | None, password: str | None) -> bool:
         return username == "bblp" and password == self.access_code
 
-    async def start(self, *, autoplay: bool | None = None) -> None:
-        """Generate certificates and start the MQTT broker and the FTPS server."""
+    async def _start_parts(self) -> None:
         loop = asyncio.get_running_loop()
         self._ssl = await loop.run_in_executor(None, self._prepare)
         self._broker = MqttBroker(
@@ -219,6 +222,18 @@ class BambuSimulator:
             root=Path(self._tmpdir or ".") / "ftp",
         )
         await self._ftps.start()
+
+    async def start(self, *, autoplay: bool | None = None) -> None:
+        """Generate certificates and start the MQTT broker and the FTPS server.
+
+        When a part fails to start (a port in use), what already started is
+        stopped again before the error propagates.
+        """
+        try:
+            await self._start_parts()
+        except BaseException:
+            await self.stop()
+            raise
         if self.autoplay if autoplay is None else autoplay:
             self._autoplay = asyncio.create_task(self._autoplay_loop(self.autoplay_step))
 
@@ -274,6 +289,18 @@ class BambuSimulator:
         """Publish raw bytes on the report topic (malformed input tests)."""
         if self._broker is not None:
             self._broker.publish(self.report_topic, payload)
+
+    async def publish_burst(self, messages: list[dict[str, Any]]) -> None:
+        """Publish several messages in one write (one TLS record)."""
+        if self._broker is not None:
+            self._broker.publish_burst(
+                self.report_topic, [json.dumps(message).encode() for message in messages]
+            )
+
+    def refuse_connections(self, code: int | None) -> None:
+        """Answer every MQTT CONNECT with this CONNACK code (None: check the login again)."""
+        assert self._broker is not None
+        self._broker.refuse_code = code
 
     async def publish_full(self) -> None:
         """Publish the full state (a pushall answer)."""
@@ -336,9 +363,10 @@ class BambuSimulator:
         if isinstance(pushing := request.get("pushing"), dict):
             if pushing.get("command") == "pushall":
                 self.pushall_count += 1
-                await self.publish_full()
+                if not self.ignore_pushall:
+                    await self.publish_full()
         elif isinstance(info := request.get("info"), dict):
-            if info.get("command") == "get_version":
+            if info.get("command") == "get_version" and not self.ignore_version:
                 self._publish(
                     {
                         "info": {

@@ -334,12 +334,24 @@ async def test_disconnect_while_retrying() -> None:
     finally:
         await gone.stop()
     await wait_for(lambda: rec.phases.count("failed") >= 3)
+    retrying = client._reconnect_task
+    assert retrying is not None
     await client.async_disconnect()
+    # Nothing is left that could act later: the retry task is finished and no
+    # task or timer of the client is scheduled on the loop.
+    assert retrying.done()
     assert client._reconnect_task is None
+    assert client._misc_timer is None
+    assert client._mqttc is None
     assert not client.connected
-    count = len(rec.updates)
-    await asyncio.sleep(0.1)  # not an assertion on timing: nothing may follow
-    assert len(rec.updates) == count
+    assert not [
+        t for t in asyncio.all_tasks() if "_reconnect_loop" in repr(t.get_coro()) and not t.done()
+    ]
+    loop = asyncio.get_running_loop()
+    scheduled = [h for h in getattr(loop, "_scheduled", []) if not h.cancelled()]
+    assert not [h for h in scheduled if getattr(h._callback, "__self__", None) is client]
+    client._start_reconnect()  # a late "connection lost" starts no retry once closing
+    assert client._reconnect_task is None
 
 
 async def test_x1c_packed_temperatures_full_updates() -> None:

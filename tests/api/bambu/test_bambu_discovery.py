@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from bambu_helpers import SERIAL
 
 from custom_components.printernizer.api.bambu.discovery import (
@@ -100,3 +101,55 @@ async def test_listener_skips_unbindable_port() -> None:
         second.stop()
     finally:
         first.stop()
+
+
+def test_parse_announcement_usn_forms_and_sender() -> None:
+    """``uuid:<serial>::urn...`` USN gives the serial; no IP and no sender address: None."""
+    data = REAL.replace(b"USN: 00M09A350100123", b"USN: uuid:00M09A350100123::urn:x")
+    ann = parse_announcement(data, None)
+    assert ann is not None
+    assert ann.serial == "00M09A350100123"
+    no_ip = REAL.replace(b"Location: 192.168.1.50", b"Location: printer.local")
+    assert parse_announcement(no_ip, None) is None
+    assert parse_announcement(no_ip, ()) is None
+    assert parse_announcement(no_ip, (1234, 1990)) is None
+    assert parse_announcement(REAL.replace(b"NOTIFY *", b"HTTP/1.1 200"), None) is None
+
+
+async def test_listener_survives_junk_and_a_failing_callback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A non-Bambu datagram is ignored; a callback that raises is logged, the next one arrives."""
+    received: list[BambuAnnouncement] = []
+    got = asyncio.Event()
+    calls = 0
+
+    def callback(ann: BambuAnnouncement) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("boom")
+        received.append(ann)
+        got.set()
+
+    listener = BambuDiscoveryListener(callback, ports=(0,), host="127.0.0.1")
+    await listener.start()
+    loop = asyncio.get_running_loop()
+    transport, _ = await loop.create_datagram_endpoint(
+        asyncio.DatagramProtocol, remote_addr=("127.0.0.1", listener.bound_ports[0])
+    )
+    try:
+        transport.sendto(b"M-SEARCH * HTTP/1.1\r\n\r\n")
+        transport.sendto(REAL.replace(b"00M09A350100123", b"FIRST"))
+        transport.sendto(REAL)
+        async with asyncio.timeout(5):
+            await got.wait()
+    finally:
+        transport.close()
+        listener.stop()
+    assert calls == 2
+    assert [a.serial for a in received] == ["00M09A350100123"]
+    failed = [r for r in caplog.records if r.getMessage() == "Discovery callback failed"]
+    assert len(failed) == 1
+    assert failed[0].exc_info is not None
+    assert str(failed[0].exc_info[1]) == "boom"

@@ -111,3 +111,23 @@ async def test_other_ca_names_the_configured_ca() -> None:
         shipped = make_client(sim, ftps_port=sim.ftps_port, ca_file=None)
         with pytest.raises(PrinterCertificateError, match="Bambu Lab's CA"):
             await shipped.async_stat("/cache/benchy.3mf")
+
+
+async def test_greeting_with_an_error_code_is_refused(tmp_path: Path) -> None:
+    """A greeting that is an error (not 421): PrinterConnectionError naming the code."""
+    async with _greeting_server(b"500 go away\r\n", _server_context(tmp_path)) as port:
+        with pytest.raises(PrinterConnectionError, match=r"refused the session: \['500'\]"):
+            await _client(port).async_list_files()
+
+
+async def test_connection_refused() -> None:
+    """Nothing listens on the port: PrinterConnectionError "Cannot connect"."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
+        port = sock.getsockname()[1]
+        with pytest.raises(
+            PrinterConnectionError, match=f"Cannot connect to FTPS 127.0.0.1:{port}"
+        ):
+            await _client(port).async_list_files()

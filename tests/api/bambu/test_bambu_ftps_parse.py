@@ -102,6 +102,10 @@ def test_bad_day_gives_no_date() -> None:
     """An impossible date keeps the file with ``modified`` None."""
     entry = parse_list_line("-rw-r--r-- 1 0 0 5 Feb 31  2025 x.3mf", NOW)
     assert entry is not None and entry.modified is None
+    # without a year: no year of the last nine has a 30 February
+    entry = parse_list_line("-rw-r--r-- 1 0 0 5 Feb 30 12:00 y.3mf", NOW)
+    assert entry is not None
+    assert (entry.name, entry.size, entry.modified) == ("y.3mf", 5, None)
 
 
 def test_mdtm() -> None:

@@ -466,8 +466,8 @@ class BambuClient:
         self._guarded(client, self._misc_step)
 
     def _misc_step(self, client: mqtt.Client) -> None:
-        if self._mqttc is not client or self._loop is None:
-            return
+        # The timer belongs to the current client: teardown cancels it.
+        assert self._loop is not None
         if client.loop_misc() != mqtt.MQTT_ERR_SUCCESS or self._mqttc is not client:
             return
         now = self._loop.time()
@@ -673,9 +673,8 @@ class BambuClient:
     async def _reconnect_loop(self) -> None:
         delay = self.reconnect_min
         while not self._closing:
+            # async_disconnect cancels this task while it sleeps
             await asyncio.sleep(delay * random.uniform(0.8, 1.2))
-            if self._closing:
-                return
             self._reconnects += 1
             try:
                 await self._open()

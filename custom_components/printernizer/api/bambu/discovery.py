@@ -47,12 +47,8 @@ def parse_announcement(data: bytes, addr: Any = None) -> BambuAnnouncement | Non
 
     The host is ``Location`` when it is an IP address, else the sender address.
     """
-    try:
-        text = data.decode("utf-8", errors="replace")
-    except Exception:
-        return None
-    lines = text.replace("\r\n", "\n").split("\n")
-    if not lines or not lines[0].strip().upper().startswith("NOTIFY "):
+    lines = data.decode("utf-8", errors="replace").replace("\r\n", "\n").split("\n")
+    if not lines[0].strip().upper().startswith("NOTIFY "):
         return None
     headers: dict[str, str] = {}
     for line in lines[1:]:
@@ -99,9 +95,6 @@ class _Protocol(asyncio.DatagramProtocol):
             self._callback(announcement)
         except Exception:
             _LOGGER.exception("Discovery callback failed")
-
-    def error_received(self, exc: Exception) -> None:
-        _LOGGER.debug("Discovery socket error: %s", exc)
 
 
 class BambuDiscoveryListener:

@@ -26,6 +26,7 @@ module functions so they are unit-testable.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import posixpath
@@ -68,6 +69,9 @@ MAX_DEPTH = 3
 MAX_LIST_BYTES = 8 * 1024 * 1024
 MAX_LINE_BYTES = 4096
 MAX_FILES = 20_000
+#: Folders LISTed in one walk (besides ``/``): a printer with thousands of
+#: nested or sibling folders must not keep discovery going without end.
+MAX_FOLDERS = 500
 #: 421 (too many sessions) at connect: retries and their base delay (s).
 BUSY_RETRIES = 3
 BUSY_DELAY = 0.5
@@ -180,10 +184,8 @@ def normalize_path(path: str) -> str:
     """Return an absolute, normalized printer path; ValueError for hostile input."""
     if not path or "\x00" in path or "\r" in path or "\n" in path:
         raise ValueError("invalid path")
-    norm = posixpath.normpath("/" + path.lstrip("/"))
-    if norm.startswith("//"):
-        norm = "/" + norm.lstrip("/")
-    return norm
+    # one leading slash: normpath keeps a leading "//" only when given exactly two
+    return posixpath.normpath("/" + path.lstrip("/"))
 
 
 def _stem(name: str) -> str:
@@ -350,11 +352,7 @@ class BambuFtpsClient:
         self._timeout = timeout
         self._connect_timeout = connect_timeout
         self._lock = asyncio.Lock()
-
-    @property
-    def port(self) -> int:
-        """The FTPS port."""
-        return self._port
+        self._folder_cap_logged = False
 
     # --- sessions ---------------------------------------------------------------
 
@@ -378,13 +376,15 @@ class BambuFtpsClient:
     async def _quit(ftp: aioftp.Client) -> None:
         """QUIT, then wait for the printer to close: the next session is not a second one."""
         await ftp.command("QUIT", "2xx")
-        while await ftp.stream.reader.read(4096):
-            pass
+        chunk = b"221"
+        while chunk:  # anything after 221 is read and dropped, until EOF
+            chunk = await ftp.stream.reader.read(4096)
 
     async def _login(self) -> aioftp.Client:
         """A connected, verified, logged-in control connection."""
         ctx = await self._ssl_context()
-        for attempt in range(BUSY_RETRIES + 1):
+        attempt = 0
+        while True:
             ftp = aioftp.Client(
                 ssl=ctx,
                 socket_timeout=self._timeout,
@@ -403,13 +403,13 @@ class BambuFtpsClient:
                     raise PrinterConnectionError(
                         f"FTPS {self._host}: the printer is busy with another session (421)"
                     ) from None
-                await asyncio.sleep(BUSY_DELAY * (attempt + 1))
+                attempt += 1
+                await asyncio.sleep(BUSY_DELAY * attempt)
             except BaseException:
                 ftp.close()
                 raise
             else:
                 return ftp
-        raise AssertionError("unreachable")
 
     async def _connect(self, ftp: aioftp.Client) -> None:
         try:
@@ -473,7 +473,9 @@ class BambuFtpsClient:
         if isinstance(err, TimeoutError):
             return FileTransferError(f"{action} {path}: timed out")
         if isinstance(err, ssl.SSLError):
-            return FileTransferError(f"{action} {path}: TLS error ({err.reason or err})")
+            # ``reason`` is set on errors raised by the ssl module (getattr: not on others)
+            reason = getattr(err, "reason", None) or err
+            return FileTransferError(f"{action} {path}: TLS error ({reason})")
         if isinstance(err, ValueError):  # a response line over the stream limit
             return FileTransferError(f"{action} {path}: malformed answer")
         return FileTransferError(f"{action} {path}: connection lost ({type(err).__name__})")
@@ -502,6 +504,8 @@ class BambuFtpsClient:
         now = datetime.now(UTC)
         buffer = b""
         total = 0
+        #: the start of an over-long line was dropped: drop its tail too
+        in_long_line = False
         entries: list[ListEntry] = []
         try:
             stream = await session.open_data(f"LIST {folder}")
@@ -513,8 +517,12 @@ class BambuFtpsClient:
                         raise FileTransferError(f"LIST {folder}: listing too large")
                     buffer += block
                     *lines, buffer = buffer.split(b"\n")
+                    if in_long_line and lines:
+                        in_long_line = False
+                        del lines[0]
                     if len(buffer) > MAX_LINE_BYTES:
-                        buffer = b""  # a huge line: dropped
+                        buffer = b""  # a huge line: dropped, memory stays bounded
+                        in_long_line = True
                     entries.extend(self._parse_lines(lines, now))
             except (OSError, TimeoutError, ssl.SSLError, ValueError) as err:
                 raise await self._failure(stream, err, folder, "LIST") from err
@@ -522,7 +530,8 @@ class BambuFtpsClient:
                 stream.close()
                 raise
             await stream.finish()
-            entries.extend(self._parse_lines([buffer], now))
+            if not in_long_line:
+                entries.extend(self._parse_lines([buffer], now))
         except aioftp.StatusCodeError as err:
             if _first_code(err) in ("550", "450"):
                 return None
@@ -564,11 +573,24 @@ class BambuFtpsClient:
         for entry in root:
             if not entry.is_dir:
                 files.append(self._remote("/" + entry.name, entry))
-        queue: list[tuple[str, int]] = [
+        queue = collections.deque(
             (folder, 0) for folder in FOLDERS if folder.lstrip("/") in present
-        ]
+        )
+        visited = 0
         while queue and len(files) < MAX_FILES:
-            folder, depth = queue.pop(0)
+            if visited >= MAX_FOLDERS:
+                # a warning the first time, then debug: discovery runs every 30 minutes
+                level = logging.DEBUG if self._folder_cap_logged else logging.WARNING
+                self._folder_cap_logged = True
+                _LOGGER.log(
+                    level,
+                    "FTPS %s: more than %d folders, the rest is not listed",
+                    self._host,
+                    MAX_FOLDERS,
+                )
+                break
+            folder, depth = queue.popleft()
+            visited += 1
             entries = await self._list_dir(session, folder)
             for entry in entries or []:
                 path = posixpath.join(folder, entry.name)
