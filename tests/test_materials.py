@@ -662,7 +662,7 @@ async def test_diagnostics_summarize_materials(
 
 
 async def test_material_entities_restored_without_stale_ones(
-    hass: HomeAssistant, library: MockConfigEntry
+    hass: HomeAssistant, library: MockConfigEntry, hass_storage: dict
 ) -> None:
     keep = (await _call(hass, "create_material", {"material_type": "PLA", "weight": 1000}))[
         "material"
@@ -671,17 +671,41 @@ async def test_material_entities_restored_without_stale_ones(
         "material"
     ]["material_id"]
     await hass.async_block_till_done()
+    stale_entity = _sensor_of(hass, drop)
+    assert stale_entity is not None
     assert await hass.config_entries.async_unload(library.entry_id)
-    # a material deleted while the library was not loaded (store edited meanwhile)
-    manager_store = hass.data[DATA_KEY]
-    assert manager_store.library is None
+    assert hass.data[DATA_KEY].library is None
+    # the material is deleted while the library is not loaded (the store edited meanwhile)
+    stored = hass_storage["printernizer.materials"]["data"]
+    stored["materials"] = [m for m in stored["materials"] if m["material_id"] != drop]
+    assert er.async_get(hass).async_get(stale_entity) is not None
     assert await hass.config_entries.async_setup(library.entry_id)
-    await hass.async_block_till_done()
-    _materials(hass).delete(drop)
     await hass.async_block_till_done()
     assert _sensor_of(hass, keep) is not None
     assert _sensor_of(hass, drop) is None
+    assert er.async_get(hass).async_get(stale_entity) is None
     assert hass.states.get(_sensor_of(hass, keep)).state == "1000.0"
+
+
+async def test_a_sensor_outliving_its_material_reports_nothing(
+    hass: HomeAssistant, library: MockConfigEntry
+) -> None:
+    """The delete removes the entity at once; the object, if still held, reports nothing."""
+    created = await _call(
+        hass, "create_material", {"material_type": "TPU", "weight": 500, "remaining_weight": 50}
+    )
+    mid = created["material"]["material_id"]
+    await hass.async_block_till_done()
+    entity_id = _sensor_of(hass, mid)
+    entity = hass.data["entity_components"]["sensor"].get_entity(entity_id)
+    assert entity.extra_state_attributes["low_stock"] is True
+    _materials(hass).delete(mid)  # low stock is notified after the delete: no state write
+    assert hass.states.get(entity_id) is None
+    assert _sensor_of(hass, mid) is None
+    assert not entity.available
+    assert (entity.native_value, entity.extra_state_attributes) == (None, None)
+    await hass.async_block_till_done()
+    assert hass.states.get(entity_id) is None
 
 
 async def test_low_stock_count_follows_changes_and_deletes(
@@ -921,6 +945,13 @@ async def test_ams_report_that_changes_no_tray_is_quiet(
     # A state without a report (not connected yet) changes nothing either.
     _materials(hass).printer_state(PRINTER, None)
     assert _snapshot(hass) == before
+    # A report without AMS (the unit unplugged): its sensors stay, unknown; the spools stay.
+    extra = {k: v for k, v in printer.state.extra.items() if k != "ams"}
+    printer.set_state(replace(printer.state, extra=extra))
+    await hass.async_block_till_done()
+    for sensor in ("ams_1_humidity", "ams_1_temperature", "ams_1_tray_1_filament_type"):
+        assert hass.states.get(f"sensor.workshop_x1_{sensor}").state == "unknown"
+    assert _snapshot(hass) == before
 
 
 async def test_rfid_spool_facts_the_printer_reports_anew_are_applied(
@@ -1023,6 +1054,11 @@ async def test_a_job_ended_again_pays_once_and_manual_jobs_pay_nothing(
     jobs.set_status(manual, "completed")
     await hass.async_block_till_done()
     assert (manual.material_ids, manual.consumed_g) == ([], None)
+    assert _materials(hass).get(mid).remaining_weight == 980
+    # anyone can fire on the bus: a job_completed of an unknown job is ignored
+    hass.bus.async_fire("printernizer_job_completed", {"job_id": "not-a-job"})
+    hass.bus.async_fire("printernizer_job_completed", {})
+    await hass.async_block_till_done()
     assert _materials(hass).get(mid).remaining_weight == 980
 
 
