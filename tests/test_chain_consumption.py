@@ -4,7 +4,8 @@ The chain: a spool loaded on the printer (Bambu: the material an AMS tray or the
 external spool report created; PrusaLink: a material assigned to the printer)
 -> the simulator prints a file whose metadata carries the filament grams (the
 Bambu simulator's generated ``.gcode.3mf`` with its ``slice_info`` plate weight;
-the PrusaLink simulator's file ``meta`` / G-code) -> auto-download and
+the PrusaLink simulator's file ``meta`` (its ``.bgcode`` is filler the reader
+refuses) or a plain G-code's ``filament used [g]``) -> auto-download and
 processing (or PrusaLink's file ``meta``) give the job its estimate -> the job
 ends completed / failed / cancelled through the simulator's controls -> the
 spool's remaining weight drops by the file's grams (scaled by progress when the
@@ -362,3 +363,38 @@ async def test_prusa_print_deducts_the_files_grams(
     assert (job.material_ids, job.consumed_g) == ([material_id], grams)
     assert job.consumed_cost == round(grams / 1000 * COST_PER_KG, 2)
     _check_updated(events, material, remaining)
+
+
+async def test_prusa_gcode_file_processed_in_the_library(
+    hass: HomeAssistant,
+    prusa: PrusaLinkSimulator,
+    tmp_path: Path,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A plain G-code job: the downloaded file's ``filament used [g]`` (960 s: 4 g)."""
+    material_id = await _prusa_setup(hass, prusa, tmp_path)
+    jobs = hass.data[DATA_KEY].jobs
+    prusa.start_print("calibration-cube.gcode")
+    prusa.set_progress(10)
+    freezer.tick(timedelta(seconds=30.5))
+    async_fire_time_changed(hass, dt_util.utcnow())
+    await hass.async_block_till_done(wait_background_tasks=True)
+    job = jobs.printer_job(PRUSA_SERIAL)
+    assert job is not None
+    await wait_for(hass, lambda: job.library_file_id is not None)
+    await wait_for(
+        hass,
+        lambda: (
+            (file := library(hass).get(job.library_file_id)) is not None
+            and file.metadata is not None
+        ),
+    )
+    assert library(hass).get(job.library_file_id).metadata["filament_used"] == 4.0
+    assert job.estimated_filament_g == 4.0
+    prusa.finish()
+    freezer.tick(timedelta(seconds=5.5))
+    async_fire_time_changed(hass, dt_util.utcnow())
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert job.status == "completed"
+    assert _materials(hass).get(material_id).remaining_weight == 996.0
+    assert (job.material_ids, job.consumed_g, job.consumed_cost) == ([material_id], 4.0, 0.08)
