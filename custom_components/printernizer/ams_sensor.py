@@ -148,14 +148,15 @@ def async_setup_ams_sensors(
 ) -> None:
     """Add the AMS sensors the printer reports, and later those of units and trays it gains."""
     known: set[str] = set()
-    last: list[AmsReport | None] = [None]
+    last: AmsReport | None = None
 
     @callback
     def add_new() -> None:
+        nonlocal last
         report = _ams(coordinator.data)
-        if report is None or report is last[0]:
+        if report is None or report is last:
             return  # no AMS, or the very report already looked at (unchanged AMS)
-        last[0] = report
+        last = report
         if entities := ams_sensors(coordinator, report, known):
             async_add_entities(entities)
 
