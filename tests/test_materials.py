@@ -7,6 +7,7 @@ import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from homeassistant.config_entries import ConfigEntryState
@@ -17,6 +18,7 @@ from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.printernizer import async_remove_config_entry_device
+from custom_components.printernizer.api.bambu.ams import AmsTray
 from custom_components.printernizer.api.bambu.parse import normalize
 from custom_components.printernizer.api.models import PrinterStatus
 from custom_components.printernizer.const import (
@@ -28,7 +30,15 @@ from custom_components.printernizer.const import (
     OPT_LIBRARY_FOLDER,
     OPT_LOW_STOCK_THRESHOLD,
 )
-from custom_components.printernizer.core.materials import MaterialManager
+from custom_components.printernizer.core.consumption import MAX_JOB_GRAMS, job_filament_grams
+from custom_components.printernizer.core.jobs import Job
+from custom_components.printernizer.core.materials import (
+    MAX_TEXT,
+    MaterialManager,
+    MaterialValidationError,
+    material_type_from_tray,
+    validate_changes,
+)
 from custom_components.printernizer.diagnostics import async_get_config_entry_diagnostics
 from custom_components.printernizer.runtime import DATA_KEY
 from simulator.bambu import load_fixture
@@ -652,7 +662,7 @@ async def test_diagnostics_summarize_materials(
 
 
 async def test_material_entities_restored_without_stale_ones(
-    hass: HomeAssistant, library: MockConfigEntry
+    hass: HomeAssistant, library: MockConfigEntry, hass_storage: dict
 ) -> None:
     keep = (await _call(hass, "create_material", {"material_type": "PLA", "weight": 1000}))[
         "material"
@@ -661,17 +671,41 @@ async def test_material_entities_restored_without_stale_ones(
         "material"
     ]["material_id"]
     await hass.async_block_till_done()
+    stale_entity = _sensor_of(hass, drop)
+    assert stale_entity is not None
     assert await hass.config_entries.async_unload(library.entry_id)
-    # a material deleted while the library was not loaded (store edited meanwhile)
-    manager_store = hass.data[DATA_KEY]
-    assert manager_store.library is None
+    assert hass.data[DATA_KEY].library is None
+    # the material is deleted while the library is not loaded (the store edited meanwhile)
+    stored = hass_storage["printernizer.materials"]["data"]
+    stored["materials"] = [m for m in stored["materials"] if m["material_id"] != drop]
+    assert er.async_get(hass).async_get(stale_entity) is not None
     assert await hass.config_entries.async_setup(library.entry_id)
-    await hass.async_block_till_done()
-    _materials(hass).delete(drop)
     await hass.async_block_till_done()
     assert _sensor_of(hass, keep) is not None
     assert _sensor_of(hass, drop) is None
+    assert er.async_get(hass).async_get(stale_entity) is None
     assert hass.states.get(_sensor_of(hass, keep)).state == "1000.0"
+
+
+async def test_a_sensor_outliving_its_material_reports_nothing(
+    hass: HomeAssistant, library: MockConfigEntry
+) -> None:
+    """The delete removes the entity at once; the object, if still held, reports nothing."""
+    created = await _call(
+        hass, "create_material", {"material_type": "TPU", "weight": 500, "remaining_weight": 50}
+    )
+    mid = created["material"]["material_id"]
+    await hass.async_block_till_done()
+    entity_id = _sensor_of(hass, mid)
+    entity = hass.data["entity_components"]["sensor"].get_entity(entity_id)
+    assert entity.extra_state_attributes["low_stock"] is True
+    _materials(hass).delete(mid)  # low stock is notified after the delete: no state write
+    assert hass.states.get(entity_id) is None
+    assert _sensor_of(hass, mid) is None
+    assert not entity.available
+    assert (entity.native_value, entity.extra_state_attributes) == (None, None)
+    await hass.async_block_till_done()
+    assert hass.states.get(entity_id) is None
 
 
 async def test_low_stock_count_follows_changes_and_deletes(
@@ -730,9 +764,6 @@ async def test_loading_a_spool_by_hand_replaces_the_previous_one(
 
 def test_consumption_grams_fall_back_to_the_file_estimate() -> None:
     """A job whose only figure is the slicer's estimate from its file still deducts it."""
-    from custom_components.printernizer.core.consumption import job_filament_grams
-    from custom_components.printernizer.core.jobs import Job
-
     job = Job(
         job_id="j",
         printer_id="p",
@@ -747,3 +778,436 @@ def test_consumption_grams_fall_back_to_the_file_estimate() -> None:
     assert job_filament_grams(job) == {None: 12.5}
     job.filament_used_g = 10.0  # a figure of what was used wins over the estimate
     assert job_filament_grams(job) == {None: 10.0}
+
+
+# --- validation and tray rules (pure) -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "key"),
+    [
+        ({"bogus": 1}, "unknown_field"),
+        ({"weight": None}, "invalid_number"),
+        ({"weight": True}, "invalid_number"),
+        ({"weight": float("nan")}, "invalid_number"),
+        ({"cost_per_kg": "inf"}, "invalid_number"),
+        ({"diameter": "thick"}, "invalid_number"),
+        ({"ams_tray": "second"}, "invalid_number"),
+        ({"name": "   "}, "invalid_text"),
+        ({"notes": "x" * (MAX_TEXT * 4 + 1)}, "invalid_text"),
+    ],
+)
+def test_validate_changes_refuses(changes: dict[str, Any], key: str) -> None:
+    with pytest.raises(MaterialValidationError) as err:
+        validate_changes(changes)
+    assert err.value.key == key
+
+
+def test_validate_changes_normalizes() -> None:
+    assert validate_changes(
+        {
+            "notes": None,
+            "ams_tray": "3",
+            "color_hex": "ff8800",
+            "material_type": "petg",
+            "loaded": 1,
+            "purchase_date": "2026-01-02",
+            "name": "  Spare  ",
+        }
+    ) == {
+        "notes": None,
+        "ams_tray": 3,
+        "color_hex": "#FF8800",
+        "material_type": "PETG",
+        "loaded": True,
+        "purchase_date": "2026-01-02",
+        "name": "Spare",
+    }
+
+
+@pytest.mark.parametrize(
+    ("tray_type", "sub_brand", "expected"),
+    [
+        ("PLA", "PLA Matte", "PLA_MATTE"),
+        ("PLA", "PLA Silk+", "PLA_SILK"),
+        ("PLA", "PLA-CF", "PLA_CF"),
+        ("PLA", "PLA Basic", "PLA"),
+        ("PA-CF", None, "NYLON"),
+        ("PETG HF", None, "PETG"),
+        ("WOOD", None, "OTHER"),
+        (None, None, "OTHER"),
+    ],
+)
+def test_material_type_from_tray(
+    tray_type: str | None, sub_brand: str | None, expected: str
+) -> None:
+    tray = AmsTray(0, 0, 0, True, tray_type=tray_type, sub_brand=sub_brand)
+    assert material_type_from_tray(tray) == expected
+
+
+# --- store, listeners, edge cases of the manager ---------------------------------------
+
+
+async def test_malformed_stored_materials_are_skipped(
+    hass: HomeAssistant,
+    hass_storage: dict,
+    library_entry: MockConfigEntry,
+    events: EventRecorder,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A hand-edited store: broken records are skipped, the rest loads; weight 0 is 0 %."""
+    good = {
+        "material_id": "good",
+        "name": "Odd spool",
+        "material_type": "PLA",
+        "weight": 0,
+        "remaining_weight": 0,
+        "created_at": "2026-01-01T00:00:00+00:00",
+        "updated_at": "2026-01-01T00:00:00+00:00",
+        "unknown_key": "ignored",
+    }
+    hass_storage["printernizer.materials"] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": "printernizer.materials",
+        "data": {
+            "materials": [{"material_id": "no-fields"}, "not a record", good],
+            "low_stock_alerted": ["good", "gone"],
+            "tray_seen": {"good": {"at": ["X", 0]}, "gone": {}, "bad": "x"},
+        },
+    }
+    await _ensure_loaded(hass, library_entry)
+    materials = _materials(hass)
+    assert [m.material_id for m in materials.materials] == ["good"]
+    assert materials.get("good").remaining_percentage == 0.0
+    assert materials.low_stock_count() == 1
+    # already alerted before the restart: not again
+    assert events.of("material_low_stock") == []
+    assert caplog.text.count("Ignoring a malformed stored material") == 2
+
+
+async def test_a_failing_listener_does_not_stop_the_others(
+    hass: HomeAssistant, library: MockConfigEntry, caplog: pytest.LogCaptureFixture
+) -> None:
+    materials = _materials(hass)
+    seen: list[tuple[str, str]] = []
+
+    def broken(change: str, material_id: str) -> None:
+        raise RuntimeError("listener bug")
+
+    remove_broken = materials.add_listener(broken)
+    remove_seen = materials.add_listener(lambda c, m: seen.append((c, m)))
+    created = await _call(hass, "create_material", {"material_type": "PLA", "weight": 1000})
+    mid = created["material"]["material_id"]
+    await hass.async_block_till_done()
+    assert "Material listener failed" in caplog.text
+    assert seen == [("created", mid)]
+    assert _sensor_of(hass, mid) is not None  # the entities' listener ran too
+    remove_broken()
+    remove_broken()  # twice: harmless
+    remove_seen()
+    await _call(hass, "update_material", {"material_id": mid, "name": "Renamed"})
+    assert seen == [("created", mid)]
+
+
+async def test_create_needs_a_weight_and_cost_takes_the_currency(
+    hass: HomeAssistant, library: MockConfigEntry
+) -> None:
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, "create_material", {"material_type": "PLA"})
+    assert err.value.translation_key == "missing_field"
+    assert _snapshot(hass) == []
+    hass.config.currency = "CHF"
+    created = await _call(hass, "create_material", {"material_type": "PLA", "weight": 1000})
+    assert created["material"]["currency"] is None  # no cost, no currency
+    updated = await _call(
+        hass,
+        "update_material",
+        {"material_id": created["material"]["material_id"], "cost_per_kg": 24},
+    )
+    assert (updated["material"]["cost_per_kg"], updated["material"]["currency"]) == (24, "CHF")
+
+
+async def test_ams_report_that_changes_no_tray_is_quiet(
+    hass: HomeAssistant, events: EventRecorder, printer: FakeClient, library: MockConfigEntry
+) -> None:
+    """Humidity or temperature of a unit change, no tray does: no material event."""
+    before = _snapshot(hass)
+    events.clear()
+    _state, raw = _bambu_state("P1P.json", status=PrinterStatus.IDLE)
+    raw["ams"]["ams"][0]["humidity"] = "1"
+    raw["ams"]["ams"][0]["temp"] = "31.5"
+    printer.set_state(replace(normalize(raw), status=PrinterStatus.IDLE))
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.workshop_x1_ams_1_temperature").state == "31.5"
+    assert [n for n in events.names() if n.startswith("material_")] == []
+    assert _snapshot(hass) == before
+    # A state without a report (not connected yet) changes nothing either.
+    _materials(hass).printer_state(PRINTER, None)
+    assert _snapshot(hass) == before
+    # A report without AMS (the unit unplugged): its sensors stay, unknown; the spools stay.
+    extra = {k: v for k, v in printer.state.extra.items() if k != "ams"}
+    printer.set_state(replace(printer.state, extra=extra))
+    await hass.async_block_till_done()
+    for sensor in ("ams_1_humidity", "ams_1_temperature", "ams_1_tray_1_filament_type"):
+        assert hass.states.get(f"sensor.workshop_x1_{sensor}").state == "unknown"
+    assert _snapshot(hass) == before
+
+
+async def test_rfid_spool_facts_the_printer_reports_anew_are_applied(
+    hass: HomeAssistant,
+    fake_entry: MockConfigEntry,
+    use_fake: FakeClient,
+    events: EventRecorder,
+    tmp_path: Path,
+) -> None:
+    """The same RFID spool reported with another weight, diameter, colour and sub type."""
+    state, raw = _bambu_state("MOCK-X1CMULTIAMS.json", status=PrinterStatus.IDLE)
+    use_fake.state = state
+    await _ensure_loaded(hass, fake_entry)
+    await _ensure_loaded(hass, _new_library_entry(hass, tmp_path))
+    materials = _materials(hass)
+    first = materials.loaded_in(PRINTER, 0)
+    assert first is not None and first.tray_uuid is not None
+    count = len(materials.materials)
+    events.clear()
+    tray = raw["ams"]["ams"][0]["tray"][0]
+    tray.update(
+        tray_weight="500", tray_diameter="2.85", tray_color="FF0000FF", tray_sub_brands="PLA Silk"
+    )
+    use_fake.set_state(replace(normalize(raw), status=PrinterStatus.IDLE))
+    await hass.async_block_till_done()
+    spool = materials.get(first.material_id)
+    assert len(materials.materials) == count
+    assert (spool.weight, spool.diameter, spool.color_hex, spool.material_type) == (
+        500,
+        2.85,
+        "#FF0000",
+        "PLA_SILK",
+    )
+    assert spool.remaining_weight == 500 * tray["remain"] / 100
+    (updated,) = events.of("material_updated")
+    assert updated["material"] == spool.as_dict()
+
+
+# --- consumption edge cases ------------------------------------------------------------
+
+
+async def _spool_in(hass: HomeAssistant, **values: Any) -> str:
+    material = _materials(hass).create({"material_type": "PLA", "weight": 1000, **values})
+    await hass.async_block_till_done()
+    return material.material_id
+
+
+async def test_nothing_printed_nothing_deducted(
+    hass: HomeAssistant, fake_entry: MockConfigEntry, use_fake: FakeClient, library: MockConfigEntry
+) -> None:
+    """Failed at 0 %, or grams for a tray where no spool is: nothing deducted, nothing recorded."""
+    use_fake.state = IDLE
+    await _ensure_loaded(hass, fake_entry)
+    mid = await _spool_in(hass, printer_id=PRINTER)
+    job = await _run_job(hass, use_fake, "failed", 0, 40.0)
+    assert (job.material_ids, job.consumed_g) == ([], None)
+    use_fake.update(status=PrinterStatus.IDLE, cancelled=False, error=None)
+    await hass.async_block_till_done()
+    job = await _run_job(hass, use_fake, "completed", 50, {"7": 5.0, "bogus": 3.0})
+    assert (job.material_ids, job.consumed_g) == ([], None)
+    assert _materials(hass).get(mid).remaining_weight == 1000
+
+
+@pytest.mark.parametrize("spools", [1, 2])
+async def test_without_an_active_tray_the_only_loaded_spool_pays(
+    hass: HomeAssistant,
+    fake_entry: MockConfigEntry,
+    use_fake: FakeClient,
+    library: MockConfigEntry,
+    spools: int,
+) -> None:
+    """No tray reported active, no spool outside an AMS: one loaded spool pays, two: nobody."""
+    use_fake.state = IDLE
+    await _ensure_loaded(hass, fake_entry)
+    ids = [await _spool_in(hass, printer_id=PRINTER, ams_tray=slot) for slot in range(spools)]
+    job = await _run_job(hass, use_fake, "completed", 50, 20.0)
+    remaining = [_materials(hass).get(mid).remaining_weight for mid in ids]
+    if spools == 1:
+        assert (job.material_ids, remaining) == (ids, [980.0])
+    else:
+        assert (job.material_ids, remaining) == ([], [1000, 1000])
+
+
+async def test_a_job_ended_again_pays_once_and_manual_jobs_pay_nothing(
+    hass: HomeAssistant, fake_entry: MockConfigEntry, use_fake: FakeClient, library: MockConfigEntry
+) -> None:
+    use_fake.state = IDLE
+    await _ensure_loaded(hass, fake_entry)
+    mid = await _spool_in(hass, printer_id=PRINTER)
+    job = await _run_job(hass, use_fake, "completed", 50, 20.0)
+    assert _materials(hass).get(mid).remaining_weight == 980
+    await _call(hass, "update_job", {"job_id": job.job_id, "status": "failed"})
+    await _call(hass, "update_job", {"job_id": job.job_id, "status": "completed"})
+    assert _materials(hass).get(mid).remaining_weight == 980
+    assert job.consumed_g == 20.0
+    # a job of no printer: nothing to deduct from
+    jobs = hass.data[DATA_KEY].jobs
+    manual = jobs.create(None, "vase")
+    manual.filament_used_g = 30.0
+    jobs.set_status(manual, "completed")
+    await hass.async_block_till_done()
+    assert (manual.material_ids, manual.consumed_g) == ([], None)
+    assert _materials(hass).get(mid).remaining_weight == 980
+    # anyone can fire on the bus: a job_completed of an unknown job is ignored
+    hass.bus.async_fire("printernizer_job_completed", {"job_id": "not-a-job"})
+    hass.bus.async_fire("printernizer_job_completed", {})
+    await hass.async_block_till_done()
+    assert _materials(hass).get(mid).remaining_weight == 980
+
+
+async def test_a_consumption_bug_does_not_break_job_tracking(
+    hass: HomeAssistant,
+    fake_entry: MockConfigEntry,
+    use_fake: FakeClient,
+    library: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    use_fake.state = IDLE
+    await _ensure_loaded(hass, fake_entry)
+    mid = await _spool_in(hass, printer_id=PRINTER)
+    with patch(
+        "custom_components.printernizer.core.materials.job_filament_grams",
+        side_effect=RuntimeError("bug"),
+    ):
+        job = await _run_job(hass, use_fake, "completed", 50, 20.0)
+    assert job.status == "completed"
+    assert "Could not deduct the filament of job" in caplog.text
+    assert _materials(hass).get(mid).remaining_weight == 1000
+
+
+def test_consumption_grams_from_untrusted_records() -> None:
+    """Stored job records are data: non-numbers, bad trays and absurd figures are ignored."""
+    job = Job(
+        job_id="j",
+        printer_id="p",
+        job_name="benchy.3mf",
+        status="completed",
+        progress=100,
+        created_at="2026-12-01T00:00:00+00:00",
+        source="printer",
+    )
+    job.filament_used_g_by_tray = {
+        "0": "2.5",
+        "1": "lots",
+        "x": 4.0,
+        "2": float("inf"),
+        "3": MAX_JOB_GRAMS + 1,
+        "4": True,
+        "5": [1],
+        "00": 1.5,  # the same tray as "0"
+    }
+    assert job_filament_grams(job) == {0: 4.0}
+    job.filament_used_g_by_tray = {"x": 1.0}
+    job.filament_used_g = "-3"  # type: ignore[assignment]
+    job.estimated_filament_g = 7.5
+    assert job_filament_grams(job) == {None: 7.5}
+
+
+# --- jobs: the records consumption writes to ----------------------------------------------
+
+
+async def test_job_store_skips_malformed_records(
+    hass: HomeAssistant, hass_storage: dict, caplog: pytest.LogCaptureFixture
+) -> None:
+    good = {
+        "job_id": "ok",
+        "printer_id": PRINTER,
+        "job_name": "benchy",
+        "status": "completed",
+        "progress": 100,
+        "created_at": "2026-01-01T00:00:00+00:00",
+        "source": "printer",
+        "consumed_g": 12.5,
+    }
+    hass_storage["printernizer.jobs"] = {
+        "version": 2,
+        "minor_version": 1,
+        "key": "printernizer.jobs",
+        "data": {"jobs": [{"job_id": "broken", "unknown": 1}, good]},
+    }
+    from homeassistant.setup import async_setup_component
+
+    assert await async_setup_component(hass, DOMAIN, {})
+    jobs = hass.data[DATA_KEY].jobs
+    assert [j.job_id for j in jobs.jobs()] == ["ok"]
+    assert jobs.get("ok").consumed_g == 12.5
+    assert "Ignoring a malformed stored job" in caplog.text
+
+
+async def test_job_queries_deletion_and_guards(
+    hass: HomeAssistant,
+    fake_entry: MockConfigEntry,
+    use_fake: FakeClient,
+    events: EventRecorder,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    use_fake.state = IDLE
+    await _ensure_loaded(hass, fake_entry)
+    jobs = hass.data[DATA_KEY].jobs
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, PRINTER)})
+    done = jobs.create(PRINTER, "done")
+    jobs.set_status(done, "completed")
+    other = jobs.create("OTHER", "elsewhere")
+    by_printer = await _call(hass, "list_jobs", {"device_id": device.id})
+    assert [j["job_id"] for j in by_printer["jobs"]] == [done.job_id]
+    finished = await _call(hass, "list_jobs", {"status": "completed"})
+    assert [j["job_id"] for j in finished["jobs"]] == [done.job_id]
+    with pytest.raises(ValueError, match="invalid job status"):
+        jobs.set_status(other, "exploded")
+    assert other.status == "pending"
+    # unchanged links and estimates are no change
+    jobs.set_library_file(done, None)
+    assert jobs.set_estimates(done, print_time=None, filament_g=None) is False
+    assert jobs.set_estimates(done, print_time=60, filament_g=2.0) is True
+
+    # deleting the printer's running job: job_deleted; that print makes no new job
+    use_fake.update(
+        status=PrinterStatus.PRINTING, job_name="benchy", printer_job_id="7", progress=5
+    )
+    await hass.async_block_till_done()
+    running = jobs.printer_job(PRINTER)
+    assert running is not None
+    events.clear()
+    await _call(hass, "delete_job", {"job_id": running.job_id}, response=False)
+    assert events.of("job_deleted")[0]["job_id"] == running.job_id
+    assert jobs.delete(running.job_id) is None
+    use_fake.update(progress=6)
+    await hass.async_block_till_done()
+    assert jobs.printer_job(PRINTER) is None
+
+    # beyond MAX_JOBS the oldest ended jobs go
+    monkeypatch.setattr("custom_components.printernizer.core.jobs.MAX_JOBS", 2)
+    newest = jobs.create(PRINTER, "newest")
+    assert jobs.get(done.job_id) is None
+    assert {j.job_id for j in jobs.jobs()} == {other.job_id, newest.job_id}
+
+
+async def test_job_tracking_fills_the_printer_job_id_and_ends_unseen_finishes(
+    hass: HomeAssistant, fake_entry: MockConfigEntry, use_fake: FakeClient
+) -> None:
+    use_fake.state = IDLE
+    await _ensure_loaded(hass, fake_entry)
+    jobs = hass.data[DATA_KEY].jobs
+    use_fake.update(status=PrinterStatus.PRINTING, job_name="benchy", progress=5)
+    await hass.async_block_till_done()
+    job = jobs.printer_job(PRINTER)
+    assert job is not None and job.printer_job_id is None
+    use_fake.update(printer_job_id="42", progress=50)
+    await hass.async_block_till_done()
+    assert jobs.printer_job(PRINTER) is job and job.printer_job_id == "42"
+    # a report that names no job is still that job
+    use_fake.update(printer_job_id=None, job_name=None, progress=100)
+    await hass.async_block_till_done()
+    assert jobs.printer_job(PRINTER) is job and job.progress == 100
+    # idle without a FINISH seen, at 100 %: completed
+    use_fake.update(status=PrinterStatus.IDLE)
+    await hass.async_block_till_done()
+    assert job.status == "completed"
+    assert len(jobs.jobs()) == 1

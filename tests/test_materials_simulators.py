@@ -1,13 +1,14 @@
-"""Materials end to end on the simulators: AMS trays over MQTT, consumption from real prints.
+"""Materials on the simulators: AMS trays and their entities over MQTT, the consumption seam.
 
-The job's filament grams come from the seam the file metadata fills
-(``Job.filament_used_g`` / ``filament_used_g_by_tray``, core/consumption.py);
-until the files work lands, the test sets them while the job runs, as that
-work will.
+The consumption tests here set the job's ``filament_used_g`` (the seam of
+core/consumption.py, which wins over the file's estimate); the whole chain from
+the print file's metadata is in test_chain_consumption.py.
 """
 
 from __future__ import annotations
 
+import copy
+import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.printernizer import clients
@@ -30,12 +32,13 @@ from custom_components.printernizer.const import (
 )
 from custom_components.printernizer.core.materials import MaterialManager
 from custom_components.printernizer.runtime import DATA_KEY
-from simulator.bambu import BambuSimulator
+from simulator.bambu import BambuSimulator, load_fixture
 from simulator.prusalink import PrusaLinkSimulator
 
 from .conftest import EventRecorder, wait_for
 
 BAMBU_SERIAL = "01P00A000000001"
+FIXTURES = Path(__file__).parent / "fixtures" / "bambu"
 CODE = "12345678"
 
 
@@ -195,6 +198,94 @@ async def test_prusa_print_lowers_the_loaded_spool(
         assert job.status == "failed"
         assert _materials(hass).get(mid).remaining_weight == 1000 - 30.0  # 60 % of 50 g
         assert (job.material_ids, job.consumed_g, job.consumed_cost) == ([mid], 30.0, 0.9)
+    finally:
+        await _unload_all(hass)
+        await sim.stop()
+
+
+def _ams_entities(hass: HomeAssistant) -> list[str]:
+    registry = er.async_get(hass)
+    return sorted(
+        e.unique_id
+        for e in registry.entities.values()
+        if e.platform == DOMAIN
+        and e.unique_id.startswith(f"{BAMBU_SERIAL}_")
+        and ("_ams" in e.unique_id or "_external_" in e.unique_id)
+    )
+
+
+async def test_ams_entities_follow_units_that_appear_later(
+    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """No AMS at set-up; an AMS, then a second unit, get their entities without a reload."""
+    report, version = load_fixture(FIXTURES / "P1P.json")
+    ams = copy.deepcopy(report.pop("ams"))
+    vt_tray = report.pop("vt_tray")
+    fixture = tmp_path / "P1P-no-ams.json"
+    fixture.write_text(
+        json.dumps({"push_all": {"print": report}, "get_version": {"info": version}})
+    )
+    sim = BambuSimulator(
+        serial=BAMBU_SERIAL, access_code=CODE, model="P1P", name="P1P", fixture=fixture
+    )
+    await sim.start()
+    try:
+        monkeypatch.setattr(tls, "shipped_ca_pem", lambda: sim.ca_pem)
+        monkeypatch.setattr(clients, "DEFAULT_BAMBU_PORT", sim.mqtt_port)
+        entry = MockConfigEntry(
+            domain=DOMAIN,
+            title="P1P",
+            unique_id=BAMBU_SERIAL,
+            data={
+                "family": "bambu_lab",
+                "host": f"127.0.0.1:{sim.mqtt_port}",
+                "serial": BAMBU_SERIAL,
+                "access_code": CODE,
+            },
+        )
+        entry.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        await wait_for(hass, lambda: hass.states.get("sensor.p1p_nozzle_temperature") is not None)
+        assert _ams_entities(hass) == []
+
+        # One AMS (four trays) and the external spool appear.
+        await sim.update(ams=copy.deepcopy(ams), vt_tray=vt_tray)
+        await wait_for(hass, lambda: hass.states.get("sensor.p1p_ams_1_humidity") is not None)
+        one_unit = _ams_entities(hass)
+        # per unit: humidity, temperature; per tray (4 + external): type, colour, remaining
+        assert len(one_unit) == 2 + 5 * 3
+        assert hass.states.get("sensor.p1p_ams_1_tray_4_filament_type").state == "PLA"
+        assert hass.states.get("sensor.p1p_external_spool_remaining") is not None
+
+        # A second unit is connected: its entities are added, none twice.
+        second = copy.deepcopy(ams["ams"][0])
+        second["id"] = "1"
+        second["humidity"] = "4"
+        for tray in second["tray"]:
+            tray["tray_type"] = "PETG"
+        two = copy.deepcopy(ams)
+        two["ams"].append(second)
+        await sim.update(ams=two)
+        await wait_for(
+            hass, lambda: hass.states.get("sensor.p1p_ams_2_tray_1_filament_type") is not None
+        )
+        both = _ams_entities(hass)
+        assert len(both) == len(set(both)) == len(one_unit) + 2 + 4 * 3
+        assert set(one_unit) < set(both)
+        assert hass.states.get("sensor.p1p_ams_2_tray_1_filament_type").state == "PETG"
+        assert hass.states.get("sensor.p1p_ams_2_humidity").attributes["humidity_level"] == 4
+        assert hass.states.get("sensor.p1p_ams_1_tray_1_filament_type").state == "PLA"
+
+        # The unit is taken away again: its entities stay, unknown; nothing is added.
+        await sim.update(ams=copy.deepcopy(ams))
+        await wait_for(
+            hass,
+            lambda: hass.states.get("sensor.p1p_ams_2_tray_1_filament_type").state == "unknown",
+        )
+        assert _ams_entities(hass) == both
+        assert hass.states.get("sensor.p1p_ams_2_humidity").state == "unknown"
+        assert hass.states.get("sensor.p1p_ams_1_tray_1_filament_type").state == "PLA"
     finally:
         await _unload_all(hass)
         await sim.stop()

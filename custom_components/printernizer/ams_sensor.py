@@ -1,7 +1,10 @@
 """Bambu Lab AMS sensors on the printer device: per tray and per AMS unit.
 
-Created at set-up from the printer's AMS report (``state.extra["ams"]``, see
-api/bambu/ams.py); what the printer does not know is unknown, never 0 or -1.
+Created from the printer's AMS report (``state.extra["ams"]``, see
+api/bambu/ams.py): those it reports at set-up, then those of an AMS unit or
+tray that appears later (an AMS connected while the printer runs), without a
+reload. A unit that goes away keeps its entities (they say unknown until it is
+back); what the printer does not know is unknown, never 0 or -1.
 """
 
 from __future__ import annotations
@@ -16,7 +19,10 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import PERCENTAGE, UnitOfTemperature
+from homeassistant.core import callback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api.bambu.ams import AmsReport, AmsTray, AmsUnit
 from .api.models import PrinterState
@@ -105,19 +111,57 @@ def _tray_label(tray: AmsTray) -> dict[str, str]:
     return {"ams": str(tray.ams_id + 1), "tray": str(tray.tray_id + 1)}
 
 
-def ams_sensors(coordinator: PrinterCoordinator) -> list[SensorEntity]:
-    """The AMS sensors of a printer (none without AMS units or an external spool)."""
-    report = _ams(coordinator.data)
-    if report is None:
-        return []
+def _tray_where(tray: AmsTray) -> str:
+    return "external" if tray.ams_id is None else f"ams{tray.ams_id}_tray{tray.tray_id}"
+
+
+def ams_sensors(
+    coordinator: PrinterCoordinator, report: AmsReport, known: set[str]
+) -> list[SensorEntity]:
+    """The sensors of the units and trays in ``report`` whose place is not in ``known``.
+
+    ``known`` holds the places (``ams0``, ``ams0_tray1``, ``external``) that
+    have their sensors already; the new ones are added to it.
+    """
     entities: list[SensorEntity] = []
     for unit in report.units:
-        entities += [AmsUnitSensor(coordinator, unit.ams_id, d) for d in UNIT_SENSORS]
-        for tray in unit.trays:
+        if _new(known, f"ams{unit.ams_id}"):
+            entities += [AmsUnitSensor(coordinator, unit.ams_id, d) for d in UNIT_SENSORS]
+    for tray in report.trays():
+        if _new(known, _tray_where(tray)):
             entities += [AmsTraySensor(coordinator, tray, d) for d in TRAY_SENSORS]
-    for tray in report.external:
-        entities += [AmsTraySensor(coordinator, tray, d) for d in TRAY_SENSORS]
     return entities
+
+
+def _new(known: set[str], place: str) -> bool:
+    if place in known:
+        return False
+    known.add(place)
+    return True
+
+
+@callback
+def async_setup_ams_sensors(
+    entry: ConfigEntry[Any],
+    coordinator: PrinterCoordinator,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the AMS sensors the printer reports, and later those of units and trays it gains."""
+    known: set[str] = set()
+    last: AmsReport | None = None
+
+    @callback
+    def add_new() -> None:
+        nonlocal last
+        report = _ams(coordinator.data)
+        if report is None or report is last:
+            return  # no AMS, or the very report already looked at (unchanged AMS)
+        last = report
+        if entities := ams_sensors(coordinator, report, known):
+            async_add_entities(entities)
+
+    add_new()
+    entry.async_on_unload(coordinator.async_add_listener(add_new))
 
 
 class AmsTraySensor(PrinternizerEntity, SensorEntity):
@@ -132,8 +176,7 @@ class AmsTraySensor(PrinternizerEntity, SensorEntity):
         description: AmsTraySensorDescription,
     ) -> None:
         """Initialize the sensor."""
-        where = "external" if tray.ams_id is None else f"ams{tray.ams_id}_tray{tray.tray_id}"
-        super().__init__(coordinator, f"{where}_{description.key}")
+        super().__init__(coordinator, f"{_tray_where(tray)}_{description.key}")
         self.entity_description = description
         self._index = tray.slot
         labels = _tray_label(tray)

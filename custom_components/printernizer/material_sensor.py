@@ -6,6 +6,7 @@ sensor, a deleted one removes its sensor and registry entry.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from homeassistant.components.sensor import SensorDeviceClass, SensorEntity, SensorStateClass
@@ -46,8 +47,7 @@ def async_setup_material_sensors(
 ) -> None:
     """Add the low-stock count and a sensor per material; follow materials as they change."""
     materials = entry.runtime_data.materials
-    if materials is None:
-        return
+    assert materials is not None  # started before the library's platforms are set up
     registry = er.async_get(hass)
     live = {material_unique_id(m.material_id) for m in materials.materials}
     # Registry entries of materials deleted while the entry was not loaded.
@@ -82,18 +82,12 @@ class _MaterialsEntity(SensorEntity):
 
     #: Only this material's changes (None: every material's).
     _follow_id: str | None = None
+    #: The listener: ``(change, material_id)``, writes the state when it concerns the entity.
+    _changed: Callable[[str, str], None]
 
     async def async_added_to_hass(self) -> None:
         """Follow changes."""
         self.async_on_remove(self._materials.add_listener(self._changed, self._follow_id))
-
-    @callback
-    def _changed(self, change: str, material_id: str) -> None:
-        if self._concerns(change, material_id):
-            self.async_write_ha_state()
-
-    def _concerns(self, change: str, material_id: str) -> bool:
-        return True
 
 
 class MaterialSensor(_MaterialsEntity):
@@ -114,12 +108,13 @@ class MaterialSensor(_MaterialsEntity):
         # The user's own name for the spool (no translation applies to it).
         self._attr_name = material.name if material else material_id
 
-    def _concerns(self, change: str, material_id: str) -> bool:
-        if material_id != self._material_id or change == "deleted":
-            return False
+    @callback
+    def _changed(self, change: str, material_id: str) -> None:
+        if change == "deleted":
+            return  # the registry entry goes (async_setup_material_sensors)
         if (material := self._materials.get(material_id)) is not None:
             self._attr_name = material.name
-        return True
+        self.async_write_ha_state()
 
     @property
     def available(self) -> bool:
@@ -164,8 +159,10 @@ class LowStockCountSensor(_MaterialsEntity):
         super().__init__(materials)
         self._attr_unique_id = "materials_low_stock"
 
-    def _concerns(self, change: str, material_id: str) -> bool:
-        return change == "low_stock"
+    @callback
+    def _changed(self, change: str, material_id: str) -> None:
+        if change == "low_stock":
+            self.async_write_ha_state()
 
     @property
     def native_value(self) -> int:

@@ -28,7 +28,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .ams_sensor import ams_sensors
+from .ams_sensor import async_setup_ams_sensors
 from .api.models import PrinterFileClient, PrinterState, PrinterStatus
 from .const import DOMAIN
 from .core.coordinator import PrinterCoordinator
@@ -389,7 +389,7 @@ async def async_setup_entry(
         entities.append(PrinterFilesSensor(coordinator))
     entities += [PrinterJobSensor(coordinator, description) for description in JOB_SENSORS]
     async_add_entities(entities)
-    async_add_entities(ams_sensors(coordinator))
+    async_setup_ams_sensors(entry, coordinator, async_add_entities)
 
 
 @callback

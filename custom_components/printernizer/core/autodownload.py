@@ -32,6 +32,7 @@ from .downloads import DownloadError, DownloadManager
 from .files import FileIndex, IndexedFile
 from .jobs import JobManager
 from .library import Library
+from .processing import job_estimates_from_library
 from .storage import CollectionStore, StoreData
 
 if TYPE_CHECKING:
@@ -361,6 +362,9 @@ class AutoDownloader:
     def _link(self, job_id: str, checksum: str) -> None:
         if (job := self._jobs.get(job_id)) is not None:
             self._jobs.set_library_file(job, checksum)
+            # A file already in the library (a reprint) was processed before:
+            # its estimates are the job's now (a new file gets them when processed).
+            job_estimates_from_library(self._jobs, self._library, job)
 
     def _fail(self, record: AutoDownloadRecord, filename: str, error: str) -> None:
         self._state.update(record, status=STATUS_FAILED, filename=filename, error=error)

@@ -10,8 +10,6 @@ work fills the job record from the print file's metadata. In order:
    a 3MF plate's ``weight``, PrusaLink file ``meta``); the tray is unknown (None).
 3. ``job.estimated_filament_g``: the slicer's estimate the processor copied from
    the job's file in the library (processing), or from PrusaLink's file ``meta``.
-4. ``state.extra["filament_used_g"]``: a client that knows the current job's
-   grams from the printer (PrusaLink job ``meta``) puts it there.
 
 Figures are for the whole print; the caller scales them by progress for a
 failed or cancelled job. Nothing known: an empty dict (nothing is deducted).
@@ -22,7 +20,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..api.models import PrinterState
 from .jobs import Job
 
 #: A figure above this is not a print's filament (grams).
@@ -39,7 +36,7 @@ def _grams(value: Any) -> float | None:
     return grams if math.isfinite(grams) and 0 < grams <= MAX_JOB_GRAMS else None
 
 
-def job_filament_grams(job: Job, state: PrinterState | None = None) -> dict[int | None, float]:
+def job_filament_grams(job: Job) -> dict[int | None, float]:
     """Grams a whole print of ``job`` uses, per tray (None: the tray is not known)."""
     by_tray: dict[int | None, float] = {}
     for tray, value in (job.filament_used_g_by_tray or {}).items():
@@ -54,7 +51,5 @@ def job_filament_grams(job: Job, state: PrinterState | None = None) -> dict[int 
     if (grams := _grams(job.filament_used_g)) is not None:
         return {None: grams}
     if (grams := _grams(job.estimated_filament_g)) is not None:
-        return {None: grams}
-    if state is not None and (grams := _grams(state.extra.get("filament_used_g"))) is not None:
         return {None: grams}
     return {}

@@ -314,8 +314,6 @@ class MaterialManager:
         self._last_ams: dict[str, AmsReport | None] = {}
         #: printer_id -> the trays a running job used (tray_now while active).
         self._job_trays: dict[str, list[int]] = {}
-        #: printer_id -> its last state (PrusaLink job meta for consumption).
-        self._last_state: dict[str, PrinterState] = {}
         self._listeners: list[MaterialListener] = []
         self._material_listeners: dict[str, list[MaterialListener]] = {}
         #: Jobs whose end was deducted in this run.
@@ -359,7 +357,6 @@ class MaterialManager:
         self._unsubs.clear()
         self._last_ams.clear()
         self._job_trays.clear()
-        self._last_state.clear()
         if self._materials or self._alerted:
             self._save()
 
@@ -640,7 +637,6 @@ class MaterialManager:
         """A printer's new state: follow its AMS (when that part changed) and active tray."""
         if state is None:
             return
-        self._last_state[printer_id] = state
         if state.is_active:
             active = state.extra.get("ams_active_tray")
             if isinstance(active, int):
@@ -661,7 +657,6 @@ class MaterialManager:
         """A printer entry was removed: its materials stay, not loaded."""
         self._last_ams.pop(printer_id, None)
         self._job_trays.pop(printer_id, None)
-        self._last_state.pop(printer_id, None)
         for material in list(self._materials.values()):
             if material.printer_id == printer_id and material.loaded:
                 self._apply(material, {"loaded": False, "ams_tray": None})
@@ -808,9 +803,9 @@ class MaterialManager:
     @callback
     def _on_job_completed(self, event: Event[Mapping[str, Any]]) -> None:
         job = self._jobs.get(str(event.data.get("job_id")))
-        if job is None or job.printer_id is None:
+        if job is None:
             return
-        trays = self._job_trays.pop(job.printer_id, [])
+        trays = self._job_trays.pop(job.printer_id, []) if job.printer_id is not None else []
         try:
             self.consume_job(job, trays)
         except Exception:  # a bug here must not break job tracking
@@ -831,7 +826,7 @@ class MaterialManager:
         if printer_id is None or job.job_id in self._consumed_jobs:
             return {}
         self._consumed_jobs.add(job.job_id)  # a job ended again (update_job) pays once
-        planned = job_filament_grams(job, self._last_state.get(printer_id))
+        planned = job_filament_grams(job)
         if not planned:
             return {}
         factor = 1.0 if job.status == "completed" else max(0.0, min(1.0, job.progress / 100.0))

@@ -128,3 +128,61 @@ def test_color_from_tray() -> None:
     assert color_from_tray("ff8800") == "#FF8800"
     assert color_from_tray("FF88") is None
     assert color_from_tray(12) is None
+
+
+def test_value_types_from_hostile_reports() -> None:
+    """Numbers as JSON numbers, numeric strings, booleans or junk: only real numbers count."""
+    report = read_ams(
+        {
+            "ams": {
+                "ams": [
+                    {
+                        "id": 1.0,  # a float id is the unit 1
+                        "humidity": True,  # a boolean is no humidity level
+                        "humidity_raw": 41,
+                        "temp": "warm",
+                        "tray": [
+                            {
+                                "id": 0,
+                                "tray_type": "pla",
+                                "tray_weight": 250,
+                                "tray_diameter": False,
+                                "remain": 55.0,
+                                "tag_uid": "AB12",
+                            },
+                            {"id": -1, "tray_type": "PLA"},  # no such tray
+                            "not a tray",
+                        ],
+                    },
+                    {
+                        "id": 128,
+                        "tray": [{"id": 0, "tray_type": "PA"}, {"id": 1, "tray_type": "PA"}],
+                    },
+                    {"id": float("nan"), "tray": []},
+                ]
+            },
+            "vt_tray": {"id": "254", "tray_type": "PETG", "tray_weight": "1e999"},
+        }
+    )
+    assert report is not None
+    unit, ht = report.units
+    assert (unit.ams_id, unit.humidity_level, unit.humidity, unit.temperature) == (
+        1,
+        None,
+        41.0,
+        None,
+    )
+    (tray,) = unit.trays
+    assert (tray.slot, tray.tray_type, tray.weight, tray.diameter) == (4, "PLA", 250.0, None)
+    assert (tray.remain, tray.has_rfid, tray.remaining_grams) == (55, True, 137.5)
+    # an AMS HT unit has one tray (id 0); its slot is the unit id
+    assert [(t.tray_id, t.slot) for t in ht.trays] == [(0, 128)]
+    (external,) = report.external
+    assert (external.slot, external.weight) == (254, None)  # an infinite weight is unknown
+    assert report.tray(128) == ht.trays[0]
+    assert report.tray(3) is None
+
+
+def test_not_a_report() -> None:
+    assert read_ams(["ams"]) is None  # type: ignore[arg-type]
+    assert read_ams({"vt_tray": {"id": "7", "tray_type": "PLA"}}) is None  # not an external id
