@@ -21,10 +21,12 @@ from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.printernizer.api.trending import MakerWorldClient, PrintablesClient
 from custom_components.printernizer.const import DOMAIN
+from custom_components.printernizer.core.thumbnail_cache import PARALLEL
 from custom_components.printernizer.core.trending import issue_id
+from custom_components.printernizer.media_trending import browse_trending
 from simulator.trending import TrendingSimulator
 
-from .conftest import EventRecorder
+from .conftest import EventRecorder, wait_for
 from .trending_helpers import list_trending, refresh, setup_library, trending
 
 
@@ -84,6 +86,50 @@ async def test_refresh_both(
     assert [i["platform"] for i in await list_trending(hass, platform="printables")] == [
         "printables"
     ] * 10
+
+
+def _site_of(path: str) -> str:
+    return "makerworld" if path.startswith("/img/makerworld/") else "printables"
+
+
+async def test_thumbnails_take_turns(
+    hass: HomeAssistant, sim: TrendingSimulator, events: EventRecorder
+) -> None:
+    """Both sites' hottest models get their thumbnails first; every Printables model gets one.
+
+    A smoke run once browsed mid-refresh and saw 19/20 MakerWorld and 0/20
+    Printables thumbnails: all of MakerWorld's were fetched before any of
+    Printables'. The first images in flight now belong to both sites.
+    """
+    await setup_library(hass, sim, items=10)
+    manager = trending(hass)
+    sim.set_mode("images", "hang")
+    task = hass.async_create_background_task(manager.async_refresh(), "test refresh")
+    await wait_for(hass, lambda: len(sim.requests_to("images")) == PARALLEL)
+    in_flight = sorted(_site_of(r.path) for r in sim.requests_to("images"))
+    assert in_flight == ["makerworld"] * (PARALLEL // 2) + ["printables"] * (PARALLEL // 2)
+    # the hanging ones fail (HTTP 504: not refused, fetched again next refresh), the rest arrive
+    sim.set_mode("images", "ok")
+    sim.release()
+    assert await task == ["makerworld", "printables"]
+    assert len(events.of("thumbnail_cached")) == 20 - PARALLEL
+    assert manager.thumbnails.refused_count == 0
+    events.clear()
+    assert await refresh(hass) == ["makerworld", "printables"]
+    assert sorted(_site_of(r.path) for r in sim.requests_to("images")[-PARALLEL:]) == in_flight
+    assert len(events.of("thumbnail_cached")) == PARALLEL
+    cached = [e for e in events.of("thumbnail_cached") if e["source_type"] == "printables"]
+    assert cached
+    # every Printables model's thumbnail: cached, on disk, shown in the media browser
+    node = browse_trending(hass, "trending/printables")
+    assert [c.title.split(" · ")[0] for c in node.children] == [
+        m.title for m in sim.models["printables"][:10]
+    ]
+    assert all(c.thumbnail and c.can_play for c in node.children)
+    for model in sim.models["printables"][:10]:
+        path = manager.thumbnails.path_for(sim.image_url("printables", model))
+        assert path is not None
+        assert path.is_file()
 
 
 @pytest.mark.parametrize(("makerworld", "printables"), [(True, False), (False, True)])

@@ -15,6 +15,7 @@ through :class:`ThumbnailCache`.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import random
 from collections.abc import Callable, Iterable, Mapping
@@ -309,13 +310,20 @@ class TrendingManager:
                     listener()
             self._schedule_save()
             await self.thumbnails.async_expire()
-            await self.thumbnails.async_fetch_all(
-                (s.item.thumbnail_url, platform)
-                for platform in refreshed
-                for s in self._items.get(platform, [])
-                if s.item.thumbnail_url
-            )
+            await self.thumbnails.async_fetch_all(self._thumbnails_wanted(refreshed))
             return refreshed
+
+    def _thumbnails_wanted(self, platforms: list[str]) -> list[tuple[str, str]]:
+        """``(url, platform)`` of the platforms' thumbnails, taking turns by rank.
+
+        Every refreshed platform's hottest models get their thumbnails first:
+        one platform's list never waits behind the whole of another's.
+        """
+        ranked = [
+            [(s.item.thumbnail_url, p) for s in self._items.get(p, []) if s.item.thumbnail_url]
+            for p in platforms
+        ]
+        return [pair for turn in itertools.zip_longest(*ranked) for pair in turn if pair]
 
     async def _refresh_platforms(self) -> list[str]:
         refreshed: list[str] = []

@@ -71,10 +71,25 @@ async def test_printables_items(sim: TrendingSimulator, printables: PrintablesCl
     assert item.thumbnail_url == sim.image_url("printables", first)
     assert item.creator == first.creator
     assert item.category == first.category
-    assert item.licence == f"Creative Commons ({first.licence})"
+    assert item.licence == f"CC {first.licence}"
     (request,) = sim.requests_to("printables")
     assert (request.method, request.operation) == ("POST", "PrintList")
     assert request.user_agent == USER_AGENT
+
+
+async def test_printables_image_under_media_url(
+    sim: TrendingSimulator, session: aiohttp.ClientSession
+) -> None:
+    """The thumbnail is the media host + the image's ``filePath`` (media.printables.com's way)."""
+    client = PrintablesClient(session, api_url=sim.url, web_url=sim.url, timeout=5.0)
+    items = await client.async_fetch_trending(3)
+    assert len(items) == 3
+    for item, model in zip(items, sim.models["printables"][:3], strict=True):
+        file_path = sim.image_path("printables", model)
+        # the real shape: media/prints/<print id>/images/<image id>_<uuid>/<file>
+        folder = f"media/prints/{model.model_id}/images/{model.model_id * 10 + 1}_"
+        assert file_path.startswith(folder)
+        assert item.thumbnail_url == f"https://media.printables.com/{file_path}"
 
 
 async def test_at_most_two_requests(sim: TrendingSimulator, client: Client, platform: str) -> None:
@@ -161,8 +176,17 @@ async def test_missing_fields(sim: TrendingSimulator, client: Client, platform: 
     assert len(sim.requests_to(platform)) == 2
     assert all(i.title for i in items)
     assert all(i.thumbnail_url is None and i.creator == "" and i.likes is None for i in items)
-    assert all(i.licence is None and i.category is None for i in items)
+    assert all(i.category is None for i in items)
     assert all(i.downloads is not None for i in items)
+    by_id = {str(m.model_id): m for m in sim.models[platform]}
+    for item in items:
+        model = by_id[item.model_id]
+        if platform == "printables" and model.index % 3 == 2:
+            # a licence without its abbreviation: the long name is kept
+            assert item.licence is not None
+            assert item.licence.startswith("Creative Commons - Attribution")
+        else:
+            assert item.licence is None, item
 
 
 @pytest.mark.parametrize("mode", ["renamed_fields", "changed_shape", "not_json"])
