@@ -37,6 +37,8 @@ SiteMode = Literal[
     "missing_fields",
     "renamed_fields",
     "changed_shape",
+    "wrong_types",
+    "not_object",
     "empty",
     "slow",
     "hang",
@@ -264,9 +266,11 @@ class TrendingSimulator:
             offset = max(0, int(request.query.get("offset", "0")))
         except ValueError:
             return web.json_response({"code": 400, "error": "bad paging"}, status=400)
+        if mode == "not_object":
+            return web.json_response([])
         all_models = [] if mode == "empty" else self.models["makerworld"]
         page = all_models[offset : offset + limit]
-        hits = [self._makerworld_hit(m, mode) for m in page]
+        hits = [_wrong_types(self._makerworld_hit(m, mode), m, mode) for m in page]
         if mode == "changed_shape":
             return web.json_response({"total": len(all_models), "designs": hits})
         return web.json_response({"total": len(all_models), "hits": hits})
@@ -329,9 +333,11 @@ class TrendingSimulator:
             offset = int(variables.get("cursor") or 0)
         except (TypeError, ValueError):
             return web.json_response({"errors": [{"message": "Invalid cursor"}]})
+        if mode == "not_object":
+            return web.json_response([])
         all_models = [] if mode == "empty" else self.models["printables"]
         page = all_models[offset : offset + limit]
-        items = [self._printables_item(m, mode) for m in page]
+        items = [_wrong_types(self._printables_item(m, mode), m, mode) for m in page]
         end = offset + len(page)
         cursor = str(end) if end < len(all_models) else None
         if mode == "changed_shape":
@@ -439,6 +445,42 @@ class TrendingSimulator:
             await asyncio.wait_for(self._release.wait(), seconds)
         except TimeoutError:
             return
+
+
+def _wrong_types(entry: dict[str, Any], model: SimModel, mode: str) -> Any:
+    """Mode "wrong_types": the entry with values of the wrong type (others: unchanged).
+
+    By rank: 0 is not an object, 1 has a boolean id; from 2 on id and title stay
+    and the rest is odd: boolean, negative or fractional counts, a relative or
+    numeric cover, an unsafe or missing slug, images that are not a list or
+    point outside the media host, a category path without usable names.
+    """
+    if mode != "wrong_types":
+        return entry
+    kind = model.index % 4
+    if kind == 0:
+        return f"model {model.index}"
+    if kind == 1:
+        return {**entry, "id": True}
+    if "designCreator" in entry:  # MakerWorld
+        return {
+            **entry,
+            "cover": "/img/relative.png" if kind == 2 else 42,
+            "likeCount": True,
+            "downloadCount": float(model.downloads),
+            "designCreator": {"name": "", "handle": model.creator},
+        }
+    return {
+        **entry,
+        "slug": "../../../etc" if kind == 2 else None,
+        "likesCount": -3,
+        "downloadCount": model.downloads + 0.5,
+        "images": "cover.png"
+        if kind == 2
+        else ["cover.png", {"filePath": "../../secrets.png"}, {"filePath": "https://x.test/a.png"}],
+        "category": {"path": [{"name": ""}, "Tools"]} if kind == 2 else "Tools",
+        "license": "CC BY",
+    }
 
 
 _CC_NAMES = {

@@ -189,7 +189,29 @@ async def test_missing_fields(sim: TrendingSimulator, client: Client, platform: 
             assert item.licence is None, item
 
 
-@pytest.mark.parametrize("mode", ["renamed_fields", "changed_shape", "not_json"])
+async def test_wrong_types(sim: TrendingSimulator, client: Client, platform: str) -> None:
+    """Non-objects and boolean ids are skipped; odd values become None, never errors."""
+    sim.set_mode(platform, "wrong_types")
+    items = await client.async_fetch_trending(4)
+    by_id = {str(m.model_id): m for m in sim.models[platform]}
+    models = [by_id[i.model_id] for i in items]
+    # ranks 0 (a string) and 1 (id true) of every 4 are skipped
+    assert [m.index for m in models] == [2, 3]
+    for item, model in zip(items, models, strict=True):
+        assert item.title == model.title
+        assert item.thumbnail_url is None  # relative/numeric cover, or no usable image
+        assert item.likes is None  # a boolean or negative count
+        if platform == "makerworld":
+            assert item.downloads == model.downloads  # 1234.0 is a count
+            assert item.creator == model.creator  # the handle when the name is empty
+        else:
+            assert item.downloads is None  # 1234.5 is not
+            assert item.url == f"{sim.url}/model/{model.model_id}"  # unsafe/missing slug
+            assert item.category is None
+            assert item.licence is None
+
+
+@pytest.mark.parametrize("mode", ["renamed_fields", "changed_shape", "not_json", "not_object"])
 async def test_changed_site_is_a_parse_error(
     sim: TrendingSimulator, client: Client, platform: str, mode: str
 ) -> None:
