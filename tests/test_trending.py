@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
@@ -16,13 +17,14 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 from PIL import Image
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.printernizer.api.trending import MakerWorldClient, PrintablesClient
 from custom_components.printernizer.const import DOMAIN
 from custom_components.printernizer.core.thumbnail_cache import PARALLEL
-from custom_components.printernizer.core.trending import issue_id
+from custom_components.printernizer.core.trending import PlatformState, issue_id
 from custom_components.printernizer.media_trending import browse_trending
 from simulator.trending import TrendingSimulator
 
@@ -501,3 +503,82 @@ async def test_restart_does_not_refresh_early(
     assert len(sim.requests_to("makerworld")) == 1  # not 30 s after the reload
     await _tick(hass, freezer, timedelta(minutes=50))
     assert len(sim.requests_to("makerworld")) == 2
+
+
+async def test_restore_tolerates_a_damaged_store(
+    hass: HomeAssistant, sim: TrendingSimulator, hass_storage: dict[str, Any]
+) -> None:
+    """A hand-edited or damaged store: what is usable is kept, the rest dropped or defaulted."""
+    kept = {
+        "platform": "makerworld",
+        "model_id": "1",
+        "title": "Kept",
+        "url": "https://makerworld.com/en/models/1",
+        "thumbnail_url": "",
+        "creator": None,
+        "downloads": True,
+        "likes": 7.0,
+        "category": 5,
+        "licence": "BY",
+    }
+    hass_storage["printernizer.trending"] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": "printernizer.trending",
+        "data": {
+            "items": {
+                "makerworld": [
+                    {"item": kept, "cached_at": "2026-11-30T00:00:00+00:00"},
+                    {"item": {"title": "no platform"}, "cached_at": "x"},
+                    {"cached_at": "2026-11-30T00:00:00+00:00"},
+                    "not an entry",
+                ],
+                "thingiverse": [{"item": {**kept, "platform": "thingiverse"}, "cached_at": "x"}],
+                "printables": "not a list",
+            },
+            "platforms": {
+                "makerworld": "broken",
+                "printables": {"failures": True, "last_error": 5, "refusals": 2},
+            },
+            "thumbnails": {"entries": {"k": {"file": "x.png"}}, "refused": {"a": 5}},
+        },
+    }
+    await setup_library(hass, sim)
+    manager = trending(hass)
+    (item,) = await list_trending(hass)
+    assert item == {
+        "trending_id": "makerworld:1",
+        **kept,
+        "thumbnail_url": None,
+        "creator": "",
+        "downloads": None,
+        "likes": 7,
+        "category": None,
+        "local_thumbnail": None,
+        "cached_at": "2026-11-30T00:00:00+00:00",
+    }
+    assert manager.state("makerworld").as_dict() == PlatformState().as_dict()
+    printables = manager.state("printables")
+    assert (printables.failures, printables.last_error, printables.refusals) == (0, None, 2)
+    assert (manager.thumbnails.count, manager.thumbnails.refused_count) == (0, 0)
+    assert sim.requests == []
+
+
+async def test_unload_during_refresh(
+    hass: HomeAssistant, sim: TrendingSimulator, events: EventRecorder
+) -> None:
+    """Unloading while a scheduled refresh waits on a site cancels it; nothing is left behind."""
+    entry = await setup_library(hass, sim, printables=False)
+    manager = trending(hass)
+    sim.set_mode("makerworld", "hang")
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=31))
+    await wait_for(hass, lambda: len(sim.requests_to("makerworld")) == 1)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert manager.next_refresh is None
+    assert events.of("trending_updated") == []
+    # no timer was left behind: an hour later nobody asks the site again
+    sim.set_mode("makerworld", "ok")
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(hours=7))
+    await hass.async_block_till_done()
+    assert len(sim.requests_to("makerworld")) == 1

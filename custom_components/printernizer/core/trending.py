@@ -18,7 +18,7 @@ import asyncio
 import itertools
 import logging
 import random
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -69,7 +69,6 @@ class TrendingSource(Protocol):
 
     async def async_fetch_trending(self, limit: int = ...) -> list[TrendingItem]:
         """Fetch up to ``limit`` items."""
-        ...
 
 
 @dataclass(slots=True)
@@ -129,13 +128,6 @@ class StoredItem:
     cached_at: str
 
 
-def clamp_interval(hours: float | None) -> timedelta:
-    """The refresh interval from an option in hours (never under 1 hour)."""
-    if hours is None:
-        return DEFAULT_INTERVAL
-    return max(MIN_INTERVAL, timedelta(hours=float(hours)))
-
-
 def issue_id(platform: str) -> str:
     """Repair issue id of a platform that keeps refusing."""
     return f"trending_blocked_{platform}"
@@ -174,7 +166,8 @@ class TrendingManager:
         self._unsub_timer: CALLBACK_TYPE | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self.next_refresh: datetime | None = None
-        self._listeners: list[Callable[[], None]] = []
+        #: Set by :meth:`async_stop`: a refresh ending (or cancelled) after it schedules nothing.
+        self._stopped = False
 
     # --- persistence ----------------------------------------------------------
 
@@ -244,7 +237,8 @@ class TrendingManager:
         self._schedule(max(soon, min(due)))
 
     async def async_stop(self) -> None:
-        """Cancel the schedule, wait for a running refresh and save."""
+        """Cancel the schedule and a running refresh, wait for it and save."""
+        self._stopped = True
         if self._unsub_timer is not None:
             self._unsub_timer()
             self._unsub_timer = None
@@ -257,6 +251,8 @@ class TrendingManager:
 
     @callback
     def _schedule(self, when: datetime) -> None:
+        if self._stopped:
+            return
         if self._unsub_timer is not None:
             self._unsub_timer()
         self.next_refresh = when
@@ -274,19 +270,6 @@ class TrendingManager:
         )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-    # --- listeners --------------------------------------------------------------
-
-    @callback
-    def async_add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
-        """Call ``listener`` after every refresh that changed items; returns the remover."""
-        self._listeners.append(listener)
-
-        @callback
-        def _remove() -> None:
-            self._listeners.remove(listener)
-
-        return _remove
 
     # --- refresh ------------------------------------------------------------------
 
@@ -306,8 +289,6 @@ class TrendingManager:
                 self._emitter.fire(
                     "trending_updated", {"platforms": refreshed, "timestamp": timestamp()}
                 )
-                for listener in list(self._listeners):
-                    listener()
             self._schedule_save()
             await self.thumbnails.async_expire()
             await self.thumbnails.async_fetch_all(self._thumbnails_wanted(refreshed))
