@@ -23,7 +23,7 @@ from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.printernizer.api.trending import MakerWorldClient, PrintablesClient
 from custom_components.printernizer.const import DOMAIN
-from custom_components.printernizer.core.thumbnail_cache import PARALLEL
+from custom_components.printernizer.core.thumbnail_cache import PARALLEL, copy_atomic, write_atomic
 from custom_components.printernizer.core.trending import PlatformState, issue_id
 from custom_components.printernizer.media_trending import browse_trending
 from simulator.trending import TrendingSimulator
@@ -582,3 +582,43 @@ async def test_unload_during_refresh(
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(hours=7))
     await hass.async_block_till_done()
     assert len(sim.requests_to("makerworld")) == 1
+
+
+async def test_refusal_forgotten_after_30_days(
+    hass: HomeAssistant,
+    sim: TrendingSimulator,
+    events: EventRecorder,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A refused image is asked for again once its refusal is 30 days old."""
+    await setup_library(hass, sim, printables=False, items=2)
+    manager = trending(hass)
+    sim.set_mode("images", "corrupt")
+    assert await refresh(hass) == ["makerworld"]
+    assert manager.thumbnails.refused_count == 2
+    sim.set_mode("images", "ok")
+    freezer.tick(timedelta(days=29))
+    assert await refresh(hass) == ["makerworld"]
+    assert events.of("thumbnail_cached") == []  # still refused
+    freezer.tick(timedelta(days=1))
+    assert await refresh(hass) == ["makerworld"]
+    assert manager.thumbnails.refused_count == 0
+    assert len(events.of("thumbnail_cached")) == 2
+
+
+def test_atomic_writes_leave_nothing_behind(tmp_path: Path) -> None:
+    """A failed write or copy raises and leaves neither a temporary file nor a target."""
+    target = tmp_path / "cache" / "a.png"
+    target.mkdir(parents=True)  # a folder where the file should go: the rename fails
+    with pytest.raises(OSError):
+        write_atomic(target, b"data")
+    assert _listing(str(target.parent)) == [target]
+    missing = tmp_path / "gone.png"
+    copy_target = tmp_path / "ideas" / "b.png"
+    with pytest.raises(FileNotFoundError):
+        copy_atomic(missing, copy_target)
+    assert _listing(str(copy_target.parent)) == []
+    write_atomic(tmp_path / "ok.png", b"x")
+    copy_atomic(tmp_path / "ok.png", copy_target)
+    assert copy_target.read_bytes() == b"x"
+    assert _listing(str(copy_target.parent)) == [copy_target]
