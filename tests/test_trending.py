@@ -529,6 +529,10 @@ async def test_restore_tolerates_a_damaged_store(
             "items": {
                 "makerworld": [
                     {"item": kept, "cached_at": "2026-11-30T00:00:00+00:00"},
+                    {
+                        "item": {**kept, "model_id": "2", "downloads": "12", "likes": 3},
+                        "cached_at": "2026-11-30T00:00:00+00:00",
+                    },
                     {"item": {"title": "no platform"}, "cached_at": "x"},
                     {"cached_at": "2026-11-30T00:00:00+00:00"},
                     "not an entry",
@@ -545,7 +549,8 @@ async def test_restore_tolerates_a_damaged_store(
     }
     await setup_library(hass, sim)
     manager = trending(hass)
-    (item,) = await list_trending(hass)
+    item, second = await list_trending(hass)
+    assert (second["model_id"], second["downloads"], second["likes"]) == ("2", None, 3)
     assert item == {
         "trending_id": "makerworld:1",
         **kept,
