@@ -12,11 +12,12 @@ from homeassistant.exceptions import ServiceValidationError
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.printernizer.const import DOMAIN
+from custom_components.printernizer.core.ideas import IdeaValueError
 from custom_components.printernizer.todo import parse_description
 from simulator.trending import TrendingSimulator
 
 from .conftest import EventRecorder
-from .trending_helpers import ideas, list_trending, refresh, setup_library
+from .trending_helpers import ideas, list_trending, refresh, setup_library, trending
 
 ENTITY = "todo.printernizer_library_print_ideas"
 
@@ -249,3 +250,146 @@ async def test_ideas_persist_across_restart(
     assert thumb
     assert await hass.async_add_executor_job(_file, thumb)
     assert all(i["local_thumbnail"] is None for i in await list_trending(hass))
+
+
+async def test_titles_checked(hass: HomeAssistant) -> None:
+    """A title over 255 characters is refused when adding and when renaming."""
+    await setup_library(hass, None, makerworld=False, printables=False)
+    await _todo(hass, "add_item", item="Short")
+    with pytest.raises(ServiceValidationError) as err:
+        await _todo(hass, "add_item", item="x" * 256)
+    assert err.value.translation_key == "invalid_idea_title"
+    with pytest.raises(ServiceValidationError) as err:
+        await _todo(hass, "update_item", item="Short", rename="y" * 256)
+    assert err.value.translation_key == "invalid_idea_title"
+    assert [i.title for i in ideas(hass).ideas()] == ["Short"]
+    with pytest.raises(ServiceValidationError) as err:
+        await _todo(hass, "add_item", item="   ")
+    assert [i.title for i in ideas(hass).ideas()] == ["Short"]
+
+
+async def test_manager_refuses_bad_calls(hass: HomeAssistant) -> None:
+    """The manager's own checks (callers other than the to-do list): nothing changes on error."""
+    await setup_library(hass, None, makerworld=False, printables=False)
+    manager = ideas(hass)
+    idea = manager.create("Keep", priority=2)
+    before = [i.as_dict() for i in manager.ideas()]
+    cases: list[tuple[Any, str]] = [
+        (lambda: manager.create("New", source_type="thingiverse"), "invalid_source_type"),
+        (lambda: manager.create("New", status="someday"), "invalid_idea_status"),
+        (lambda: manager.update(idea.idea_id, status="someday"), "invalid_idea_status"),
+        (lambda: manager.update("nope", title="x"), "unknown_idea"),
+        (lambda: manager.move("nope", None), "unknown_idea"),
+        (lambda: manager.move(idea.idea_id, "nope"), "unknown_idea"),
+        (lambda: manager.delete("nope"), "unknown_idea"),
+    ]
+    for call, key in cases:
+        with pytest.raises(IdeaValueError) as err:
+            call()
+        assert err.value.key == key
+    with pytest.raises(ValueError, match="unknown idea fields"):
+        manager.update(idea.idea_id, colour="red")
+    manager.move(idea.idea_id, idea.idea_id)  # after itself: stays where it is
+    assert [i.as_dict() for i in manager.ideas()] == before
+
+
+async def test_diagnostics_counts(hass: HomeAssistant, sim: TrendingSimulator) -> None:
+    """Diagnostics count ideas by status and source, without titles or notes."""
+    await setup_library(hass, sim, items=1, printables=False)
+    await refresh(hass)
+    manager = ideas(hass)
+    trending_id = (await list_trending(hass))[0]["trending_id"]
+    await hass.services.async_call(
+        DOMAIN, "create_idea_from_trending", {"trending_id": trending_id}, blocking=True
+    )
+    done = manager.create("Secret title", description="secret notes")
+    manager.update(done.idea_id, status="completed")
+    diagnostics = manager.diagnostics()
+    assert diagnostics == {
+        "total": 2,
+        "by_status": {"idea": 1, "planned": 0, "printing": 0, "completed": 1, "archived": 0},
+        "by_source": {"manual": 1, "makerworld": 1, "printables": 0},
+    }
+    assert "Secret" not in str(diagnostics)
+
+
+async def test_damaged_store_keeps_the_good_ideas(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    """Stored entries that are not ideas are dropped; unknown keys are ignored."""
+    hass_storage["printernizer.ideas"] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": "printernizer.ideas",
+        "data": {
+            "ideas": [
+                {"idea_id": "a", "title": "Good", "colour": "red"},
+                {"title": "no id"},
+                "not an idea",
+                {"idea_id": "b", "title": "Also good", "status": "planned"},
+            ]
+        },
+    }
+    await setup_library(hass, None, makerworld=False, printables=False)
+    assert [(i.idea_id, i.title, i.status) for i in ideas(hass).ideas()] == [
+        ("a", "Good", "idea"),
+        ("b", "Also good", "planned"),
+    ]
+
+
+async def test_removing_an_open_idea_deletes_its_thumbnail(
+    hass: HomeAssistant, sim: TrendingSimulator
+) -> None:
+    """todo.remove_item on an open idea deletes it and its own thumbnail copy."""
+    await setup_library(hass, sim, items=1, printables=False)
+    await refresh(hass)
+    trending_id = (await list_trending(hass))[0]["trending_id"]
+    response = await hass.services.async_call(
+        DOMAIN,
+        "create_idea_from_trending",
+        {"trending_id": trending_id},
+        blocking=True,
+        return_response=True,
+    )
+    copy = response["idea"]["thumbnail"]  # type: ignore[index]
+    assert await hass.async_add_executor_job(_file, copy)
+    (item,) = await _items(hass)
+    await _todo(hass, "remove_item", item=item["uid"])
+    assert ideas(hass).ideas() == []
+    assert await hass.async_add_executor_job(_file, copy) is None
+    # the trending cache keeps its own file
+    assert (await list_trending(hass))[0]["local_thumbnail"]
+
+
+async def test_idea_without_a_usable_thumbnail(
+    hass: HomeAssistant, sim: TrendingSimulator, caplog: pytest.LogCaptureFixture, freezer: Any
+) -> None:
+    """A vanished cached file is logged; a refused cover is not fetched again for the idea."""
+    await setup_library(hass, sim, items=2, printables=False)
+    await refresh(hass)
+    first, second = await list_trending(hass)
+    await hass.async_add_executor_job(Path(first["local_thumbnail"]).unlink)  # behind its back
+
+    async def _idea(trending_id: str) -> dict[str, Any]:
+        response = await hass.services.async_call(
+            DOMAIN,
+            "create_idea_from_trending",
+            {"trending_id": trending_id},
+            blocking=True,
+            return_response=True,
+        )
+        assert response is not None
+        return response["idea"]  # type: ignore[return-value]
+
+    assert (await _idea(first["trending_id"]))["thumbnail"] is None
+    assert "Could not copy the thumbnail" in caplog.text
+
+    # 30 days on the cache has expired; the covers are refused when fetched again
+    freezer.tick(60 * 60 * 24 * 30)
+    sim.set_mode("images", "corrupt")
+    await refresh(hass)
+    assert trending(hass).thumbnails.refused_count == 2
+    fetched = len(sim.requests_to("images"))
+    assert (await _idea(second["trending_id"]))["thumbnail"] is None
+    assert len(sim.requests_to("images")) == fetched  # refused: not asked again
+    assert [i.title for i in ideas(hass).ideas()] == [second["title"], first["title"]]

@@ -123,6 +123,8 @@ FILES = {
         ("/definitely/not/allowed", "folder_not_allowed"),
         ("{config}/www/prints", "folder_public"),
         ("/media/prints\x00/evil", "folder_invalid"),
+        # a name over the file system's limit: the checks' OSError is a translated error
+        ("{config}/" + "x" * 300, "folder_invalid"),
     ],
 )
 async def test_library_folder_refused(hass: HomeAssistant, folder: str, error: str) -> None:
@@ -188,14 +190,31 @@ async def test_library_folder_overlapping_a_watch_folder(
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
-async def test_watch_folder_with_nul_refused(hass: HomeAssistant) -> None:
-    """A watch folder with a NUL byte: a translated error, not a crash."""
+@pytest.mark.parametrize("folder", ["/media/\x00", "/media/" + "x" * 300])
+async def test_watch_folder_invalid_refused(hass: HomeAssistant, folder: str) -> None:
+    """A watch folder with a NUL byte or a too long name: a translated error, not a crash."""
     entry = await _add_library(hass)
     result = await _options_step(hass, entry, "watch_folders")
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {"watch_folders": ["/media/\x00"]}
+        result["flow_id"], {"watch_folders": [folder]}
     )
     assert result["errors"] == {"watch_folders": "folder_invalid"}
+    assert entry.options == {}
+
+
+async def test_library_folder_that_is_a_file_refused(hass: HomeAssistant, tmp_path: Path) -> None:
+    """An existing file is not a library folder."""
+    hass.config.allowlist_external_dirs.add(str(tmp_path))
+    file = tmp_path / "prints.txt"
+    await hass.async_add_executor_job(file.write_text, "not a folder")
+    entry = await _add_library(hass)
+    result = await _options_step(hass, entry, "files")
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**FILES, "library_folder": str(file)}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"library_folder": "folder_not_a_folder"}
+    assert entry.options == {}
 
 
 async def test_default_folder_resolved_off_the_loop(

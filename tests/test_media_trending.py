@@ -63,6 +63,14 @@ async def test_browse_and_resolve(
         == f"media-source://printernizer/trending/printables/{items[0]['model_id']}"
     )
     assert child.thumbnail and child.thumbnail.startswith("/api/printernizer/trending/thumbnail/")
+    one = browse_trending(hass, f"trending/printables/{items[0]['model_id']}")
+    assert (one.identifier, one.title, one.thumbnail, one.can_play, one.can_expand) == (
+        child.identifier,
+        child.title,
+        child.thumbnail,
+        True,
+        False,
+    )
     play = resolve_trending(hass, f"trending/printables/{items[0]['model_id']}")
     assert play.url == child.thumbnail
     assert play.mime_type == "image/jpeg"
@@ -79,8 +87,8 @@ async def test_browse_and_resolve(
 
 
 async def test_unknown_identifiers(hass: HomeAssistant, sim: TrendingSimulator) -> None:
-    """Unknown platforms or models are browse errors / unresolvable."""
-    await setup_library(hass, sim, items=1)
+    """Unknown platforms or models are browse errors / unresolvable; so is all once unloaded."""
+    entry = await setup_library(hass, sim, items=1)
     await refresh(hass)
     for identifier in ("trending/thingiverse", "trending/makerworld/0", "trending/a/b/c"):
         with pytest.raises(BrowseError):
@@ -88,6 +96,14 @@ async def test_unknown_identifiers(hass: HomeAssistant, sim: TrendingSimulator) 
     for identifier in ("trending", "trending/makerworld", "trending/makerworld/0"):
         with pytest.raises(Unresolvable):
             resolve_trending(hass, identifier)
+    model_id = (await list_trending(hass, platform="makerworld"))[0]["model_id"]
+    assert resolve_trending(hass, f"trending/makerworld/{model_id}").url
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert trending_children(hass) == []
+    with pytest.raises(BrowseError):
+        browse_trending(hass, "trending/makerworld")
+    with pytest.raises(Unresolvable):
+        resolve_trending(hass, f"trending/makerworld/{model_id}")
 
 
 async def test_view_requires_auth(

@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
@@ -16,15 +17,18 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 from PIL import Image
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.printernizer.api.trending import MakerWorldClient, PrintablesClient
 from custom_components.printernizer.const import DOMAIN
-from custom_components.printernizer.core.trending import issue_id
+from custom_components.printernizer.core.thumbnail_cache import PARALLEL, copy_atomic, write_atomic
+from custom_components.printernizer.core.trending import PlatformState, issue_id
+from custom_components.printernizer.media_trending import browse_trending
 from simulator.trending import TrendingSimulator
 
-from .conftest import EventRecorder
+from .conftest import EventRecorder, wait_for
 from .trending_helpers import list_trending, refresh, setup_library, trending
 
 
@@ -84,6 +88,50 @@ async def test_refresh_both(
     assert [i["platform"] for i in await list_trending(hass, platform="printables")] == [
         "printables"
     ] * 10
+
+
+def _site_of(path: str) -> str:
+    return "makerworld" if path.startswith("/img/makerworld/") else "printables"
+
+
+async def test_thumbnails_take_turns(
+    hass: HomeAssistant, sim: TrendingSimulator, events: EventRecorder
+) -> None:
+    """Both sites' hottest models get their thumbnails first; every Printables model gets one.
+
+    A smoke run once browsed mid-refresh and saw 19/20 MakerWorld and 0/20
+    Printables thumbnails: all of MakerWorld's were fetched before any of
+    Printables'. The first images in flight now belong to both sites.
+    """
+    await setup_library(hass, sim, items=10)
+    manager = trending(hass)
+    sim.set_mode("images", "hang")
+    task = hass.async_create_background_task(manager.async_refresh(), "test refresh")
+    await wait_for(hass, lambda: len(sim.requests_to("images")) == PARALLEL)
+    in_flight = sorted(_site_of(r.path) for r in sim.requests_to("images"))
+    assert in_flight == ["makerworld"] * (PARALLEL // 2) + ["printables"] * (PARALLEL // 2)
+    # the hanging ones fail (HTTP 504: not refused, fetched again next refresh), the rest arrive
+    sim.set_mode("images", "ok")
+    sim.release()
+    assert await task == ["makerworld", "printables"]
+    assert len(events.of("thumbnail_cached")) == 20 - PARALLEL
+    assert manager.thumbnails.refused_count == 0
+    events.clear()
+    assert await refresh(hass) == ["makerworld", "printables"]
+    assert sorted(_site_of(r.path) for r in sim.requests_to("images")[-PARALLEL:]) == in_flight
+    assert len(events.of("thumbnail_cached")) == PARALLEL
+    cached = [e for e in events.of("thumbnail_cached") if e["source_type"] == "printables"]
+    assert cached
+    # every Printables model's thumbnail: cached, on disk, shown in the media browser
+    node = browse_trending(hass, "trending/printables")
+    assert [c.title.split(" · ")[0] for c in node.children] == [
+        m.title for m in sim.models["printables"][:10]
+    ]
+    assert all(c.thumbnail and c.can_play for c in node.children)
+    for model in sim.models["printables"][:10]:
+        path = manager.thumbnails.path_for(sim.image_url("printables", model))
+        assert path is not None
+        assert path.is_file()
 
 
 @pytest.mark.parametrize(("makerworld", "printables"), [(True, False), (False, True)])
@@ -455,3 +503,127 @@ async def test_restart_does_not_refresh_early(
     assert len(sim.requests_to("makerworld")) == 1  # not 30 s after the reload
     await _tick(hass, freezer, timedelta(minutes=50))
     assert len(sim.requests_to("makerworld")) == 2
+
+
+async def test_restore_tolerates_a_damaged_store(
+    hass: HomeAssistant, sim: TrendingSimulator, hass_storage: dict[str, Any]
+) -> None:
+    """A hand-edited or damaged store: what is usable is kept, the rest dropped or defaulted."""
+    kept = {
+        "platform": "makerworld",
+        "model_id": "1",
+        "title": "Kept",
+        "url": "https://makerworld.com/en/models/1",
+        "thumbnail_url": "",
+        "creator": None,
+        "downloads": True,
+        "likes": 7.0,
+        "category": 5,
+        "licence": "BY",
+    }
+    hass_storage["printernizer.trending"] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": "printernizer.trending",
+        "data": {
+            "items": {
+                "makerworld": [
+                    {"item": kept, "cached_at": "2026-11-30T00:00:00+00:00"},
+                    {
+                        "item": {**kept, "model_id": "2", "downloads": "12", "likes": 3},
+                        "cached_at": "2026-11-30T00:00:00+00:00",
+                    },
+                    {"item": {"title": "no platform"}, "cached_at": "x"},
+                    {"cached_at": "2026-11-30T00:00:00+00:00"},
+                    "not an entry",
+                ],
+                "thingiverse": [{"item": {**kept, "platform": "thingiverse"}, "cached_at": "x"}],
+                "printables": "not a list",
+            },
+            "platforms": {
+                "makerworld": "broken",
+                "printables": {"failures": True, "last_error": 5, "refusals": 2},
+            },
+            "thumbnails": {"entries": {"k": {"file": "x.png"}}, "refused": {"a": 5}},
+        },
+    }
+    await setup_library(hass, sim)
+    manager = trending(hass)
+    item, second = await list_trending(hass)
+    assert (second["model_id"], second["downloads"], second["likes"]) == ("2", None, 3)
+    assert item == {
+        "trending_id": "makerworld:1",
+        **kept,
+        "thumbnail_url": None,
+        "creator": "",
+        "downloads": None,
+        "likes": 7,
+        "category": None,
+        "local_thumbnail": None,
+        "cached_at": "2026-11-30T00:00:00+00:00",
+    }
+    assert manager.state("makerworld").as_dict() == PlatformState().as_dict()
+    printables = manager.state("printables")
+    assert (printables.failures, printables.last_error, printables.refusals) == (0, None, 2)
+    assert (manager.thumbnails.count, manager.thumbnails.refused_count) == (0, 0)
+    assert sim.requests == []
+
+
+async def test_unload_during_refresh(
+    hass: HomeAssistant, sim: TrendingSimulator, events: EventRecorder
+) -> None:
+    """Unloading while a scheduled refresh waits on a site cancels it; nothing is left behind."""
+    entry = await setup_library(hass, sim, printables=False)
+    manager = trending(hass)
+    sim.set_mode("makerworld", "hang")
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=31))
+    await wait_for(hass, lambda: len(sim.requests_to("makerworld")) == 1)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert manager.next_refresh is None
+    assert events.of("trending_updated") == []
+    # no timer was left behind: an hour later nobody asks the site again
+    sim.set_mode("makerworld", "ok")
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(hours=7))
+    await hass.async_block_till_done()
+    assert len(sim.requests_to("makerworld")) == 1
+
+
+async def test_refusal_forgotten_after_30_days(
+    hass: HomeAssistant,
+    sim: TrendingSimulator,
+    events: EventRecorder,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A refused image is asked for again once its refusal is 30 days old."""
+    await setup_library(hass, sim, printables=False, items=2)
+    manager = trending(hass)
+    sim.set_mode("images", "corrupt")
+    assert await refresh(hass) == ["makerworld"]
+    assert manager.thumbnails.refused_count == 2
+    sim.set_mode("images", "ok")
+    freezer.tick(timedelta(days=29))
+    assert await refresh(hass) == ["makerworld"]
+    assert events.of("thumbnail_cached") == []  # still refused
+    freezer.tick(timedelta(days=1))
+    assert await refresh(hass) == ["makerworld"]
+    assert manager.thumbnails.refused_count == 0
+    assert len(events.of("thumbnail_cached")) == 2
+
+
+def test_atomic_writes_leave_nothing_behind(tmp_path: Path) -> None:
+    """A failed write or copy raises and leaves neither a temporary file nor a target."""
+    target = tmp_path / "cache" / "a.png"
+    target.mkdir(parents=True)  # a folder where the file should go: the rename fails
+    with pytest.raises(OSError):
+        write_atomic(target, b"data")
+    assert _listing(str(target.parent)) == [target]
+    missing = tmp_path / "gone.png"
+    copy_target = tmp_path / "ideas" / "b.png"
+    with pytest.raises(FileNotFoundError):
+        copy_atomic(missing, copy_target)
+    assert _listing(str(copy_target.parent)) == []
+    write_atomic(tmp_path / "ok.png", b"x")
+    copy_atomic(tmp_path / "ok.png", copy_target)
+    assert copy_target.read_bytes() == b"x"
+    assert _listing(str(copy_target.parent)) == [copy_target]

@@ -11,7 +11,7 @@ removing an open item deletes it.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Final
 
 from homeassistant.components.todo import TodoItem, TodoListEntity
@@ -75,12 +75,6 @@ def parse_description(text: str | None) -> tuple[str, int | None]:
     return "\n".join(lines).strip(), priority
 
 
-def _due(value: date | datetime | None) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    return value
-
-
 class PrintIdeasTodoList(TodoListEntity):
     """Print ideas as a Home Assistant to-do list."""
 
@@ -92,6 +86,7 @@ class PrintIdeasTodoList(TodoListEntity):
         | TodoListEntityFeature.UPDATE_TODO_ITEM
         | TodoListEntityFeature.DELETE_TODO_ITEM
         | TodoListEntityFeature.MOVE_TODO_ITEM
+        # a date only: without SET_DUE_DATETIME_ON_ITEM Home Assistant refuses a due time
         | TodoListEntityFeature.SET_DUE_DATE_ON_ITEM
         | TodoListEntityFeature.SET_DESCRIPTION_ON_ITEM
     )
@@ -141,7 +136,7 @@ class PrintIdeasTodoList(TodoListEntity):
                 item.summary or "",
                 description=notes,
                 status="completed" if item.status == TodoItemStatus.COMPLETED else "idea",
-                planned_date=_due(item.due),
+                planned_date=item.due,
                 **extra,
             )
         except IdeaValueError as err:
@@ -154,7 +149,7 @@ class PrintIdeasTodoList(TodoListEntity):
         changes: dict[str, Any] = {
             "title": item.summary or "",
             "description": notes,
-            "planned_date": _due(item.due),
+            "planned_date": item.due,
         }
         if priority is not None:
             changes["priority"] = priority

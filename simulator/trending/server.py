@@ -4,8 +4,10 @@ One server answers both sites' list endpoints and serves their images:
 
 - ``GET /api/v1/search-service/select/design2`` (MakerWorld's design list),
 - ``POST /graphql/`` (Printables' GraphQL; dispatched on ``operationName``),
-- ``GET /img/makerworld/<id>.<ext>`` and ``GET /media/prints/<id>/images/<id>.<ext>``
-  (generated PNG, JPEG and WebP images),
+- ``GET /img/makerworld/<id>.<ext>`` (MakerWorld's ``cover`` is an absolute URL) and
+  ``GET /media/prints/<id>/images/<image id>_<uuid>/<slug>.<ext>`` (Printables' ``filePath``,
+  relative, shaped like the real one: the client prefixes its media URL), generated PNG,
+  JPEG and WebP images; any other path is a 404,
 - ``POST /_sim/mode`` and ``GET /_sim/state``: the HTTP control endpoint
   (``scripts/develop`` and out-of-process tests); in-process tests call
   :meth:`TrendingSimulator.set_mode`.
@@ -16,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
@@ -34,6 +37,8 @@ SiteMode = Literal[
     "missing_fields",
     "renamed_fields",
     "changed_shape",
+    "wrong_types",
+    "not_object",
     "empty",
     "slow",
     "hang",
@@ -82,12 +87,19 @@ class TrendingSimulator:
         self.host = host
         self._requested_port = port
         self.models = {p: models(p, count) for p in ("makerworld", "printables")}
+        #: image path (no leading slash) -> (seed, extension) of every model's image
+        self._images = {
+            self.image_path(platform, model): (model.model_id, model.image_ext)
+            for platform, listed in self.models.items()
+            for model in listed
+        }
         self.targets = {t: TargetState() for t in TARGETS}
         self.requests: list[Request] = []
         self.counts: Counter[str] = Counter()
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
         self._stopping = asyncio.Event()
+        self._release = asyncio.Event()
 
     # --- control ------------------------------------------------------------
 
@@ -117,6 +129,11 @@ class TrendingSimulator:
         self.requests.clear()
         self.counts.clear()
 
+    def release(self) -> None:
+        """Answer the requests waiting in mode "slow" or "hang" now ("hang": HTTP 504)."""
+        self._release.set()
+        self._release = asyncio.Event()
+
     def requests_to(self, kind: str) -> list[Request]:
         """Requests to ``makerworld``, ``printables`` or ``images``."""
         return [r for r in self.requests if _kind(r.path) == kind]
@@ -138,10 +155,16 @@ class TrendingSimulator:
         return f"{self.url}/{self.image_path(platform, model)}"
 
     def image_path(self, platform: str, model: SimModel) -> str:
-        """Path (no leading slash) of ``model``'s image."""
+        """Path (no leading slash) of ``model``'s image.
+
+        For Printables this is the ``filePath`` the list carries, shaped like the
+        real one (``media/prints/<print id>/images/<image id>_<uuid>/<file>``).
+        """
         if platform == "makerworld":
             return f"img/makerworld/{model.model_id}.{model.image_ext}"
-        return f"media/prints/{model.model_id}/images/{model.model_id}.{model.image_ext}"
+        image_id = model.model_id * 10 + 1
+        folder = f"{image_id}_{uuid.uuid5(uuid.NAMESPACE_URL, f'printables:{model.model_id}')}"
+        return f"media/prints/{model.model_id}/images/{folder}/{model.slug}.{model.image_ext}"
 
     # --- lifecycle ----------------------------------------------------------
 
@@ -151,7 +174,7 @@ class TrendingSimulator:
         app.router.add_get(MAKERWORLD_PATH, self._makerworld)
         app.router.add_post(PRINTABLES_PATH, self._printables)
         app.router.add_get("/img/makerworld/{name}", self._image)
-        app.router.add_get("/media/prints/{id}/images/{name}", self._image)
+        app.router.add_get("/media/prints/{tail:.+}", self._image)
         app.router.add_post("/_sim/mode", self._control_mode)
         app.router.add_get("/_sim/state", self._control_state)
         self._stopping.clear()
@@ -165,6 +188,7 @@ class TrendingSimulator:
     async def stop(self) -> None:
         """Stop serving (hanging requests are released first)."""
         self._stopping.set()
+        self.release()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -242,9 +266,11 @@ class TrendingSimulator:
             offset = max(0, int(request.query.get("offset", "0")))
         except ValueError:
             return web.json_response({"code": 400, "error": "bad paging"}, status=400)
+        if mode == "not_object":
+            return web.json_response([])
         all_models = [] if mode == "empty" else self.models["makerworld"]
         page = all_models[offset : offset + limit]
-        hits = [self._makerworld_hit(m, mode) for m in page]
+        hits = [_wrong_types(self._makerworld_hit(m, mode), m, mode) for m in page]
         if mode == "changed_shape":
             return web.json_response({"total": len(all_models), "designs": hits})
         return web.json_response({"total": len(all_models), "hits": hits})
@@ -307,9 +333,11 @@ class TrendingSimulator:
             offset = int(variables.get("cursor") or 0)
         except (TypeError, ValueError):
             return web.json_response({"errors": [{"message": "Invalid cursor"}]})
+        if mode == "not_object":
+            return web.json_response([])
         all_models = [] if mode == "empty" else self.models["printables"]
         page = all_models[offset : offset + limit]
-        items = [self._printables_item(m, mode) for m in page]
+        items = [_wrong_types(self._printables_item(m, mode), m, mode) for m in page]
         end = offset + len(page)
         cursor = str(end) if end < len(all_models) else None
         if mode == "changed_shape":
@@ -328,11 +356,18 @@ class TrendingSimulator:
             "images": [{"filePath": self.image_path("printables", model)}],
             "user": {"publicUsername": model.creator},
             "category": {"path": [{"name": "3D Models"}, {"name": model.category}]},
-            "license": {"name": f"Creative Commons ({model.licence})"},
+            "license": {
+                "name": f"Creative Commons - {_CC_NAMES[model.licence]}",
+                "abbreviation": f"CC {model.licence}",
+            },
         }
         if mode == "missing_fields":
-            for key in ("images", "user", "category", "likesCount", "license"):
+            for key in ("images", "user", "category", "likesCount"):
                 item.pop(key)
+            if model.index % 3 == 2:
+                item["license"].pop("abbreviation")
+            else:
+                item.pop("license")
             if model.index % 3 == 1:
                 item.pop("name")
         elif mode == "renamed_fields":
@@ -342,10 +377,10 @@ class TrendingSimulator:
 
     async def _image(self, request: web.Request) -> web.StreamResponse:
         state = self.targets["images"]
-        name = request.match_info["name"]
-        stem, _, ext = name.partition(".")
-        if not stem.isdigit() or ext not in ("png", "jpg", "webp"):
+        known = self._images.get(request.path.lstrip("/"))
+        if known is None:
             raise web.HTTPNotFound
+        seed, ext = known
         match state.mode:
             case "slow":
                 await self._sleep(state.slow_seconds)
@@ -355,13 +390,13 @@ class TrendingSimulator:
             case "bomb":
                 return web.Response(body=decompression_bomb(), content_type="image/png")
             case "corrupt":
-                data, content_type = render_image(int(stem), ext)
+                data, content_type = render_image(seed, ext)
                 return web.Response(body=data[: len(data) // 3], content_type=content_type)
             case "oversized":
                 return web.Response(
                     body=b"\x89PNG" + b"\0" * (5 * 1024 * 1024), content_type="image/png"
                 )
-        data, content_type = render_image(int(stem), ext)
+        data, content_type = render_image(seed, ext)
         if state.mode == "wrong_content_type":
             content_type = "text/html"
         return web.Response(body=data, content_type=content_type)
@@ -404,10 +439,57 @@ class TrendingSimulator:
         )
 
     async def _sleep(self, seconds: float) -> None:
+        if self._stopping.is_set():
+            return
         try:
-            await asyncio.wait_for(self._stopping.wait(), seconds)
+            await asyncio.wait_for(self._release.wait(), seconds)
         except TimeoutError:
             return
+
+
+def _wrong_types(entry: dict[str, Any], model: SimModel, mode: str) -> Any:
+    """Mode "wrong_types": the entry with values of the wrong type (others: unchanged).
+
+    By rank: 0 is not an object, 1 has a boolean id; from 2 on id and title stay
+    and the rest is odd: boolean, negative or fractional counts, a relative or
+    numeric cover, an unsafe or missing slug, images that are not a list or
+    point outside the media host, a category path without usable names.
+    """
+    if mode != "wrong_types":
+        return entry
+    kind = model.index % 4
+    if kind == 0:
+        return f"model {model.index}"
+    if kind == 1:
+        return {**entry, "id": True}
+    if "designCreator" in entry:  # MakerWorld
+        return {
+            **entry,
+            "cover": "/img/relative.png" if kind == 2 else 42,
+            "likeCount": True,
+            "downloadCount": float(model.downloads),
+            "designCreator": {"name": "", "handle": model.creator},
+        }
+    return {
+        **entry,
+        "slug": "../../../etc" if kind == 2 else None,
+        "likesCount": -3,
+        "downloadCount": model.downloads + 0.5,
+        "images": "cover.png"
+        if kind == 2
+        else ["cover.png", {"filePath": "../../secrets.png"}, {"filePath": "https://x.test/a.png"}],
+        "category": {"path": [{"name": ""}, "Tools"]} if kind == 2 else "Tools",
+        "license": "CC BY",
+    }
+
+
+_CC_NAMES = {
+    "BY": "Attribution",
+    "BY-SA": "Attribution-ShareAlike",
+    "BY-NC": "Attribution-NonCommercial",
+    "BY-NC-SA": "Attribution-NonCommercial-ShareAlike",
+    "BY-ND": "Attribution-NoDerivatives",
+}
 
 
 def _kind(path: str) -> str:

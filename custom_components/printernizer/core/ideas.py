@@ -133,8 +133,11 @@ class IdeaManager:
     async def async_load(self) -> None:
         """Load the saved ideas."""
         data = await self._store.async_load() or {}
-        for raw in data.get("ideas", []):
+        stored = data.get("ideas")
+        for raw in stored if isinstance(stored, list) else []:
             try:
+                if not isinstance(raw, dict):
+                    raise TypeError(type(raw).__name__)
                 idea = Idea.from_dict(raw)
             except TypeError:
                 _LOGGER.warning("Dropping a malformed stored idea")

@@ -15,9 +15,10 @@ through :class:`ThumbnailCache`.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import random
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -68,7 +69,6 @@ class TrendingSource(Protocol):
 
     async def async_fetch_trending(self, limit: int = ...) -> list[TrendingItem]:
         """Fetch up to ``limit`` items."""
-        ...
 
 
 @dataclass(slots=True)
@@ -128,13 +128,6 @@ class StoredItem:
     cached_at: str
 
 
-def clamp_interval(hours: float | None) -> timedelta:
-    """The refresh interval from an option in hours (never under 1 hour)."""
-    if hours is None:
-        return DEFAULT_INTERVAL
-    return max(MIN_INTERVAL, timedelta(hours=float(hours)))
-
-
 def issue_id(platform: str) -> str:
     """Repair issue id of a platform that keeps refusing."""
     return f"trending_blocked_{platform}"
@@ -173,7 +166,8 @@ class TrendingManager:
         self._unsub_timer: CALLBACK_TYPE | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self.next_refresh: datetime | None = None
-        self._listeners: list[Callable[[], None]] = []
+        #: Set by :meth:`async_stop`: a refresh ending (or cancelled) after it schedules nothing.
+        self._stopped = False
 
     # --- persistence ----------------------------------------------------------
 
@@ -243,7 +237,8 @@ class TrendingManager:
         self._schedule(max(soon, min(due)))
 
     async def async_stop(self) -> None:
-        """Cancel the schedule, wait for a running refresh and save."""
+        """Cancel the schedule and a running refresh, wait for it and save."""
+        self._stopped = True
         if self._unsub_timer is not None:
             self._unsub_timer()
             self._unsub_timer = None
@@ -256,6 +251,8 @@ class TrendingManager:
 
     @callback
     def _schedule(self, when: datetime) -> None:
+        if self._stopped:
+            return
         if self._unsub_timer is not None:
             self._unsub_timer()
         self.next_refresh = when
@@ -273,19 +270,6 @@ class TrendingManager:
         )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-    # --- listeners --------------------------------------------------------------
-
-    @callback
-    def async_add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
-        """Call ``listener`` after every refresh that changed items; returns the remover."""
-        self._listeners.append(listener)
-
-        @callback
-        def _remove() -> None:
-            self._listeners.remove(listener)
-
-        return _remove
 
     # --- refresh ------------------------------------------------------------------
 
@@ -305,17 +289,22 @@ class TrendingManager:
                 self._emitter.fire(
                     "trending_updated", {"platforms": refreshed, "timestamp": timestamp()}
                 )
-                for listener in list(self._listeners):
-                    listener()
             self._schedule_save()
             await self.thumbnails.async_expire()
-            await self.thumbnails.async_fetch_all(
-                (s.item.thumbnail_url, platform)
-                for platform in refreshed
-                for s in self._items.get(platform, [])
-                if s.item.thumbnail_url
-            )
+            await self.thumbnails.async_fetch_all(self._thumbnails_wanted(refreshed))
             return refreshed
+
+    def _thumbnails_wanted(self, platforms: list[str]) -> list[tuple[str, str]]:
+        """``(url, platform)`` of the platforms' thumbnails, taking turns by rank.
+
+        Every refreshed platform's hottest models get their thumbnails first:
+        one platform's list never waits behind the whole of another's.
+        """
+        ranked = [
+            [(s.item.thumbnail_url, p) for s in self._items.get(p, []) if s.item.thumbnail_url]
+            for p in platforms
+        ]
+        return [pair for turn in itertools.zip_longest(*ranked) for pair in turn if pair]
 
     async def _refresh_platforms(self) -> list[str]:
         refreshed: list[str] = []

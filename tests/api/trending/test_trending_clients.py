@@ -71,10 +71,25 @@ async def test_printables_items(sim: TrendingSimulator, printables: PrintablesCl
     assert item.thumbnail_url == sim.image_url("printables", first)
     assert item.creator == first.creator
     assert item.category == first.category
-    assert item.licence == f"Creative Commons ({first.licence})"
+    assert item.licence == f"CC {first.licence}"
     (request,) = sim.requests_to("printables")
     assert (request.method, request.operation) == ("POST", "PrintList")
     assert request.user_agent == USER_AGENT
+
+
+async def test_printables_image_under_media_url(
+    sim: TrendingSimulator, session: aiohttp.ClientSession
+) -> None:
+    """The thumbnail is the media host + the image's ``filePath`` (media.printables.com's way)."""
+    client = PrintablesClient(session, api_url=sim.url, web_url=sim.url, timeout=5.0)
+    items = await client.async_fetch_trending(3)
+    assert len(items) == 3
+    for item, model in zip(items, sim.models["printables"][:3], strict=True):
+        file_path = sim.image_path("printables", model)
+        # the real shape: media/prints/<print id>/images/<image id>_<uuid>/<file>
+        folder = f"media/prints/{model.model_id}/images/{model.model_id * 10 + 1}_"
+        assert file_path.startswith(folder)
+        assert item.thumbnail_url == f"https://media.printables.com/{file_path}"
 
 
 async def test_at_most_two_requests(sim: TrendingSimulator, client: Client, platform: str) -> None:
@@ -161,11 +176,42 @@ async def test_missing_fields(sim: TrendingSimulator, client: Client, platform: 
     assert len(sim.requests_to(platform)) == 2
     assert all(i.title for i in items)
     assert all(i.thumbnail_url is None and i.creator == "" and i.likes is None for i in items)
-    assert all(i.licence is None and i.category is None for i in items)
+    assert all(i.category is None for i in items)
     assert all(i.downloads is not None for i in items)
+    by_id = {str(m.model_id): m for m in sim.models[platform]}
+    for item in items:
+        model = by_id[item.model_id]
+        if platform == "printables" and model.index % 3 == 2:
+            # a licence without its abbreviation: the long name is kept
+            assert item.licence is not None
+            assert item.licence.startswith("Creative Commons - Attribution")
+        else:
+            assert item.licence is None, item
 
 
-@pytest.mark.parametrize("mode", ["renamed_fields", "changed_shape", "not_json"])
+async def test_wrong_types(sim: TrendingSimulator, client: Client, platform: str) -> None:
+    """Non-objects and boolean ids are skipped; odd values become None, never errors."""
+    sim.set_mode(platform, "wrong_types")
+    items = await client.async_fetch_trending(4)
+    by_id = {str(m.model_id): m for m in sim.models[platform]}
+    models = [by_id[i.model_id] for i in items]
+    # ranks 0 (a string) and 1 (id true) of every 4 are skipped
+    assert [m.index for m in models] == [2, 3]
+    for item, model in zip(items, models, strict=True):
+        assert item.title == model.title
+        assert item.thumbnail_url is None  # relative/numeric cover, or no usable image
+        assert item.likes is None  # a boolean or negative count
+        if platform == "makerworld":
+            assert item.downloads == model.downloads  # 1234.0 is a count
+            assert item.creator == model.creator  # the handle when the name is empty
+        else:
+            assert item.downloads is None  # 1234.5 is not
+            assert item.url == f"{sim.url}/model/{model.model_id}"  # unsafe/missing slug
+            assert item.category is None
+            assert item.licence is None
+
+
+@pytest.mark.parametrize("mode", ["renamed_fields", "changed_shape", "not_json", "not_object"])
 async def test_changed_site_is_a_parse_error(
     sim: TrendingSimulator, client: Client, platform: str, mode: str
 ) -> None:

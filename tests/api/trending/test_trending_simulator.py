@@ -46,6 +46,25 @@ async def test_unknown_operation(sim: TrendingSimulator, session: aiohttp.Client
     assert "Unknown operation" in body["errors"][0]["message"]
 
 
+async def test_images_served_at_listed_paths_only(
+    sim: TrendingSimulator, session: aiohttp.ClientSession
+) -> None:
+    """Each model's image is at the path its list names; any other path is a 404."""
+    model = sim.models["printables"][1]
+    async with session.get(sim.image_url("printables", model)) as response:
+        assert response.status == 200
+        assert response.content_type == "image/jpeg"  # index 1: a JPEG
+    wrong_ext = sim.image_url("printables", model).rsplit(".", 1)[0] + ".gif"
+    other = sim.image_url("makerworld", sim.models["makerworld"][0]).replace("1000000", "1000001")
+    for url in (
+        wrong_ext,
+        other,
+        f"{sim.url}/media/prints/{model.model_id}/images/{model.model_id}.png",
+    ):
+        async with session.get(url) as response:
+            assert response.status == 404, url
+
+
 def test_modes_validated() -> None:
     """set_mode refuses unknown targets and modes; every documented mode exists."""
     sim = TrendingSimulator()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import struct
+import zlib
 
 import aiohttp
 import pytest
@@ -17,6 +19,7 @@ from custom_components.printernizer.api.trending import (
 from custom_components.printernizer.api.trending.http import MAX_IMAGE_BYTES
 from custom_components.printernizer.api.trending.thumbnails import cache_key, process_image
 from simulator.trending import TrendingSimulator
+from simulator.trending.data import decompression_bomb
 
 
 async def _fetch(session: aiohttp.ClientSession, url: str) -> tuple[bytes, str]:
@@ -105,6 +108,34 @@ def test_empty_and_garbage() -> None:
         process_image(b"", "image/png")
     with pytest.raises(ThumbnailError, match="not a readable image"):
         process_image(b"<html>nope</html>", "image/jpeg")
+
+
+def test_zero_size_refused() -> None:
+    """A PNG or JPEG declaring a zero width or height is not an image (Pillow refuses it)."""
+    ihdr = b"IHDR" + struct.pack(">IIBBBBB", 0, 8, 8, 2, 0, 0, 0)  # width 0, valid CRC
+    zero_png = (
+        b"\x89PNG\r\n\x1a\n"
+        + struct.pack(">I", len(ihdr) - 4)
+        + ihdr
+        + struct.pack(">I", zlib.crc32(ihdr))
+    )
+    jpeg = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(jpeg, format="JPEG")
+    zero_jpeg = bytearray(jpeg.getvalue())
+    sof = zero_jpeg.find(b"\xff\xc0")
+    zero_jpeg[sof + 5 : sof + 7] = b"\0\0"  # SOF0 height
+    for data, content_type in ((zero_png, "image/png"), (zero_jpeg, "image/jpeg")):
+        with pytest.raises(ThumbnailError, match="not a readable image"):
+            process_image(bytes(data), content_type)
+
+
+def test_huge_bomb_refused_by_pillow() -> None:
+    """A bomb beyond Pillow's own hard limit (twice MAX_IMAGE_PIXELS) is refused as a bomb too."""
+    assert Image.MAX_IMAGE_PIXELS is not None
+    side = int((2 * Image.MAX_IMAGE_PIXELS) ** 0.5) + 100
+    bomb = decompression_bomb(side, side)
+    with pytest.raises(ThumbnailError, match="decompression bomb"):
+        process_image(bomb, "image/png", max_pixels=side * side)
 
 
 def test_cache_key() -> None:

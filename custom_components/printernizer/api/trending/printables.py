@@ -5,6 +5,11 @@
 [{"message"}]}``. Images at ``{media}/<filePath>``, pages at
 ``{web}/model/{id}-{slug}``. At most 2 requests per refresh (the second only
 follows the cursor to fill a larger count).
+
+The licence: ``license { abbreviation name }`` ("CC BY-SA" and its long name).
+Neither field is documented by Printables; open projects querying its GraphQL
+use them on prints. The short form is kept, the name when it is missing, and
+no licence (unknown) when the print has none or the site leaves it out.
 """
 
 from __future__ import annotations
@@ -49,7 +54,7 @@ QUERY: Final = """query PrintList($limit: Int!, $cursor: String, $ordering: Stri
       images { filePath }
       user { publicUsername }
       category { path { name } }
-      license { name }
+      license { abbreviation name }
     }
   }
 }"""
@@ -127,7 +132,6 @@ class PrintablesClient:
             return None
         path = f"{model_id}-{slug}" if isinstance(slug, str) and _safe_slug(slug) else model_id
         user = entry.get("user")
-        licence = entry.get("license")
         return TrendingItem(
             platform=self.platform.value,
             model_id=model_id,
@@ -139,7 +143,7 @@ class PrintablesClient:
             downloads=opt_count(entry.get("downloadCount")),
             likes=opt_count(entry.get("likesCount")),
             category=_category(entry.get("category")),
-            licence=opt_text(licence.get("name")) if isinstance(licence, dict) else None,
+            licence=_licence(entry.get("license")),
         )
 
     def _image(self, images: Any) -> str | None:
@@ -177,6 +181,12 @@ def _page(body: Any) -> tuple[list[Any], str | None]:
         )
     cursor = more.get("cursor")
     return more["items"], cursor if isinstance(cursor, str) and cursor else None
+
+
+def _licence(licence: Any) -> str | None:
+    if not isinstance(licence, dict):
+        return None
+    return opt_text(licence.get("abbreviation")) or opt_text(licence.get("name"))
 
 
 def _category(category: Any) -> str | None:

@@ -58,9 +58,8 @@ def process_image(
         raise ThumbnailError("empty body")
     try:
         with Image.open(io.BytesIO(data), formats=sorted(_ALLOWED_FORMATS)) as image:
+            # Pillow refuses a zero width or height when opening (not identified).
             width, height = image.size
-            if width <= 0 or height <= 0:
-                raise ThumbnailError(f"invalid dimensions {width}x{height}")
             if width * height > max_pixels:
                 raise ThumbnailError(
                     f"{width}x{height} is over {max_pixels} pixels (decompression bomb?)"
