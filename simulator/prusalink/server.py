@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -659,7 +660,12 @@ class PrusaLinkSimulator:
         if file is None:
             return self._error(404, "Not Found", "No such file")
         self.download_accept_encodings.append(request.headers.get("Accept-Encoding", ""))
-        headers = {"Content-Disposition": f'attachment; filename="{file.display_name}"'}
+        # RFC 6266 ``filename*``: a display name with quotes, newlines or NUL
+        # (hostile-name tests) cannot break the header.
+        headers = {
+            "Content-Disposition": "attachment; filename*=UTF-8''"
+            + quote(file.display_name, safe="", errors="replace")
+        }
         if not (self.download_gzip or self.download_chunked or self.download_extra):
             return web.Response(
                 body=file.content, content_type="application/octet-stream", headers=headers
