@@ -441,6 +441,8 @@ class PrusaLinkFiles:
                 received = 0
                 try:
                     # No chunk_size: httpx would copy every chunk to re-cut it.
+                    # Not aiter_raw: it gains little (the decoder is identity)
+                    # and fails on a response a hook or transport already read.
                     async for chunk in response.aiter_bytes():
                         received += len(chunk)
                         if limit is not None and received > limit:
