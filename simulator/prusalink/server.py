@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -108,6 +109,10 @@ class PrusaLinkSimulator:
         self.download_extra = 0
         #: Accept-Encoding of every download request ("" when absent).
         self.download_accept_encodings: list[str] = []
+        #: A broken or hostile printer: ``overrides[path]`` answers every
+        #: request for that (decoded) path in place of the API, before
+        #: authentication (odd statuses, malformed bodies, dropped connections).
+        self.overrides: dict[str, Handler] = {}
 
         self.state = "IDLE"
         self.job: SimJob | None = None
@@ -204,6 +209,10 @@ class PrusaLinkSimulator:
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
+
+    async def wait_stopped(self) -> None:
+        """Return once :meth:`stop` is called (a hanging override waits on this)."""
+        await self._stopping.wait()
 
     async def __aenter__(self) -> PrusaLinkSimulator:
         """Start (async context manager)."""
@@ -413,6 +422,9 @@ class PrusaLinkSimulator:
             return web.Response(status=503, text="Service Unavailable")
         if self.fail_mode == "500":
             return web.Response(status=500, text="Internal Server Error")
+        override = self.overrides.get(request.path)
+        if override is not None:
+            return await override(request)
         if self.fail_mode == "401" or not self._authorized(request):
             return self._unauthorized()
         return await handler(request)
@@ -659,7 +671,12 @@ class PrusaLinkSimulator:
         if file is None:
             return self._error(404, "Not Found", "No such file")
         self.download_accept_encodings.append(request.headers.get("Accept-Encoding", ""))
-        headers = {"Content-Disposition": f'attachment; filename="{file.display_name}"'}
+        # RFC 6266 ``filename*``: a display name with quotes, newlines or NUL
+        # (hostile-name tests) cannot break the header.
+        headers = {
+            "Content-Disposition": "attachment; filename*=UTF-8''"
+            + quote(file.display_name, safe="", errors="replace")
+        }
         if not (self.download_gzip or self.download_chunked or self.download_extra):
             return web.Response(
                 body=file.content, content_type="application/octet-stream", headers=headers

@@ -5,11 +5,14 @@ Every JSON exchange is checked against the OpenAPI spec by the ``http`` fixture.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, datetime
 
 import httpx
 import pytest
-from prusalink_helpers import ClientFactory, SimFactory
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from prusalink_helpers import ClientFactory, Recorded, SimFactory
 
 from custom_components.printernizer.api.models import (
     FileError,
@@ -23,8 +26,9 @@ from custom_components.printernizer.api.models import (
     RemoteFile,
     RemoteFileNotFoundError,
 )
+from custom_components.printernizer.api.prusalink import files as files_module
 from custom_components.printernizer.api.prusalink.client import PrusaLinkClient
-from custom_components.printernizer.api.prusalink.files import remote_file
+from custom_components.printernizer.api.prusalink.files import remote_file, safe_display_name
 from simulator.prusalink import PrusaLinkSimulator
 
 pytestmark = pytest.mark.simulator
@@ -282,3 +286,97 @@ async def test_download_without_length_bounded_by_listing(
             async for chunk in chunks:
                 got += len(chunk)
     assert got <= 1000
+
+
+async def test_folder_walk_is_capped(
+    sim: PrusaLinkSimulator,
+    make_client: ClientFactory,
+    recorded: list[Recorded],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """More folders than MAX_FOLDERS: that many listings (breadth first), one warning."""
+    monkeypatch.setattr(files_module, "MAX_FOLDERS", 6)
+    many = [sim.add_file(f"part {i:02d}.gcode", folder=f"MANY/D{i:02d}") for i in range(20)]
+    client = make_client(sim)
+    for _ in range(2):
+        recorded.clear()
+        listed = {f.path for f in await client.async_list_files()}
+        folders = [r.path for r in recorded if r.path.startswith("/api/v1/files/")]
+        assert folders == [
+            "/api/v1/files/usb",
+            "/api/v1/files/usb/MANY",
+            "/api/v1/files/usb/PROJECTS",
+            "/api/v1/files/usb/MANY/D00",
+            "/api/v1/files/usb/MANY/D01",
+            "/api/v1/files/usb/MANY/D02",
+        ]
+        top = {f"/usb/{f.rel_path}" for f in sim.files if f.folder in ("", "PROJECTS")}
+        assert listed == top | {f"/usb/{f.rel_path}" for f in many[:3]}
+    warnings = [r for r in caplog.records if "more than 6 folders" in r.getMessage()]
+    assert len(warnings) == 1
+    assert warnings[0].levelname == "WARNING"
+
+
+HOSTILE_NAMES = {
+    "../../etc/passwd.gcode": "_.._etc_passwd.gcode",
+    "/abs/olute.bgcode": "_abs_olute.bgcode",
+    "..\\..\\win.gcode": "_.._win.gcode",
+    "nul\x00byte.gcode": "nulbyte.gcode",
+    "line\nbreak\r\x1b[31m.gcode": "linebreak[31m.gcode",
+    "\u202egnp.exe.gcode": "gnp.exe.gcode",
+    " .hidden. ": "hidden",
+}
+
+
+async def test_hostile_display_names(sim: PrusaLinkSimulator, make_client: ClientFactory) -> None:
+    """Names from display_name are made safe; the download still uses the real path."""
+    hostile = [
+        (sim.add_file(raw, folder="PROJECTS", content=raw.encode() * 3), safe)
+        for raw, safe in HOSTILE_NAMES.items()
+    ]
+    dots = sim.add_file("..", content=b"dots")
+    long = sim.add_file("é" * 200 + ".gcode", content=b"long")
+    client = make_client(sim)
+    listed = {f.path: f for f in await client.async_list_files()}
+    for simfile, safe in hostile:
+        path = f"/usb/{simfile.rel_path}"
+        assert listed[path].name == safe
+        assert await _read(client, path) == simfile.content
+        stat = await client.async_stat(path)
+        assert stat.name == safe
+    # nothing left of ".." -> the printer's short name
+    assert listed[f"/usb/{dots.rel_path}"].name == dots.name
+    long_name = listed[f"/usb/{long.rel_path}"].name
+    assert len(long_name.encode()) <= 255
+    assert long_name.endswith(".gcode") and long_name.startswith("é" * 100)
+    assert await _read(client, f"/usb/{long.rel_path}") == b"long"
+    sim.start_print(next(iter(HOSTILE_NAMES)))
+    job = await client.async_job_file(ACTIVE)
+    assert job is not None
+    assert job.name == "_.._etc_passwd.gcode"
+
+
+@settings(max_examples=1000, deadline=None)
+@given(name=st.one_of(st.text(), st.text(alphabet="./\\\x00\n é\u202e\ud800"), st.none()))
+def test_safe_display_name_property(name: str | None) -> None:
+    """Any display name becomes one harmless name component of at most 255 bytes."""
+    safe = safe_display_name(name, "FALLBA~1.BGC")
+    assert safe not in ("", ".", "..")
+    assert "/" not in safe and "\\" not in safe
+    assert not any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Zl", "Zp") for c in safe)
+    assert len(safe.encode("utf-8")) <= 255
+    assert safe == safe.strip(" .")
+
+
+def test_safe_display_name_examples() -> None:
+    """Fallbacks and shortening keep what can be kept."""
+    assert safe_display_name(None, "A.BGC") == "A.BGC"
+    assert safe_display_name("\ud800.gcode", "A.BGC") == "gcode"
+    assert safe_display_name("..", "..") == "file"
+    assert safe_display_name(42, "\x00") == "file"
+    assert safe_display_name("x" * 300, "A.BGC") == "x" * 255
+    shortened = safe_display_name("ü" * 200 + ".gcode.3mf", "A.BGC")
+    assert shortened == "ü" * 122 + ".gcode.3mf"  # 244 + 10 bytes: a whole character less
+    no_suffix = safe_display_name("a." + "b" * 300, "A.BGC")
+    assert no_suffix == "a." + "b" * 253

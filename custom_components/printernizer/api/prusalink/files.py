@@ -22,6 +22,8 @@ import contextlib
 import json
 import logging
 import posixpath
+import unicodedata
+from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -48,7 +50,13 @@ MAX_JSON_BYTES = 4 * 1024 * 1024
 MAX_THUMBNAIL_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 8
 MAX_FILES = 20_000
+#: Folder listings requested per :meth:`PrusaLinkFiles.async_list_files` (all storages).
+MAX_FOLDERS = 2_000
 MAX_CACHED_FOLDERS = 512
+#: Longest name a :class:`RemoteFile` carries, in UTF-8 bytes (a file system's limit).
+MAX_NAME_BYTES = 255
+#: Longest suffix (``.gcode.3mf``) kept whole when a long name is shortened.
+_MAX_SUFFIX_BYTES = 16
 #: Used when /api/v1/storage is missing or unreadable.
 DEFAULT_STORAGES = ("usb",)
 _PRINT_TYPES = frozenset({"PRINT_FILE"})
@@ -94,6 +102,42 @@ def _timestamp(value: Any) -> datetime | None:
         return None
 
 
+def _name_char(char: str) -> str:
+    """``char`` as it may appear in a name: separators become ``_``, controls go."""
+    if char in "/\\":
+        return "_"
+    # Cc: controls (NUL, newline, DEL...), Cf: format (bidi overrides), Cs: lone
+    # surrogates (valid in JSON, not encodable), Zl/Zp: line and paragraph separators.
+    if unicodedata.category(char) in ("Cc", "Cf", "Cs", "Zl", "Zp"):
+        return ""
+    return char
+
+
+def safe_display_name(value: Any, fallback: str) -> str:
+    """A printer's ``display_name`` made into one harmless name component.
+
+    Separators become ``_``, control, format and surrogate characters are
+    dropped, leading and trailing dots and spaces go (so ``..`` is no name),
+    and a name over :data:`MAX_NAME_BYTES` UTF-8 bytes is shortened keeping its
+    suffix. A name with nothing left uses ``fallback`` (made safe the same way),
+    then ``"file"``. Pure: the download still uses the file's real path or ref.
+    """
+    for candidate in (value, fallback):
+        if not isinstance(candidate, str):
+            continue
+        text = unicodedata.normalize("NFC", candidate)
+        name = "".join(_name_char(c) for c in text).strip(" .")
+        if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+            dot = name.find(".", 1)
+            suffix = name[dot:] if dot > 0 and len(name[dot:].encode()) <= _MAX_SUFFIX_BYTES else ""
+            keep = MAX_NAME_BYTES - len(suffix.encode("utf-8"))
+            stem = name[: len(name) - len(suffix)].encode("utf-8")[:keep]
+            name = (stem.decode("utf-8", errors="ignore").rstrip(" .") + suffix).strip(" .")
+        if name:
+            return name
+    return "file"
+
+
 def _size(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
@@ -106,10 +150,9 @@ def remote_file(
     refs = refs if isinstance(refs, Mapping) else {}
     thumbnail = refs.get("thumbnail")
     raw_meta = entry.get("meta") if meta else None
-    display = entry.get("display_name")
     return RemoteFile(
         path=path,
-        name=display if isinstance(display, str) and display else posixpath.basename(path),
+        name=safe_display_name(entry.get("display_name"), posixpath.basename(path)),
         size=_size(entry.get("size")),
         modified=_timestamp(entry.get("m_timestamp")),
         storage=storage,
@@ -163,6 +206,7 @@ class PrusaLinkFiles:
         #: Content-Length may not exceed them.
         self._sizes: dict[str, int] = {}
         self._transfer_lock = asyncio.Lock()
+        self._folder_limit_logged = False
         #: 304 answers reused (diagnostics, tests).
         self.not_modified = 0
 
@@ -283,14 +327,24 @@ class PrusaLinkFiles:
         return children
 
     async def async_list_files(self) -> list[RemoteFile]:
-        """Every file on every storage (folders recursed, up to MAX_DEPTH)."""
+        """Every file on every storage (folders recursed breadth first, up to MAX_DEPTH).
+
+        At most MAX_FOLDERS folder listings and MAX_FILES files per call: a
+        printer with more (or a hostile one inventing folders) gives a partial
+        listing, and a warning the first time.
+        """
         files: list[RemoteFile] = []
         refs: dict[str, str] = {}
         sizes: dict[str, int] = {}
+        visited = 0
         for storage in await self.async_storages():
-            queue: list[tuple[str, int]] = [("", 0)]
+            queue: deque[tuple[str, int]] = deque([("", 0)])
             while queue and len(files) < MAX_FILES:
-                folder, depth = queue.pop(0)
+                if visited >= MAX_FOLDERS:
+                    self._folder_limit_reached()
+                    break
+                folder, depth = queue.popleft()
+                visited += 1
                 for entry in await self._children(storage, folder) or []:
                     name = _child_name(entry)
                     if name is None:
@@ -315,6 +369,18 @@ class PrusaLinkFiles:
         self._download_refs = refs
         self._sizes = sizes
         return files
+
+    def _folder_limit_reached(self) -> None:
+        """Log the MAX_FOLDERS cap once per client (later listings stay quiet)."""
+        if self._folder_limit_logged:
+            _LOGGER.debug("PrusaLink %s: folder limit reached again", self._base_url)
+            return
+        self._folder_limit_logged = True
+        _LOGGER.warning(
+            "PrusaLink %s has more than %d folders: the file listing stops there",
+            self._base_url,
+            MAX_FOLDERS,
+        )
 
     def _remember_size(self, file: RemoteFile) -> RemoteFile:
         if file.size is not None and (file.path in self._sizes or len(self._sizes) < MAX_FILES):
@@ -375,6 +441,8 @@ class PrusaLinkFiles:
                 received = 0
                 try:
                     # No chunk_size: httpx would copy every chunk to re-cut it.
+                    # Not aiter_raw: it gains little (the decoder is identity)
+                    # and fails on a response a hook or transport already read.
                     async for chunk in response.aiter_bytes():
                         received += len(chunk)
                         if limit is not None and received > limit:
