@@ -87,6 +87,10 @@ def test_single_plate_export_without_plate_one(write: Write) -> None:
     meta, _ = read_metadata(write("p.3mf", w.threemf([w.PlateSpec(3, prediction=77)])))
     assert meta.plate == 3
     assert meta.print_time == 77
+    # the job names a plate the export does not have: the warning names the plate used
+    meta, _ = read_metadata(write("q.3mf", w.threemf([w.PlateSpec(3, prediction=77)])), plate=2)
+    assert (meta.plate, meta.print_time) == (3, 77)
+    assert meta.warnings == ["plate 2 is not in the file: plate 3 used"]
 
 
 def test_orcaslicer_project(write: Write) -> None:

@@ -30,17 +30,21 @@ import contextlib
 import logging
 import re
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 
+from ..api.models import PrinterJobPlateClient
 from ..emitter import EventEmitter, timestamp
 from ..metadata import MetadataError, make_previews, read_metadata, save_previews
 from .jobs import Job, JobManager
 from .library import Library, LibraryFile
+
+if TYPE_CHECKING:
+    from .coordinator import PrinterCoordinator
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -126,15 +130,18 @@ class FileProcessor:
         jobs: JobManager,
         *,
         watch_folders: Iterable[Path] = (),
-        plate_for: Callable[[str], int | None] | None = None,
+        coordinators: Mapping[str, PrinterCoordinator] | None = None,
     ) -> None:
-        """Initialize the processor (``plate_for(checksum)``: the plate a job prints)."""
+        """Initialize the processor (``coordinators``: the printers, for the plate a job prints)."""
         self._hass = hass
         self._emitter = emitter
         self._library = library
         self._jobs = jobs
         self._watch_folders = tuple(watch_folders)
-        self._plate_for = plate_for or (lambda _checksum: None)
+        #: The printers by id (the runtime's live dict: printers load after the library).
+        self._coordinators: Mapping[str, PrinterCoordinator] = (
+            coordinators if coordinators is not None else {}
+        )
         self._queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue(QUEUE_LIMIT)
         #: (checksum, claimed path) waiting in the queue (not queued twice).
         self._waiting: set[tuple[str, str]] = set()
@@ -272,7 +279,7 @@ class FileProcessor:
             return
         preview_folder = self._library.thumbnails_folder / checksum
         result = await self._hass.async_add_executor_job(
-            process_file, path, preview_folder, self._plate_for(checksum)
+            process_file, path, preview_folder, self.job_plate(checksum)
         )
         if self._library.get(checksum) is None:  # deleted meanwhile: drop its previews
             await self._hass.async_add_executor_job(_remove_folder, preview_folder)
@@ -339,6 +346,29 @@ class FileProcessor:
         )
 
     # --- jobs -------------------------------------------------------------------------
+
+    def job_plate(self, checksum: str) -> int | None:
+        """The plate a printer prints of the file: its active job's, where the client knows it.
+
+        The job linked to the file; else, for a file auto-download just fetched
+        (linked only once the download returned), the unlinked active job of the
+        printer it came from. None (the reader takes plate 1) for a file no
+        running job prints, or a printer that does not report plates
+        (``PrinterJobPlateClient``).
+        """
+        active = [j for j in self._jobs.jobs() if j.is_active and j.printer_id is not None]
+        job = next((j for j in active if j.library_file_id == checksum), None)
+        file = self._library.get(checksum)
+        if job is None and file is not None and file.auto:
+            printers = {s.printer_id for s in file.sources}
+            job = next(
+                (j for j in active if j.library_file_id is None and j.printer_id in printers), None
+            )
+        if job is None or job.printer_id is None:
+            return None
+        coordinator = self._coordinators.get(job.printer_id)
+        client = coordinator.client if coordinator is not None else None
+        return client.job_plate() if isinstance(client, PrinterJobPlateClient) else None
 
     @callback
     def apply_estimates(self, checksum: str) -> None:

@@ -200,13 +200,14 @@ class _Project:
     @staticmethod
     def _choose(plates: list[Plate], wanted: int | None, meta: FileMetadata) -> Plate | None:
         by_index = {p.index: p for p in plates}
-        if wanted is not None:
-            if wanted in by_index:
-                return by_index[wanted]
-            meta.warnings.append(f"plate {wanted} is not in the file: plate 1 used")
-        if 1 in by_index:
-            return by_index[1]
-        return next((p for p in plates if p.sliced), plates[0] if plates else None)
+        if wanted is not None and wanted in by_index:
+            return by_index[wanted]
+        chosen = by_index.get(1) or next((p for p in plates if p.sliced), None)
+        if chosen is None and plates:
+            chosen = plates[0]
+        if wanted is not None and chosen is not None:
+            meta.warnings.append(f"plate {wanted} is not in the file: plate {chosen.index} used")
+        return chosen
 
     def _apply_plate(self, meta: FileMetadata, plate: Plate) -> None:
         if plate.print_time is not None:
