@@ -5,11 +5,16 @@ the library -> ``file_needs_thumbnail_processing`` -> ``file_thumbnails_processe
 and ``file_metadata_extracted`` with what the simulator's file really contains
 -> the printer's job preview entity serves the job's thumbnail.
 
-Deterministic: the Bambu simulator writes the job's file before it reports
-the print (MQTT push, no timer involved); the PrusaLink coordinator polls,
-so its 30 s interval is passed with ``freezer`` + ``async_fire_time_changed``
-before waiting on the events (without the tick the job is never seen: that is
-what made an earlier version of this test hang until its 30 s timeout).
+Deterministic and fast: the Bambu simulator writes the job's file before it
+reports the print (MQTT push, no auto-download retry timer involved); the
+PrusaLink coordinator polls, so its 30 s interval is passed with ``freezer`` +
+``async_fire_time_changed`` before waiting on the events. An earlier version
+hung until its timeout for two reasons: without the tick the PrusaLink job is
+never seen, and the simulator's default ``.bgcode`` files are not binary G-code
+(the magic, then text), so ``file_metadata_extracted`` never comes for them
+(``metadata_extraction_failed``). The bgcode test therefore puts a real binary
+G-code (``tests/metadata/writers.py``) on the simulator; the simulator's own
+text G-code is printed as it is.
 """
 
 from __future__ import annotations
