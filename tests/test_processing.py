@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 from homeassistant.core import HomeAssistant
@@ -24,11 +26,18 @@ from custom_components.printernizer.const import (
     OPT_AUTO_DOWNLOAD,
     OPT_LIBRARY_FOLDER,
 )
-from custom_components.printernizer.core.processing import process_file
+from custom_components.printernizer.core import processing
+from custom_components.printernizer.core.library import (
+    SOURCE_WATCH_FOLDER,
+    LibraryFile,
+    LibrarySource,
+)
+from custom_components.printernizer.core.processing import confined_path, estimates, process_file
 from custom_components.printernizer.runtime import DATA_KEY, LibraryRuntime
 
 from .conftest import EventRecorder, wait_for
 from .fake_client import FakeFileClient
+from .files_helpers import library_entry, setup_entries
 from .metadata import writers
 
 PRINTING = PrinterState(status=PrinterStatus.PRINTING, job_name="benchy", progress=10)
@@ -313,3 +322,174 @@ def test_process_file_reports_unwritable_previews(tmp_path: Path) -> None:
     assert result.metadata is not None
     assert result.thumbnails is None
     assert result.thumbnail_error.startswith("cannot write the previews")
+
+
+# --- the processor's edges: untrusted requests, the queue, files deleted meanwhile ---------
+
+
+def _in_place(folder: Path, name: str, content: bytes) -> tuple[Path, str]:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes(content)
+    return path, hashlib.sha256(content).hexdigest()
+
+
+async def _add_in_place(hass: HomeAssistant, runtime: LibraryRuntime, name: str) -> LibraryFile:
+    """A G-code kept in place inside the library folder (removing it leaves it on disk)."""
+    assert runtime.library is not None
+    lib = runtime.library
+    content = writers.prusaslicer(thumbnails=[(writers.png(32, 32), 32, 32, "")]) + f"; {name}\n"
+    path, checksum = await hass.async_add_executor_job(
+        _in_place, lib.folder / "kept", name, content.encode()
+    )
+    source = LibrarySource(kind=SOURCE_WATCH_FOLDER, path=str(path))
+    file, new = await lib.async_add_in_place(
+        path, checksum=checksum, size=path.stat().st_size, source=source
+    )
+    assert new
+    return file
+
+
+def _request(hass: HomeAssistant, data: dict[str, Any]) -> None:
+    hass.bus.async_fire("printernizer_file_needs_thumbnail_processing", data)
+
+
+async def test_requests_malformed_duplicate_and_over_the_queue_limit(
+    hass: HomeAssistant,
+    events: EventRecorder,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Wrong types are ignored, a waiting request is not queued twice, a full queue fails."""
+    monkeypatch.setattr(processing, "QUEUE_LIMIT", 1)
+    await setup_entries(hass, library_entry(hass, tmp_path / "lib", auto_download=False))
+    runtime = hass.data[DATA_KEY].library
+    assert runtime is not None and runtime.library is not None
+    file = await _add_in_place(hass, runtime, "a.gcode")
+    claimed = str(runtime.library.path_of(file))
+
+    _request(hass, {"file_id": 7, "file_path": claimed})  # not strings: ignored
+    _request(hass, {"file_id": file.checksum})
+    _request(hass, {"file_id": file.checksum, "file_path": claimed})  # the worker takes it
+    _request(hass, {"file_id": file.checksum, "file_path": claimed})  # waits (queue: 1)
+    _request(hass, {"file_id": file.checksum, "file_path": claimed})  # already waiting
+    _request(hass, {"file_id": file.checksum, "file_path": claimed + "/."})  # queue full
+    assert events.of("thumbnail_processing_failed") == [
+        {"file_id": file.checksum, "error": "the processing queue is full", "timestamp": ANY}
+    ]
+    assert events.of("metadata_extraction_failed") == [
+        {"file_id": file.checksum, "error": "the processing queue is full", "timestamp": ANY}
+    ]
+    await wait_for(hass, lambda: len(events.of("file_metadata_extracted")) == 2)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert len(events.of("file_metadata_extracted")) == 2
+    assert runtime.processor is not None
+    assert runtime.processor.diagnostics() == {
+        "queued": 0,
+        "processing": False,
+        "queue_limit": 1,
+        "processed": 2,
+        "metadata_failed": 1,
+        "thumbnails_failed": 1,
+    }
+
+
+async def test_file_deleted_while_waiting_or_while_read(
+    hass: HomeAssistant, events: EventRecorder, library: LibraryRuntime
+) -> None:
+    """A file removed before its turn is skipped; one removed while read leaves no previews."""
+    assert library.library is not None and library.processor is not None
+    lib, processor = library.library, library.processor
+    first = await _add_in_place(hass, library, "first.gcode")
+    waiting = await _add_in_place(hass, library, "waiting.gcode")
+    processor.async_request(first)  # the worker takes it (and waits for the executor)
+    processor.async_request(waiting)
+    await lib.async_remove(waiting.checksum)  # before its turn
+    await wait_for(hass, lambda: bool(events.of("file_metadata_extracted")))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert [e["file_id"] for e in events.of("file_metadata_extracted")] == [first.checksum]
+    assert events.of("thumbnail_processing_failed") == []
+    assert not (lib.thumbnails_folder / waiting.checksum).exists()
+
+    events.clear()
+    processor.async_request(first)  # the worker reads it in the executor ...
+    await lib.async_remove(first.checksum)  # ... while it leaves the library
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await wait_for(hass, lambda: not processor.diagnostics()["processing"])
+    assert events.of("file_metadata_extracted") == []
+    assert events.of("file_thumbnails_processed") == []
+    assert not (lib.thumbnails_folder / first.checksum).exists()
+    assert lib.get(first.checksum) is None
+
+
+async def test_one_files_unexpected_error_does_not_stop_the_worker(
+    hass: HomeAssistant,
+    events: EventRecorder,
+    library: LibraryRuntime,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    assert library.library is not None and library.processor is not None
+    lib = library.library
+    broken = await _add_in_place(hass, library, "broken.gcode")
+    good = await _add_in_place(hass, library, "good.gcode")
+    store = lib.set_processing
+
+    def set_processing(checksum: str, **kwargs: Any) -> LibraryFile | None:
+        if checksum == broken.checksum:
+            raise RuntimeError("store broke")
+        return store(checksum, **kwargs)
+
+    monkeypatch.setattr(lib, "set_processing", set_processing)
+    library.processor.async_request(broken)
+    library.processor.async_request(good)
+    await wait_for(hass, lambda: bool(events.of("file_metadata_extracted")))
+    assert [e["file_id"] for e in events.of("file_metadata_extracted")] == [good.checksum]
+    assert f"Unexpected error processing {broken.checksum}" in caplog.text
+
+
+def test_process_file_survives_reader_and_preview_bugs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bug in a reader or in the preview maker: the failure events' messages, no exception."""
+    source = tmp_path / "a.3mf"
+    source.write_bytes(writers.threemf())
+
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise KeyError("bug")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(processing, "make_previews", broken)
+        result = process_file(source, tmp_path / "previews", None)
+    assert result.metadata is not None and result.metadata["print_time"] == 1234
+    assert result.thumbnails is None
+    assert result.thumbnail_error == "unexpected error making the previews (KeyError)"
+    assert "Unexpected error making the previews of a.3mf" in caplog.text
+
+    monkeypatch.setattr(processing, "read_metadata", broken)
+    result = process_file(source, tmp_path / "previews", None)
+    message = "unexpected error reading the file (KeyError)"
+    assert (result.metadata, result.metadata_error) == (None, message)
+    assert (result.thumbnails, result.thumbnail_error) == (None, message)
+
+
+def test_confined_path(tmp_path: Path) -> None:
+    """Only the library's own file, resolved, inside one of the roots."""
+    root = tmp_path / "root"
+    root.mkdir()
+    inside = root / "a.gcode"
+    inside.write_text("G28\n")
+    outside = tmp_path / "b.gcode"
+    outside.write_text("G28\n")
+    assert confined_path(str(root / "." / "a.gcode"), inside, [root]) == inside.resolve()
+    assert confined_path(str(outside), outside, [root]) is None  # the record, but not inside
+    assert confined_path(str(outside), inside, [root]) is None  # not the record's file
+    assert confined_path(str(root), root, [tmp_path]) is None  # a folder
+    assert confined_path("a\x00b", inside, [root]) is None  # not a path
+
+
+def test_estimates() -> None:
+    assert estimates(None) == (None, None)
+    assert estimates({}) == (None, None)
+    assert estimates({"print_time": 61.7, "filament_used": 3}) == (61, 3.0)
+    assert estimates({"print_time": "61", "filament_used": "3"}) == (None, None)

@@ -30,21 +30,19 @@ import contextlib
 import logging
 import re
 import shutil
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 
 from ..api.models import PrinterJobPlateClient
 from ..emitter import EventEmitter, timestamp
 from ..metadata import MetadataError, make_previews, read_metadata, save_previews
+from .coordinator import PrinterCoordinator
 from .jobs import Job, JobManager
 from .library import Library, LibraryFile
-
-if TYPE_CHECKING:
-    from .coordinator import PrinterCoordinator
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -148,7 +146,6 @@ class FileProcessor:
         self._current: str | None = None
         self._worker: asyncio.Task[None] | None = None
         self._unsubs: list[CALLBACK_TYPE] = []
-        self._listeners: list[Callable[[str], None]] = []
         self.processed = 0
         self.metadata_failed = 0
         self.thumbnails_failed = 0
@@ -175,17 +172,6 @@ class FileProcessor:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._worker
             self._worker = None
-
-    @callback
-    def async_add_listener(self, update: Callable[[str], None]) -> CALLBACK_TYPE:
-        """Call ``update(checksum)`` after each processed file; returns the unsubscribe."""
-        self._listeners.append(update)
-
-        @callback
-        def remove() -> None:
-            self._listeners.remove(update)
-
-        return remove
 
     # --- requests ---------------------------------------------------------------------
 
@@ -318,7 +304,7 @@ class FileProcessor:
                     "timestamp": timestamp(),
                 },
             )
-            self.apply_estimates(checksum)
+            self._apply_estimates(checksum, result.metadata)
         else:
             self.metadata_failed += 1
             self._emitter.fire(
@@ -329,8 +315,6 @@ class FileProcessor:
                     "timestamp": timestamp(),
                 },
             )
-        for listener in list(self._listeners):
-            listener(checksum)
 
     @callback
     def _fail(self, checksum: str, thumbnail_error: str, metadata_error: str) -> None:
@@ -364,19 +348,16 @@ class FileProcessor:
             job = next(
                 (j for j in active if j.library_file_id is None and j.printer_id in printers), None
             )
-        if job is None or job.printer_id is None:
+        if job is None:
             return None
-        coordinator = self._coordinators.get(job.printer_id)
+        coordinator = self._coordinators.get(job.printer_id or "")
         client = coordinator.client if coordinator is not None else None
         return client.job_plate() if isinstance(client, PrinterJobPlateClient) else None
 
     @callback
-    def apply_estimates(self, checksum: str) -> None:
+    def _apply_estimates(self, checksum: str, metadata: dict[str, Any]) -> None:
         """Give every job linked to the file the file's estimates."""
-        file = self._library.get(checksum)
-        if file is None or file.metadata is None:
-            return
-        print_time, grams = estimates(file.metadata)
+        print_time, grams = estimates(metadata)
         for job in self._jobs.jobs():
             if job.library_file_id == checksum:
                 self._jobs.set_estimates(job, print_time=print_time, filament_g=grams)
@@ -388,7 +369,7 @@ class FileProcessor:
         return {
             "queued": len(self._waiting),
             "processing": self._current is not None,
-            "queue_limit": QUEUE_LIMIT,
+            "queue_limit": self._queue.maxsize,
             "processed": self.processed,
             "metadata_failed": self.metadata_failed,
             "thumbnails_failed": self.thumbnails_failed,
