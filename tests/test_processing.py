@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import AsyncGenerator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from unittest.mock import ANY
@@ -16,8 +17,14 @@ from PIL import Image
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.printernizer import image as image_module
 from custom_components.printernizer import media_source
-from custom_components.printernizer.api.models import PrinterState, PrinterStatus
+from custom_components.printernizer.api.models import (
+    FileTransferError,
+    PrinterState,
+    PrinterStatus,
+    RemoteFile,
+)
 from custom_components.printernizer.const import (
     CONF_ENTRY_KIND,
     DOMAIN,
@@ -27,12 +34,14 @@ from custom_components.printernizer.const import (
     OPT_LIBRARY_FOLDER,
 )
 from custom_components.printernizer.core import processing
+from custom_components.printernizer.core.jobs import Job
 from custom_components.printernizer.core.library import (
     SOURCE_WATCH_FOLDER,
     LibraryFile,
     LibrarySource,
 )
 from custom_components.printernizer.core.processing import confined_path, estimates, process_file
+from custom_components.printernizer.image import image_content_type
 from custom_components.printernizer.runtime import DATA_KEY, LibraryRuntime
 
 from .conftest import EventRecorder, wait_for
@@ -493,3 +502,99 @@ def test_estimates() -> None:
     assert estimates({}) == (None, None)
     assert estimates({"print_time": 61.7, "filament_used": 3}) == (61, 3.0)
     assert estimates({"print_time": "61", "filament_used": "3"}) == (None, None)
+
+
+# --- the preview from a printer that renders thumbnails itself (like PrusaLink) ------------
+
+
+class ThumbnailFakeClient(FakeFileClient):
+    """A FakeFileClient that also serves thumbnails (``PrinterThumbnailClient``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.thumbnail: bytes | None = None
+        self.thumbnail_error: FileTransferError | None = None
+        self.meta: dict[str, Any] | None = None
+
+    def _remote(self, path: str) -> RemoteFile:
+        return replace(super()._remote(path), meta=self.meta)
+
+    async def async_read_thumbnail(self, file: RemoteFile) -> bytes | None:
+        if self.thumbnail_error is not None:
+            raise self.thumbnail_error
+        return self.thumbnail
+
+
+@pytest.fixture
+async def thumbnail_printer(
+    hass: HomeAssistant, fake_entry: MockConfigEntry, library: LibraryRuntime
+) -> AsyncGenerator[ThumbnailFakeClient]:
+    from unittest.mock import patch
+
+    client = ThumbnailFakeClient()
+    client.add("/usb/a.gcode", b"G28\n")
+    with patch("custom_components.printernizer.clients.create_client", return_value=client):
+        assert await hass.config_entries.async_setup(fake_entry.entry_id)
+        await hass.async_block_till_done()
+        yield client
+        assert await hass.config_entries.async_unload(fake_entry.entry_id)
+        await hass.async_block_till_done()
+
+
+async def test_preview_from_the_printer(
+    hass: HomeAssistant, library: LibraryRuntime, thumbnail_printer: ThumbnailFakeClient
+) -> None:
+    """Per job: no file, a failing printer, a JPEG with estimates, something not an image."""
+    entity_id = er.async_get(hass).async_get_entity_id("image", DOMAIN, "FAKE0001_job_preview")
+    assert entity_id is not None
+    entity = hass.data["image"].get_entity(entity_id)
+    assert entity is not None
+    assert await entity.async_image() is None  # no job at all
+    client, jobs = thumbnail_printer, hass.data[DATA_KEY].jobs
+
+    async def job(name: str) -> Job:
+        client.set_state(PrinterState(status=PrinterStatus.PRINTING, job_name=name, progress=1))
+        await hass.async_block_till_done(wait_background_tasks=True)
+        current = jobs.printer_job(printer_id="FAKE0001")
+        assert current is not None and current.job_name == name
+        return current
+
+    # the printer names no file for the job
+    client.thumbnail = writers.jpg(40, 30)
+    await job("first")
+    assert await entity.async_image() is None
+
+    # the printer fails while reading the thumbnail
+    client.job_path = "/usb/a.gcode"
+    client.thumbnail_error = FileTransferError("connection reset")
+    await job("second")
+    assert await entity.async_image() is None
+
+    # a JPEG: served as such; the file's slicer estimates go onto the job
+    client.thumbnail_error = None
+    client.meta = {"estimated_print_time": 600, "filament used [g]": 2.5}
+    third = await job("third")
+    assert await entity.async_image() == client.thumbnail
+    assert entity.content_type == "image/jpeg"
+    assert (third.estimated_print_time, third.estimated_filament_g) == (600, 2.5)
+
+    # bytes that are no PNG/JPEG are never served
+    client.thumbnail = b"QOIF" + b"\x00" * 20
+    await job("fourth")
+    assert await entity.async_image() is None
+
+
+def test_image_content_type() -> None:
+    assert image_content_type(writers.png(2, 2)) == "image/png"
+    assert image_content_type(writers.jpg(2, 2)) == "image/jpeg"
+    assert image_content_type(b"GIF89a") is None
+
+
+def test_read_preview_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A missing preview or one larger than the bound is not served."""
+    path = tmp_path / "large.png"
+    path.write_bytes(writers.png(64, 64))
+    assert image_module._read_preview(path) == path.read_bytes()
+    assert image_module._read_preview(tmp_path / "gone.png") is None
+    monkeypatch.setattr(image_module, "MAX_PREVIEW_BYTES", 16)
+    assert image_module._read_preview(path) is None
