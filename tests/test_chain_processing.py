@@ -23,6 +23,7 @@ import io
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
@@ -260,6 +261,29 @@ async def test_bambu_x1_prints_plate_two(
     await x1c.update(gcode_state="FINISH", mc_percent=100)
     await wait_for(hass, lambda: not job.is_active)
     assert runtime.processor.job_plate(checksum) is None
+
+    # plate 1 of the same file next: linked without a download, plate 1's estimates
+    events.clear()
+    await x1c.update(
+        gcode_state="RUNNING",
+        gcode_file="/data/Metadata/plate_1.gcode",
+        task_id="78",
+        subtask_id="78",
+        mc_percent=1,
+    )
+    jobs = hass.data[DATA_KEY].jobs
+
+    def active() -> Any:
+        return jobs.printer_job(printer_id=SERIAL)
+
+    await wait_for(hass, lambda: active() is not None and active().library_file_id == checksum)
+    second = active()
+    await x1c.update(mc_percent=2)
+    await wait_for(hass, lambda: second.estimated_print_time is not None)
+    assert second.job_id != job.job_id
+    assert (second.estimated_print_time, second.estimated_filament_g) == (1000, 5.0)
+    assert events.of("file_download_complete") == []
+    assert (job.estimated_print_time, job.estimated_filament_g) == (2000, 7.5)  # kept
 
 
 @pytest.mark.parametrize(

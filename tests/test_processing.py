@@ -502,6 +502,20 @@ def test_estimates() -> None:
     assert estimates({}) == (None, None)
     assert estimates({"print_time": 61.7, "filament_used": 3}) == (61, 3.0)
     assert estimates({"print_time": "61", "filament_used": "3"}) == (None, None)
+    # a job printing another plate than the one on top: that plate's entry
+    meta = {
+        "plate": 1,
+        "print_time": 100,
+        "filament_used": 1.0,
+        "plates": [
+            {"index": 1, "print_time": 100, "filament_used": 1.0},
+            {"index": 2, "print_time": 200, "filament_used": 2.0},
+        ],
+    }
+    assert estimates(meta, 2) == (200, 2.0)
+    assert estimates(meta, 1) == (100, 1.0)
+    assert estimates(meta, 7) == (100, 1.0)  # not in the file: the top level
+    assert estimates({"plate": 1, "print_time": 100, "plates": "junk"}, 2) == (100, None)
 
 
 # --- the preview from a printer that renders thumbnails itself (like PrusaLink) ------------

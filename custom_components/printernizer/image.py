@@ -24,6 +24,7 @@ from homeassistant.util import dt as dt_util
 from .api.models import (
     PrinterError,
     PrinterFileClient,
+    PrinterJobPlateClient,
     PrinterState,
     PrinterThumbnailClient,
 )
@@ -134,10 +135,16 @@ class JobPreviewImage(PrinternizerEntity, ImageEntity):
         job = self._job()
         if job is not None:
             runtime = self.hass.data[DATA_KEY].library
+            client = self.coordinator.client
             job_estimates_from_library(
                 self.hass.data[DATA_KEY].jobs,
                 runtime.library if runtime is not None else None,
                 job,
+                plate=(
+                    client.job_plate()
+                    if job.is_active and isinstance(client, PrinterJobPlateClient)
+                    else None
+                ),
             )
         key = (job.job_id, job.library_file_id) if job is not None else None
         if key != self._key:

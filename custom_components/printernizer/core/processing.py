@@ -105,12 +105,26 @@ def confined_path(claimed: str, expected: Path, roots: Iterable[Path]) -> Path |
     return None
 
 
-def estimates(metadata: dict[str, Any] | None) -> tuple[int | None, float | None]:
-    """(print_time seconds, filament grams) from a file's metadata."""
+def estimates(
+    metadata: dict[str, Any] | None, plate: int | None = None
+) -> tuple[int | None, float | None]:
+    """(print_time seconds, filament grams) from a file's metadata.
+
+    ``plate``: the plate a job prints; when the metadata's top level is another
+    plate's (the file was processed for another print), that plate's entry
+    under ``plates`` is used.
+    """
     if not metadata:
         return None, None
-    print_time = metadata.get("print_time")
-    grams = metadata.get("filament_used")
+    source = metadata
+    if plate is not None and metadata.get("plate") != plate:
+        plates = metadata.get("plates")
+        for entry in plates if isinstance(plates, list) else ():
+            if isinstance(entry, dict) and entry.get("index") == plate:
+                source = entry
+                break
+    print_time = source.get("print_time")
+    grams = source.get("filament_used")
     return (
         int(print_time) if isinstance(print_time, int | float) else None,
         float(grams) if isinstance(grams, int | float) else None,
@@ -376,13 +390,15 @@ class FileProcessor:
         }
 
 
-def job_estimates_from_library(jobs: JobManager, library: Library | None, job: Job) -> None:
-    """Copy a linked library file's estimates onto ``job`` when it has none yet."""
+def job_estimates_from_library(
+    jobs: JobManager, library: Library | None, job: Job, *, plate: int | None = None
+) -> None:
+    """Copy a linked library file's estimates (of ``plate``) onto ``job`` when it has none yet."""
     if library is None or job.library_file_id is None or job.estimated_print_time is not None:
         return
     file = library.get(job.library_file_id)
     if file is not None and file.metadata is not None:
-        print_time, grams = estimates(file.metadata)
+        print_time, grams = estimates(file.metadata, plate)
         jobs.set_estimates(job, print_time=print_time, filament_g=grams)
 
 
