@@ -91,6 +91,7 @@ def test_single_plate_export_without_plate_one(write: Write) -> None:
     meta, _ = read_metadata(write("q.3mf", w.threemf([w.PlateSpec(3, prediction=77)])), plate=2)
     assert (meta.plate, meta.print_time) == (3, 77)
     assert meta.warnings == ["plate 2 is not in the file: plate 3 used"]
+    assert meta.as_dict()["warnings"] == meta.warnings
 
 
 def test_orcaslicer_project(write: Write) -> None:
