@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import AsyncGenerator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 from homeassistant.core import HomeAssistant
@@ -14,8 +17,14 @@ from PIL import Image
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.printernizer import image as image_module
 from custom_components.printernizer import media_source
-from custom_components.printernizer.api.models import PrinterState, PrinterStatus
+from custom_components.printernizer.api.models import (
+    FileTransferError,
+    PrinterState,
+    PrinterStatus,
+    RemoteFile,
+)
 from custom_components.printernizer.const import (
     CONF_ENTRY_KIND,
     DOMAIN,
@@ -24,11 +33,20 @@ from custom_components.printernizer.const import (
     OPT_AUTO_DOWNLOAD,
     OPT_LIBRARY_FOLDER,
 )
-from custom_components.printernizer.core.processing import process_file
+from custom_components.printernizer.core import processing
+from custom_components.printernizer.core.jobs import Job
+from custom_components.printernizer.core.library import (
+    SOURCE_WATCH_FOLDER,
+    LibraryFile,
+    LibrarySource,
+)
+from custom_components.printernizer.core.processing import confined_path, estimates, process_file
+from custom_components.printernizer.image import image_content_type
 from custom_components.printernizer.runtime import DATA_KEY, LibraryRuntime
 
 from .conftest import EventRecorder, wait_for
 from .fake_client import FakeFileClient
+from .files_helpers import library_entry, setup_entries
 from .metadata import writers
 
 PRINTING = PrinterState(status=PrinterStatus.PRINTING, job_name="benchy", progress=10)
@@ -313,3 +331,284 @@ def test_process_file_reports_unwritable_previews(tmp_path: Path) -> None:
     assert result.metadata is not None
     assert result.thumbnails is None
     assert result.thumbnail_error.startswith("cannot write the previews")
+
+
+# --- the processor's edges: untrusted requests, the queue, files deleted meanwhile ---------
+
+
+def _in_place(folder: Path, name: str, content: bytes) -> tuple[Path, str]:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes(content)
+    return path, hashlib.sha256(content).hexdigest()
+
+
+async def _add_in_place(hass: HomeAssistant, runtime: LibraryRuntime, name: str) -> LibraryFile:
+    """A G-code kept in place inside the library folder (removing it leaves it on disk)."""
+    assert runtime.library is not None
+    lib = runtime.library
+    content = writers.prusaslicer(thumbnails=[(writers.png(32, 32), 32, 32, "")]) + f"; {name}\n"
+    path, checksum = await hass.async_add_executor_job(
+        _in_place, lib.folder / "kept", name, content.encode()
+    )
+    source = LibrarySource(kind=SOURCE_WATCH_FOLDER, path=str(path))
+    file, new = await lib.async_add_in_place(
+        path, checksum=checksum, size=path.stat().st_size, source=source
+    )
+    assert new
+    return file
+
+
+def _request(hass: HomeAssistant, data: dict[str, Any]) -> None:
+    hass.bus.async_fire("printernizer_file_needs_thumbnail_processing", data)
+
+
+async def test_requests_malformed_duplicate_and_over_the_queue_limit(
+    hass: HomeAssistant,
+    events: EventRecorder,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Wrong types are ignored, a waiting request is not queued twice, a full queue fails."""
+    monkeypatch.setattr(processing, "QUEUE_LIMIT", 1)
+    await setup_entries(hass, library_entry(hass, tmp_path / "lib", auto_download=False))
+    runtime = hass.data[DATA_KEY].library
+    assert runtime is not None and runtime.library is not None
+    file = await _add_in_place(hass, runtime, "a.gcode")
+    claimed = str(runtime.library.path_of(file))
+
+    _request(hass, {"file_id": 7, "file_path": claimed})  # not strings: ignored
+    _request(hass, {"file_id": file.checksum})
+    _request(hass, {"file_id": file.checksum, "file_path": claimed})  # the worker takes it
+    _request(hass, {"file_id": file.checksum, "file_path": claimed})  # waits (queue: 1)
+    _request(hass, {"file_id": file.checksum, "file_path": claimed})  # already waiting
+    _request(hass, {"file_id": file.checksum, "file_path": claimed + "/."})  # queue full
+    assert events.of("thumbnail_processing_failed") == [
+        {"file_id": file.checksum, "error": "the processing queue is full", "timestamp": ANY}
+    ]
+    assert events.of("metadata_extraction_failed") == [
+        {"file_id": file.checksum, "error": "the processing queue is full", "timestamp": ANY}
+    ]
+    await wait_for(hass, lambda: len(events.of("file_metadata_extracted")) == 2)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert len(events.of("file_metadata_extracted")) == 2
+    assert runtime.processor is not None
+    assert runtime.processor.diagnostics() == {
+        "queued": 0,
+        "processing": False,
+        "queue_limit": 1,
+        "processed": 2,
+        "metadata_failed": 1,
+        "thumbnails_failed": 1,
+    }
+
+
+async def test_file_deleted_while_waiting_or_while_read(
+    hass: HomeAssistant, events: EventRecorder, library: LibraryRuntime
+) -> None:
+    """A file removed before its turn is skipped; one removed while read leaves no previews."""
+    assert library.library is not None and library.processor is not None
+    lib, processor = library.library, library.processor
+    first = await _add_in_place(hass, library, "first.gcode")
+    waiting = await _add_in_place(hass, library, "waiting.gcode")
+    processor.async_request(first)  # the worker takes it (and waits for the executor)
+    processor.async_request(waiting)
+    await lib.async_remove(waiting.checksum)  # before its turn
+    await wait_for(hass, lambda: bool(events.of("file_metadata_extracted")))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert [e["file_id"] for e in events.of("file_metadata_extracted")] == [first.checksum]
+    assert events.of("thumbnail_processing_failed") == []
+    assert not (lib.thumbnails_folder / waiting.checksum).exists()
+
+    events.clear()
+    processor.async_request(first)  # the worker reads it in the executor ...
+    await lib.async_remove(first.checksum)  # ... while it leaves the library
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await wait_for(hass, lambda: not processor.diagnostics()["processing"])
+    assert events.of("file_metadata_extracted") == []
+    assert events.of("file_thumbnails_processed") == []
+    assert not (lib.thumbnails_folder / first.checksum).exists()
+    assert lib.get(first.checksum) is None
+
+
+async def test_one_files_unexpected_error_does_not_stop_the_worker(
+    hass: HomeAssistant,
+    events: EventRecorder,
+    library: LibraryRuntime,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    assert library.library is not None and library.processor is not None
+    lib = library.library
+    broken = await _add_in_place(hass, library, "broken.gcode")
+    good = await _add_in_place(hass, library, "good.gcode")
+    store = lib.set_processing
+
+    def set_processing(checksum: str, **kwargs: Any) -> LibraryFile | None:
+        if checksum == broken.checksum:
+            raise RuntimeError("store broke")
+        return store(checksum, **kwargs)
+
+    monkeypatch.setattr(lib, "set_processing", set_processing)
+    library.processor.async_request(broken)
+    library.processor.async_request(good)
+    await wait_for(hass, lambda: bool(events.of("file_metadata_extracted")))
+    assert [e["file_id"] for e in events.of("file_metadata_extracted")] == [good.checksum]
+    assert f"Unexpected error processing {broken.checksum}" in caplog.text
+
+
+def test_process_file_survives_reader_and_preview_bugs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bug in a reader or in the preview maker: the failure events' messages, no exception."""
+    source = tmp_path / "a.3mf"
+    source.write_bytes(writers.threemf())
+
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise KeyError("bug")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(processing, "make_previews", broken)
+        result = process_file(source, tmp_path / "previews", None)
+    assert result.metadata is not None and result.metadata["print_time"] == 1234
+    assert result.thumbnails is None
+    assert result.thumbnail_error == "unexpected error making the previews (KeyError)"
+    assert "Unexpected error making the previews of a.3mf" in caplog.text
+
+    monkeypatch.setattr(processing, "read_metadata", broken)
+    result = process_file(source, tmp_path / "previews", None)
+    message = "unexpected error reading the file (KeyError)"
+    assert (result.metadata, result.metadata_error) == (None, message)
+    assert (result.thumbnails, result.thumbnail_error) == (None, message)
+
+
+def test_confined_path(tmp_path: Path) -> None:
+    """Only the library's own file, resolved, inside one of the roots."""
+    root = tmp_path / "root"
+    root.mkdir()
+    inside = root / "a.gcode"
+    inside.write_text("G28\n")
+    outside = tmp_path / "b.gcode"
+    outside.write_text("G28\n")
+    assert confined_path(str(root / "." / "a.gcode"), inside, [root]) == inside.resolve()
+    assert confined_path(str(outside), outside, [root]) is None  # the record, but not inside
+    assert confined_path(str(outside), inside, [root]) is None  # not the record's file
+    assert confined_path(str(root), root, [tmp_path]) is None  # a folder
+    assert confined_path("a\x00b", inside, [root]) is None  # not a path
+
+
+def test_estimates() -> None:
+    assert estimates(None) == (None, None)
+    assert estimates({}) == (None, None)
+    assert estimates({"print_time": 61.7, "filament_used": 3}) == (61, 3.0)
+    assert estimates({"print_time": "61", "filament_used": "3"}) == (None, None)
+    # a job printing another plate than the one on top: that plate's entry
+    meta = {
+        "plate": 1,
+        "print_time": 100,
+        "filament_used": 1.0,
+        "plates": [
+            {"index": 1, "print_time": 100, "filament_used": 1.0},
+            {"index": 2, "print_time": 200, "filament_used": 2.0},
+        ],
+    }
+    assert estimates(meta, 2) == (200, 2.0)
+    assert estimates(meta, 1) == (100, 1.0)
+    assert estimates(meta, 7) == (100, 1.0)  # not in the file: the top level
+    assert estimates({"plate": 1, "print_time": 100, "plates": "junk"}, 2) == (100, None)
+
+
+# --- the preview from a printer that renders thumbnails itself (like PrusaLink) ------------
+
+
+class ThumbnailFakeClient(FakeFileClient):
+    """A FakeFileClient that also serves thumbnails (``PrinterThumbnailClient``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.thumbnail: bytes | None = None
+        self.thumbnail_error: FileTransferError | None = None
+        self.meta: dict[str, Any] | None = None
+
+    def _remote(self, path: str) -> RemoteFile:
+        return replace(super()._remote(path), meta=self.meta)
+
+    async def async_read_thumbnail(self, file: RemoteFile) -> bytes | None:
+        if self.thumbnail_error is not None:
+            raise self.thumbnail_error
+        return self.thumbnail
+
+
+@pytest.fixture
+async def thumbnail_printer(
+    hass: HomeAssistant, fake_entry: MockConfigEntry, library: LibraryRuntime
+) -> AsyncGenerator[ThumbnailFakeClient]:
+    from unittest.mock import patch
+
+    client = ThumbnailFakeClient()
+    client.add("/usb/a.gcode", b"G28\n")
+    with patch("custom_components.printernizer.clients.create_client", return_value=client):
+        assert await hass.config_entries.async_setup(fake_entry.entry_id)
+        await hass.async_block_till_done()
+        yield client
+        assert await hass.config_entries.async_unload(fake_entry.entry_id)
+        await hass.async_block_till_done()
+
+
+async def test_preview_from_the_printer(
+    hass: HomeAssistant, library: LibraryRuntime, thumbnail_printer: ThumbnailFakeClient
+) -> None:
+    """Per job: no file, a failing printer, a JPEG with estimates, something not an image."""
+    entity_id = er.async_get(hass).async_get_entity_id("image", DOMAIN, "FAKE0001_job_preview")
+    assert entity_id is not None
+    entity = hass.data["image"].get_entity(entity_id)
+    assert entity is not None
+    assert await entity.async_image() is None  # no job at all
+    client, jobs = thumbnail_printer, hass.data[DATA_KEY].jobs
+
+    async def job(name: str) -> Job:
+        client.set_state(PrinterState(status=PrinterStatus.PRINTING, job_name=name, progress=1))
+        await hass.async_block_till_done(wait_background_tasks=True)
+        current = jobs.printer_job(printer_id="FAKE0001")
+        assert current is not None and current.job_name == name
+        return current
+
+    # the printer names no file for the job
+    client.thumbnail = writers.jpg(40, 30)
+    await job("first")
+    assert await entity.async_image() is None
+
+    # the printer fails while reading the thumbnail
+    client.job_path = "/usb/a.gcode"
+    client.thumbnail_error = FileTransferError("connection reset")
+    await job("second")
+    assert await entity.async_image() is None
+
+    # a JPEG: served as such; the file's slicer estimates go onto the job
+    client.thumbnail_error = None
+    client.meta = {"estimated_print_time": 600, "filament used [g]": 2.5}
+    third = await job("third")
+    assert await entity.async_image() == client.thumbnail
+    assert entity.content_type == "image/jpeg"
+    assert (third.estimated_print_time, third.estimated_filament_g) == (600, 2.5)
+
+    # bytes that are no PNG/JPEG are never served
+    client.thumbnail = b"QOIF" + b"\x00" * 20
+    await job("fourth")
+    assert await entity.async_image() is None
+
+
+def test_image_content_type() -> None:
+    assert image_content_type(writers.png(2, 2)) == "image/png"
+    assert image_content_type(writers.jpg(2, 2)) == "image/jpeg"
+    assert image_content_type(b"GIF89a") is None
+
+
+def test_read_preview_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A missing preview or one larger than the bound is not served."""
+    path = tmp_path / "large.png"
+    path.write_bytes(writers.png(64, 64))
+    assert image_module._read_preview(path) == path.read_bytes()
+    assert image_module._read_preview(tmp_path / "gone.png") is None
+    monkeypatch.setattr(image_module, "MAX_PREVIEW_BYTES", 16)
+    assert image_module._read_preview(path) is None

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import threading
 from collections.abc import AsyncGenerator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
@@ -22,9 +26,17 @@ from custom_components.printernizer.const import (
     OPT_LIBRARY_FOLDER,
     OPT_WATCH_FOLDERS,
 )
-from custom_components.printernizer.core.watch import DEBOUNCE, WatchFolders, issue_id
+from custom_components.printernizer.core import watch as watch_module
+from custom_components.printernizer.core.library import Library
+from custom_components.printernizer.core.watch import (
+    DEBOUNCE,
+    RESCAN_INTERVAL,
+    WatchFolders,
+    issue_id,
+    scan_folder,
+)
 from custom_components.printernizer.diagnostics import async_get_config_entry_diagnostics
-from custom_components.printernizer.runtime import LibraryRuntime
+from custom_components.printernizer.runtime import DATA_KEY, LibraryRuntime
 
 from .conftest import EventRecorder, wait_for
 from .metadata import writers
@@ -243,4 +255,218 @@ async def test_folder_outside_allowlist_or_gone_is_refused(
     assert runtime.watch.diagnostics()["observer_running"] is True
     (missing / "back.gcode").write_text(writers.cura())
     await wait_for(hass, lambda: events.of("library_file_added") or _tick(hass))
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+# --- the loop side without an observer: events handed in as the observer thread would ----
+
+
+@pytest.fixture
+async def loop_side(
+    hass: HomeAssistant, allowed: Path
+) -> AsyncGenerator[tuple[WatchFolders, Library, Path]]:
+    """A WatchFolders that is not started (no observer thread): events come from the test."""
+    folder = allowed / "prints"
+    folder.mkdir()
+    entry = await _setup(hass, allowed / "library", [])
+    runtime = entry.runtime_data
+    assert runtime.library is not None
+    watch = WatchFolders(hass, hass.data[DATA_KEY].emitter, runtime.library, (folder,))
+    watch.watched = [folder]
+    yield watch, runtime.library, folder
+    await watch.async_stop()
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def _settled(hass: HomeAssistant, watch: WatchFolders) -> None:
+    """Pass debounces until nothing is pending (each size check needs one more)."""
+    await wait_for(hass, lambda: not _pending(watch) or _tick(hass))
+    await hass.async_block_till_done()
+
+
+def _watcher(events: EventRecorder) -> list[tuple[str, str]]:
+    return [(e["event_type"], e["path"]) for e in events.of("file_watcher")]
+
+
+async def test_short_lived_files_and_ignored_names(
+    hass: HomeAssistant, events: EventRecorder, loop_side: tuple[WatchFolders, Library, Path]
+) -> None:
+    """Created then deleted is one delete; gone before settling is nothing; names filtered."""
+    watch, library, folder = loop_side
+    flash = str(folder / "flash.gcode")
+    watch._on_fs_event("created", flash, None, False)
+    watch._on_fs_event("deleted", flash, None, False)  # a later delete wins
+    gone = str(folder / "gone.gcode")
+    watch._on_fs_event("created", gone, None, False)  # never on disk: no size
+    watch._on_fs_event("created", str(folder / ".hidden.gcode"), None, False)
+    watch._on_fs_event("created", str(folder / "copy.gcode.part"), None, False)
+    watch._on_fs_event("modified", str(folder / "sub"), None, True)  # a folder's own change
+    assert set(_pending(watch)) == {flash, gone}
+    await _settled(hass, watch)
+    assert _watcher(events) == [("deleted", flash)]
+    assert len(library) == 0
+
+    # not a print file: reported, but it does not enter the library
+    notes = folder / "notes.txt"
+    notes.write_text("hello")
+    watch._on_fs_event("created", str(notes), None, False)
+    await _settled(hass, watch)
+    assert _watcher(events)[-1] == ("created", str(notes))
+    assert len(library) == 0 and events.of("library_file_added") == []
+
+
+async def test_renamed_temporary_file_symlink_and_changed_content(
+    hass: HomeAssistant,
+    events: EventRecorder,
+    loop_side: tuple[WatchFolders, Library, Path],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An editor's temp file renamed is a creation; a symlink is refused; new content replaces."""
+    watch, library, folder = loop_side
+    part = folder / "part.gcode"
+    part.write_text(writers.prusaslicer())
+    watch._on_fs_event("moved", str(folder / ".part.gcode.swp"), str(part), False)
+    await _settled(hass, watch)
+    assert _watcher(events) == [("created", str(part))]
+    first = library.by_path(part)
+    assert first is not None and first.in_place
+
+    # touched without a change: nothing new in the library
+    watch._on_fs_event("modified", str(part), None, False)
+    await _settled(hass, watch)
+    assert library.by_path(part) == first
+    assert events.of("library_file_deleted") == []
+
+    # new content: the old record leaves, the new one enters
+    part.write_text(writers.prusaslicer(moves=80))
+    watch._on_fs_event("modified", str(part), None, False)
+    await _settled(hass, watch)
+    second = library.by_path(part)
+    assert second is not None and second.checksum != first.checksum
+    assert [e["checksum"] for e in events.of("library_file_deleted")] == [first.checksum]
+    assert library.get(first.checksum) is None
+
+    # a symlink to a print file is not read
+    link = folder / "link.gcode"
+    link.symlink_to(part)
+    watch._on_fs_event("created", str(link), None, False)
+    await _settled(hass, watch)
+    assert library.by_path(link) is None
+    assert f"Cannot read watch folder file {link}: not a regular file" in caplog.text
+
+
+async def test_folder_deleted_forgets_its_files(
+    hass: HomeAssistant, events: EventRecorder, loop_side: tuple[WatchFolders, Library, Path]
+) -> None:
+    watch, library, folder = loop_side
+    sub = folder / "sub"
+    sub.mkdir()
+    inside, beside = sub / "a.gcode", folder / "b.gcode"
+    for path in (inside, beside):
+        path.write_text(writers.cura() + f"; {path.name}\n")
+        watch._on_fs_event("created", str(path), None, False)
+    await _settled(hass, watch)
+    assert library.by_path(inside) is not None and library.by_path(beside) is not None
+    watch._on_fs_event("deleted", str(sub), None, True)
+    await _settled(hass, watch)
+    assert ("deleted", str(sub)) in _watcher(events)
+    assert library.by_path(inside) is None
+    assert library.by_path(beside) is not None
+
+
+async def test_change_during_the_size_check_is_reported_once(
+    hass: HomeAssistant, events: EventRecorder, loop_side: tuple[WatchFolders, Library, Path]
+) -> None:
+    """A timer set while the size is being checked finds the change already reported."""
+    watch, _library, folder = loop_side
+    path = folder / "c.gcode"
+    path.write_text(writers.cura())
+    watch._on_fs_event("created", str(path), None, False)
+    _tick(hass)  # first check: the size
+    await wait_for(hass, lambda: _pending(watch)[str(path)].last_size is not None)
+    _tick(hass)  # second check starts (in the executor) ...
+    assert _pending(watch)[str(path)].checking
+    watch._on_fs_event("modified", str(path), None, False)  # ... and a change comes in
+    await wait_for(hass, lambda: bool(events.of("file_watcher")))
+    _tick(hass)  # the timer of that change: already reported
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert _watcher(events) == [("created", str(path))]
+    assert _pending(watch) == {}
+
+
+def test_scan_folder_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for i in range(5):
+        (tmp_path / f"{i}.gcode").write_text("G28\n")
+    (tmp_path / "notes.txt").write_text("x")
+    assert len(scan_folder(tmp_path)) == 5
+    monkeypatch.setattr(watch_module, "RESCAN_LIMIT", 2)
+    assert len(scan_folder(tmp_path)) == 2
+
+
+async def test_observer_start_unload_and_home_assistant_stop(
+    hass: HomeAssistant, allowed: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A folder gone before it is scheduled is logged; a stop while starting stops the thread."""
+    folder = allowed / "prints"
+    folder.mkdir()
+    entry = await _setup(hass, allowed / "library", [])
+    library = entry.runtime_data.library
+    assert library is not None
+    emitter = hass.data[DATA_KEY].emitter
+
+    watch = WatchFolders(hass, emitter, library, (folder,))
+    observer = await hass.async_add_executor_job(watch._observe, None, [allowed / "gone"])
+    try:
+        assert f"Cannot watch {allowed / 'gone'}" in caplog.text
+        assert observer.is_alive()
+    finally:
+        await hass.async_add_executor_job(watch_module._stop_observer, observer)
+
+    # unloaded while the observer thread starts: that thread is stopped, not kept
+    starting = WatchFolders(hass, emitter, library, (folder,))
+    observe = starting._observe
+
+    def observe_then_unload(current: Any, folders: list[Path]) -> Any:
+        started = observe(current, folders)
+        asyncio.run_coroutine_threadsafe(starting.async_stop(), hass.loop).result(10)
+        return started
+
+    starting._observe = observe_then_unload  # type: ignore[method-assign]
+    await starting.async_start()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert starting.diagnostics()["observer_running"] is False
+    assert not [t for t in threading.enumerate() if "Observer" in type(t).__name__]
+
+    # Home Assistant stops: the watcher stops with it (once)
+    stopping = WatchFolders(hass, emitter, library, (folder,))
+    await stopping.async_start()
+    assert stopping.diagnostics()["observer_running"] is True
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
+    await hass.async_block_till_done()
+    assert stopping.diagnostics()["observer_running"] is False
+    await stopping.async_stop()
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_stop_cancels_a_rescan_in_flight(
+    hass: HomeAssistant, loop_side: tuple[WatchFolders, Library, Path]
+) -> None:
+    watch, _library, _folder = loop_side
+    watch._scheduled_rescan(dt_util.utcnow())  # as the periodic timer does
+    (task,) = watch._tasks
+    await watch.async_stop()
+    assert task.cancelled()
+
+
+async def test_periodic_rescan_watches_a_folder_plugged_in_again(
+    hass: HomeAssistant, allowed: Path
+) -> None:
+    missing = allowed / "usb"
+    entry = await _setup(hass, allowed / "library", [missing])
+    watch = entry.runtime_data.watch
+    assert watch is not None and watch.watched == []
+    missing.mkdir()
+    async_fire_time_changed(hass, dt_util.utcnow() + RESCAN_INTERVAL + timedelta(seconds=1))
+    await wait_for(hass, lambda: watch.watched == [missing])
+    assert watch.unavailable == {}
     assert await hass.config_entries.async_unload(entry.entry_id)

@@ -14,19 +14,24 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
-from typing import Final
+from typing import Final, Protocol, runtime_checkable
 
 from homeassistant.components.image import ImageEntity
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .api.models import PrinterError, PrinterFileClient, PrinterThumbnailClient
+from .api.models import (
+    PrinterError,
+    PrinterFileClient,
+    PrinterJobPlateClient,
+    PrinterState,
+    PrinterThumbnailClient,
+)
 from .core.coordinator import PrinterCoordinator
 from .core.jobs import Job
 from .core.processing import estimates, job_estimates_from_library
 from .entity import PrinternizerEntity
-from .library_entry import is_library_entry
 from .metadata import metadata_from_keys
 from .runtime import DATA_KEY, LibraryConfigEntry, PrinternizerConfigEntry
 
@@ -36,6 +41,11 @@ PARALLEL_UPDATES = 0
 #: Largest preview file read from disk.
 MAX_PREVIEW_BYTES: Final = 8 * 1024**2
 EVENT_THUMBNAILS_PROCESSED: Final = "printernizer_file_thumbnails_processed"
+
+
+@runtime_checkable
+class _RemotePreviewClient(PrinterFileClient, PrinterThumbnailClient, Protocol):
+    """A printer that names the job's file and renders its thumbnails (PrusaLink)."""
 
 
 def image_content_type(data: bytes) -> str | None:
@@ -62,9 +72,7 @@ async def async_setup_entry(
     entry: PrinternizerConfigEntry | LibraryConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """One job preview per printer (the library entry has none)."""
-    if is_library_entry(entry):
-        return
+    """One job preview per printer (the library entry does not forward this platform)."""
     coordinator = entry.runtime_data
     assert isinstance(coordinator, PrinterCoordinator)
     async_add_entities([JobPreviewImage(hass, coordinator)])
@@ -127,10 +135,16 @@ class JobPreviewImage(PrinternizerEntity, ImageEntity):
         job = self._job()
         if job is not None:
             runtime = self.hass.data[DATA_KEY].library
+            client = self.coordinator.client
             job_estimates_from_library(
                 self.hass.data[DATA_KEY].jobs,
                 runtime.library if runtime is not None else None,
                 job,
+                plate=(
+                    client.job_plate()
+                    if job.is_active and isinstance(client, PrinterJobPlateClient)
+                    else None
+                ),
             )
         key = (job.job_id, job.library_file_id) if job is not None else None
         if key != self._key:
@@ -138,19 +152,19 @@ class JobPreviewImage(PrinternizerEntity, ImageEntity):
             self._attr_image_last_updated = dt_util.utcnow() if job is not None else None
             if job is not None and job.is_active and self._remote_for != job.job_id:
                 self._remote, self._remote_for = None, None
-                if self._library_preview(job) is None and self._remote_capable():
-                    if self._fetch is not None:
-                        self._fetch.cancel()
+                client, state = self.coordinator.client, self.coordinator.data
+                if (
+                    self._library_preview(job) is None
+                    and isinstance(client, _RemotePreviewClient)
+                    and state is not None
+                ):
+                    self._cancel_fetch()
                     self._fetch = self.hass.async_create_background_task(
-                        self._async_fetch_remote(job.job_id),
+                        self._async_fetch_remote(job.job_id, client, state),
                         f"printernizer job preview {self.coordinator.printer_id}",
                     )
         if write:
             self.async_write_ha_state()
-
-    def _remote_capable(self) -> bool:
-        client = self.coordinator.client
-        return isinstance(client, PrinterFileClient) and isinstance(client, PrinterThumbnailClient)
 
     def _library_preview(self, job: Job) -> Path | None:
         runtime = self.hass.data[DATA_KEY].library
@@ -161,30 +175,22 @@ class JobPreviewImage(PrinternizerEntity, ImageEntity):
             return None
         return Path(file.thumbnails["large"])
 
-    async def _async_fetch_remote(self, job_id: str) -> None:
+    async def _async_fetch_remote(
+        self, job_id: str, client: _RemotePreviewClient, state: PrinterState
+    ) -> None:
         """The printer's own thumbnail and estimates of the job's file (once per job)."""
-        client = self.coordinator.client
-        state = self.coordinator.data
-        if state is None or not isinstance(client, PrinterFileClient):
-            return
         try:
             remote = await client.async_job_file(state)
             if remote is None:
                 return
             if remote.meta is None:
                 remote = await client.async_stat(remote.path)
-            data = (
-                await client.async_read_thumbnail(remote)
-                if isinstance(client, PrinterThumbnailClient)
-                else None
-            )
+            data = await client.async_read_thumbnail(remote)
         except PrinterError as err:
             _LOGGER.debug("No preview of the job's file from the printer: %s", err)
             return
         job = self.hass.data[DATA_KEY].jobs.get(job_id)
-        if job is None:
-            return
-        if remote.meta and job.estimated_print_time is None:
+        if job is not None and remote.meta and job.estimated_print_time is None:
             meta = await self.hass.async_add_executor_job(metadata_from_keys, remote.meta)
             print_time, grams = estimates(meta.as_dict())
             self.hass.data[DATA_KEY].jobs.set_estimates(

@@ -88,7 +88,12 @@ async def async_setup_library_entry(hass: HomeAssistant, entry: LibraryConfigEnt
     entry.async_on_unload(runtime.files.async_stop)
     # --- processing (issue 11) ---
     processor = FileProcessor(
-        hass, data.emitter, library, data.jobs, watch_folders=settings.watch_folders
+        hass,
+        data.emitter,
+        library,
+        data.jobs,
+        watch_folders=settings.watch_folders,
+        coordinators=data.coordinators,
     )
     processor.start()
     runtime.processor = processor

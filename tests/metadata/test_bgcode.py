@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import struct
+import sys
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -187,3 +188,72 @@ def test_thumbnail_params_must_match_the_image() -> None:
     data = w.bgcode(w.BgcodeSpec(thumbnails=[(w.png(16, 16), 60000, 60000, 0)]))
     _, images = parse_bgcode_stream(io.BytesIO(data))
     assert images == []
+
+
+def _blocks(*blocks: w.Block, checksum: bool = True) -> bytes:
+    out = b"GCDE" + struct.pack("<IH", 1, 1 if checksum else 0)
+    return out + b"".join(b.encode(checksum=checksum) for b in blocks)
+
+
+def _parse(data: bytes) -> tuple[object, list[object]]:
+    return parse_bgcode_stream(io.BytesIO(data))
+
+
+def test_unreadable_file(tmp_path: Path) -> None:
+    with pytest.raises(MetadataError, match="cannot read the file"):
+        bgcode_mod.read_bgcode(tmp_path / "gone.bgcode")
+
+
+def test_budgets_block_count_and_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Too many blocks, or too many bytes, before the first G-code block: refused."""
+    block = w.Block(3, w.ini({"layer_height": "0.2"}))
+    data = _blocks(*([block] * 5))
+    assert _parse(data)[0].layer_height == 0.2  # type: ignore[attr-defined]
+    monkeypatch.setattr(bgcode_mod, "MAX_BLOCKS", 3)
+    with pytest.raises(MetadataError, match="too many blocks before the G-code"):
+        _parse(data)
+    monkeypatch.setattr(bgcode_mod, "MAX_BLOCKS", 64)
+    monkeypatch.setattr(bgcode_mod, "MAX_TOTAL", 40)
+    with pytest.raises(MetadataError, match="too much data before the first G-code block"):
+        _parse(data)
+
+
+def test_heatshrink_package_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without heatshrink2 installed, its blocks are reported as not extractable."""
+    data = _blocks(
+        w.Block(3, w.ini({"layer_height": "0.2"}), compression=2),
+        w.thumbnail_block_bgcode(w.png(8, 8), 8, 8, 0),
+    )
+    monkeypatch.setitem(sys.modules, "heatshrink2", None)  # import fails
+    assert bgcode_mod._heatshrink() is None
+    meta, thumbs = _parse(data)
+    assert meta.warnings == ["printer metadata is heatshrink-compressed: not extractable"]  # type: ignore[attr-defined]
+    assert len(thumbs) == 1
+
+
+def test_heatshrink_block_that_does_not_decode() -> None:
+    payload = w.ini({"layer_height": "0.2"})
+    good = w.Block(3, payload, compression=3).encode(checksum=False)
+    # the header's uncompressed size is one byte more than the block decodes to
+    lying = good[:4] + struct.pack("<I", len(payload) + 1) + good[8:]
+    with pytest.raises(MetadataError, match="size does not match its header"):
+        _parse(b"GCDE" + struct.pack("<IH", 1, 0) + lying)
+
+
+def test_metadata_encodings() -> None:
+    bad_json = w.Block(3, b"{not json", params=struct.pack("<H", 1))
+    with pytest.raises(MetadataError, match="not valid JSON"):
+        _parse(_blocks(bad_json))
+    unknown = w.Block(3, b"a=b", params=struct.pack("<H", 7))
+    with pytest.raises(MetadataError, match="unknown metadata encoding 7"):
+        _parse(_blocks(unknown))
+
+
+def test_thumbnail_of_unknown_format_is_skipped() -> None:
+    _meta, thumbs = _parse(
+        _blocks(
+            w.thumbnail_block_bgcode(w.png(8, 8), 8, 8, 9),
+            w.thumbnail_block_bgcode(w.png(4, 4), 4, 4, 0),
+        )
+    )
+    assert [(t.width, t.height) for t in thumbs] == [(4, 4)]  # type: ignore[attr-defined]

@@ -331,3 +331,41 @@ def test_long_line_of_thumbnail_words_is_no_block() -> None:
 
     assert _thumbnails(b";" + b"thumbnail" * 170_000) == []
     assert _thumbnails(b"G1 X1\n" + b" " * 40 + b"; thumbnail begin 2x2 10\n") == []
+
+
+def test_unreadable_file_read_directly(tmp_path: Path) -> None:
+    with pytest.raises(MetadataError, match="cannot read the file"):
+        gcode_mod.read_gcode(tmp_path / "nope.gcode")
+
+
+def test_bambu_studio_time_names_the_slicer() -> None:
+    """Bambu Studio's time line alone (no header naming the slicer) is enough."""
+    text = "; model printing time: 1m 2s; total estimated time: 2m 3s\nG28\n"
+    meta, _ = parse_gcode_bytes(text.encode())
+    assert (meta.print_time, meta.slicer) == (123, "BambuStudio")
+
+
+def test_block_end_skips_the_word_elsewhere_and_gives_up_after_its_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """ "thumbnail" not at a line start is not the end; an endless block is given up on."""
+    body = b"; aGVsbG8= thumbnail\n;thumbnail-ish\n; thumbnail end\n"
+    assert gcode_mod._block_end(body, 0) == body.index(b"; thumbnail end")
+    # the end right at the block's first line (no newline before it)
+    assert gcode_mod._block_end(b"; thumbnail end\n", 0) == 0
+    # another block begins first: this one has no end
+    assert gcode_mod._block_end(b"; x\n; thumbnail begin 2x2 10\n", 0) is None
+    monkeypatch.setattr(gcode_mod, "MAX_THUMBNAIL_B64", 16)
+    assert gcode_mod._block_end(b"; thumbnail-ish\n" * 8 + b"; thumbnail end\n", 0) is None
+
+
+def test_long_line_of_thumbnail_words_inside_a_block() -> None:
+    """A hostile block body (one long line repeating "thumbnail"): no image, then the next one.
+
+    The end-line search looks back a few bytes only, so this is linear (it was quadratic:
+    2.1 s for 170,000 repetitions, now about 0.1 s; BENCHMARKS.md).
+    """
+    good = w.thumbnail_block(w.png(4, 4), 4, 4)
+    text = "; thumbnail begin 10x10 100\n;" + "thumbnail" * 50_000 + "\n" + good
+    _, images = parse_gcode_bytes(text.encode())
+    assert [(t.width, t.height) for t in images] == [(4, 4)]

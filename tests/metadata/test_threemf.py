@@ -87,6 +87,11 @@ def test_single_plate_export_without_plate_one(write: Write) -> None:
     meta, _ = read_metadata(write("p.3mf", w.threemf([w.PlateSpec(3, prediction=77)])))
     assert meta.plate == 3
     assert meta.print_time == 77
+    # the job names a plate the export does not have: the warning names the plate used
+    meta, _ = read_metadata(write("q.3mf", w.threemf([w.PlateSpec(3, prediction=77)])), plate=2)
+    assert (meta.plate, meta.print_time) == (3, 77)
+    assert meta.warnings == ["plate 2 is not in the file: plate 3 used"]
+    assert meta.as_dict()["warnings"] == meta.warnings
 
 
 def test_orcaslicer_project(write: Write) -> None:
@@ -222,3 +227,64 @@ def test_huge_model_member_is_only_read_at_its_head(write: Write) -> None:
     meta, _ = read_metadata(write("mesh.3mf", data))
     assert (meta.slicer, meta.slicer_version) == ("OrcaSlicer", "2.2.0")
     assert meta.print_time == 1234
+
+
+def _without(data: bytes, name: str) -> bytes:
+    """The 3MF without one member."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            if info.filename != name:
+                dst.writestr(info, src.read(info))
+    return out.getvalue()
+
+
+def test_unreadable_file_and_archive(write: Write, tmp_path: Path) -> None:
+    with pytest.raises(MetadataError, match="cannot read the file"):
+        threemf_mod.read_3mf(tmp_path / "gone.3mf")
+    # an encrypted member (flag bit 0 in the central directory): zipfile wants a password
+    data = bytearray(w.threemf())
+    central = data.index(b"PK\x01\x02")
+    data[central + 8] |= 0x01
+    with pytest.raises(MetadataError, match="3MF: unreadable archive"):
+        read_metadata(write("e.3mf", bytes(data)))
+
+
+def test_too_many_members(write: Write, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(threemf_mod, "MAX_MEMBERS", 3)
+    with pytest.raises(MetadataError, match="members is too many"):
+        read_metadata(write("m.3mf", w.threemf()))
+
+
+def test_long_plate_gcode_read_from_its_head(write: Write) -> None:
+    """The layer count sits in the header: only the head of a long plate G-code is read."""
+    gcode = "; HEADER_BLOCK_START\n; total layer number: 321\n; HEADER_BLOCK_END\n"
+    gcode += "G1 X10 Y10 E0.1\n" * 20_000  # 320 kB, beyond the head
+    meta, _ = read_metadata(
+        write("l.3mf", w.threemf(extra={"Metadata/plate_1.gcode": gcode.encode()}))
+    )
+    assert meta.total_layers == 321
+
+
+def test_plate_json_missing_or_not_an_object(write: Write) -> None:
+    plain = _without(w.threemf(), "Metadata/plate_1.json")
+    meta, _ = read_metadata(write("a.3mf", plain))
+    assert (meta.bed_type, meta.print_time) == ("Textured PEI Plate", 1234)
+    odd = w.threemf(extra={"Metadata/plate_1.json": b"[1, 2]"})
+    meta, _ = read_metadata(write("b.3mf", odd))
+    assert meta.plates[0].bed_type is None
+    assert meta.print_time == 1234
+
+
+def test_printer_model_from_the_plate_without_settings(write: Write) -> None:
+    """No project settings: the plate's printer model id names the printer."""
+    meta, _ = read_metadata(
+        write("p.3mf", w.threemf([w.PlateSpec(1, printer_model_id="N2S")], settings={}))
+    )
+    assert meta.printer_model == threemf_mod.PRINTER_MODELS["N2S"]
+
+
+def test_plate_image_that_is_no_image(write: Write) -> None:
+    data = w.threemf(extra={"Metadata/plate_1.png": b"not an image at all"})
+    _, images = read_metadata(write("i.3mf", data))
+    assert [(t.width, t.height) for t in images] == [(128, 128)]  # the small one still counts

@@ -135,3 +135,32 @@ def test_save_previews_atomic(tmp_path: Path) -> None:
         "small.png",
     ]
     assert Image.open(paths["medium"]).size == (256, 256)
+
+
+def _jpeg_with_false_frame(data: bytes, width: int, height: int) -> bytes:
+    """A JPEG with an extra start-of-frame of another size before its own one."""
+    fake = b"\xff\xc0" + struct.pack(">HBHHB", 11, 8, height, width, 3) + b"\x01\x11\x00" * 3
+    return data[:2] + fake + data[2:]
+
+
+def test_header_that_lies_about_the_size() -> None:
+    """Our header probe and Pillow disagree on the size: refused before the pixels are used."""
+    data = _jpeg_with_false_frame(w.jpg(64, 48), 32, 16)
+    assert probe(data) == ("jpg", 32, 16)
+    with pytest.raises(MetadataError, match="header is inconsistent"):
+        decode(_thumb(data))
+
+
+def test_unreadable_image_is_skipped_for_the_next_best() -> None:
+    broken = Thumbnail(format="png", width=512, height=512, data=b"\x89PNG broken")
+    previews = make_previews([broken, _thumb(w.png(64, 32))])
+    assert (previews["large"].width, previews["large"].height) == (64, 32)
+
+
+def test_save_failure_leaves_no_temporary_file(tmp_path: Path) -> None:
+    previews = make_previews([_thumb(w.png(64, 64))])
+    (tmp_path / "large.png").mkdir()  # a folder where the file goes: the rename fails
+    with pytest.raises(OSError):
+        save_previews(previews, tmp_path)
+    # written in order (small, medium); the failed one's temporary file is removed
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["large.png", "medium.png", "small.png"]

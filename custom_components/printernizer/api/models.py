@@ -316,6 +316,19 @@ class PrinterThumbnailClient(Protocol):
         """Return the image bytes (PNG/JPEG, size-limited) or None when there is none."""
 
 
+@runtime_checkable
+class PrinterJobPlateClient(Protocol):
+    """Optional: the plate of a multi-plate project (3MF) the running job prints.
+
+    Bambu Lab reports it in the job's ``gcode_file`` (``/data/Metadata/plate_2.gcode``
+    on an X1 LAN print, ``..._plate_2.gcode`` for a cloud print); the file
+    processor reads that plate's metadata.
+    """
+
+    def job_plate(self) -> int | None:
+        """Return the running job's plate index (1-based), None when not known."""
+
+
 def jsonable(value: Any) -> Any:
     """``value`` as plain JSON types (named tuples as objects, tuples as lists)."""
     if isinstance(value, tuple) and hasattr(value, "_asdict"):

@@ -30,15 +30,17 @@ import contextlib
 import logging
 import re
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 
+from ..api.models import PrinterJobPlateClient
 from ..emitter import EventEmitter, timestamp
 from ..metadata import MetadataError, make_previews, read_metadata, save_previews
+from .coordinator import PrinterCoordinator
 from .jobs import Job, JobManager
 from .library import Library, LibraryFile
 
@@ -103,12 +105,26 @@ def confined_path(claimed: str, expected: Path, roots: Iterable[Path]) -> Path |
     return None
 
 
-def estimates(metadata: dict[str, Any] | None) -> tuple[int | None, float | None]:
-    """(print_time seconds, filament grams) from a file's metadata."""
+def estimates(
+    metadata: dict[str, Any] | None, plate: int | None = None
+) -> tuple[int | None, float | None]:
+    """(print_time seconds, filament grams) from a file's metadata.
+
+    ``plate``: the plate a job prints; when the metadata's top level is another
+    plate's (the file was processed for another print), that plate's entry
+    under ``plates`` is used.
+    """
     if not metadata:
         return None, None
-    print_time = metadata.get("print_time")
-    grams = metadata.get("filament_used")
+    source = metadata
+    if plate is not None and metadata.get("plate") != plate:
+        plates = metadata.get("plates")
+        for entry in plates if isinstance(plates, list) else ():
+            if isinstance(entry, dict) and entry.get("index") == plate:
+                source = entry
+                break
+    print_time = source.get("print_time")
+    grams = source.get("filament_used")
     return (
         int(print_time) if isinstance(print_time, int | float) else None,
         float(grams) if isinstance(grams, int | float) else None,
@@ -126,22 +142,24 @@ class FileProcessor:
         jobs: JobManager,
         *,
         watch_folders: Iterable[Path] = (),
-        plate_for: Callable[[str], int | None] | None = None,
+        coordinators: Mapping[str, PrinterCoordinator] | None = None,
     ) -> None:
-        """Initialize the processor (``plate_for(checksum)``: the plate a job prints)."""
+        """Initialize the processor (``coordinators``: the printers, for the plate a job prints)."""
         self._hass = hass
         self._emitter = emitter
         self._library = library
         self._jobs = jobs
         self._watch_folders = tuple(watch_folders)
-        self._plate_for = plate_for or (lambda _checksum: None)
+        #: The printers by id (the runtime's live dict: printers load after the library).
+        self._coordinators: Mapping[str, PrinterCoordinator] = (
+            coordinators if coordinators is not None else {}
+        )
         self._queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue(QUEUE_LIMIT)
         #: (checksum, claimed path) waiting in the queue (not queued twice).
         self._waiting: set[tuple[str, str]] = set()
         self._current: str | None = None
         self._worker: asyncio.Task[None] | None = None
         self._unsubs: list[CALLBACK_TYPE] = []
-        self._listeners: list[Callable[[str], None]] = []
         self.processed = 0
         self.metadata_failed = 0
         self.thumbnails_failed = 0
@@ -168,17 +186,6 @@ class FileProcessor:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._worker
             self._worker = None
-
-    @callback
-    def async_add_listener(self, update: Callable[[str], None]) -> CALLBACK_TYPE:
-        """Call ``update(checksum)`` after each processed file; returns the unsubscribe."""
-        self._listeners.append(update)
-
-        @callback
-        def remove() -> None:
-            self._listeners.remove(update)
-
-        return remove
 
     # --- requests ---------------------------------------------------------------------
 
@@ -272,7 +279,7 @@ class FileProcessor:
             return
         preview_folder = self._library.thumbnails_folder / checksum
         result = await self._hass.async_add_executor_job(
-            process_file, path, preview_folder, self._plate_for(checksum)
+            process_file, path, preview_folder, self.job_plate(checksum)
         )
         if self._library.get(checksum) is None:  # deleted meanwhile: drop its previews
             await self._hass.async_add_executor_job(_remove_folder, preview_folder)
@@ -311,7 +318,7 @@ class FileProcessor:
                     "timestamp": timestamp(),
                 },
             )
-            self.apply_estimates(checksum)
+            self._apply_estimates(checksum, result.metadata)
         else:
             self.metadata_failed += 1
             self._emitter.fire(
@@ -322,8 +329,6 @@ class FileProcessor:
                     "timestamp": timestamp(),
                 },
             )
-        for listener in list(self._listeners):
-            listener(checksum)
 
     @callback
     def _fail(self, checksum: str, thumbnail_error: str, metadata_error: str) -> None:
@@ -340,13 +345,33 @@ class FileProcessor:
 
     # --- jobs -------------------------------------------------------------------------
 
-    @callback
-    def apply_estimates(self, checksum: str) -> None:
-        """Give every job linked to the file the file's estimates."""
+    def job_plate(self, checksum: str) -> int | None:
+        """The plate a printer prints of the file: its active job's, where the client knows it.
+
+        The job linked to the file; else, for a file auto-download just fetched
+        (linked only once the download returned), the unlinked active job of the
+        printer it came from. None (the reader takes plate 1) for a file no
+        running job prints, or a printer that does not report plates
+        (``PrinterJobPlateClient``).
+        """
+        active = [j for j in self._jobs.jobs() if j.is_active and j.printer_id is not None]
+        job = next((j for j in active if j.library_file_id == checksum), None)
         file = self._library.get(checksum)
-        if file is None or file.metadata is None:
-            return
-        print_time, grams = estimates(file.metadata)
+        if job is None and file is not None and file.auto:
+            printers = {s.printer_id for s in file.sources}
+            job = next(
+                (j for j in active if j.library_file_id is None and j.printer_id in printers), None
+            )
+        if job is None:
+            return None
+        coordinator = self._coordinators.get(job.printer_id or "")
+        client = coordinator.client if coordinator is not None else None
+        return client.job_plate() if isinstance(client, PrinterJobPlateClient) else None
+
+    @callback
+    def _apply_estimates(self, checksum: str, metadata: dict[str, Any]) -> None:
+        """Give every job linked to the file the file's estimates."""
+        print_time, grams = estimates(metadata)
         for job in self._jobs.jobs():
             if job.library_file_id == checksum:
                 self._jobs.set_estimates(job, print_time=print_time, filament_g=grams)
@@ -358,20 +383,22 @@ class FileProcessor:
         return {
             "queued": len(self._waiting),
             "processing": self._current is not None,
-            "queue_limit": QUEUE_LIMIT,
+            "queue_limit": self._queue.maxsize,
             "processed": self.processed,
             "metadata_failed": self.metadata_failed,
             "thumbnails_failed": self.thumbnails_failed,
         }
 
 
-def job_estimates_from_library(jobs: JobManager, library: Library | None, job: Job) -> None:
-    """Copy a linked library file's estimates onto ``job`` when it has none yet."""
+def job_estimates_from_library(
+    jobs: JobManager, library: Library | None, job: Job, *, plate: int | None = None
+) -> None:
+    """Copy a linked library file's estimates (of ``plate``) onto ``job`` when it has none yet."""
     if library is None or job.library_file_id is None or job.estimated_print_time is not None:
         return
     file = library.get(job.library_file_id)
     if file is not None and file.metadata is not None:
-        print_time, grams = estimates(file.metadata)
+        print_time, grams = estimates(file.metadata, plate)
         jobs.set_estimates(job, print_time=print_time, filament_g=grams)
 
 

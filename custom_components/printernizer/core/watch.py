@@ -82,13 +82,10 @@ def issue_id(folder: Path) -> str:
 
 def check_folder(hass: HomeAssistant, folder: Path) -> str | None:
     """Blocking: None when the folder can be watched, else the reason (a translation key)."""
-    try:
-        if not folder.is_dir():
-            return "missing"
-        if not hass.config.is_allowed_path(str(folder.resolve())):
-            return "not_allowed"
-    except OSError:
+    if not folder.is_dir():  # False for a broken link or a folder we cannot stat
         return "missing"
+    if not hass.config.is_allowed_path(str(folder.resolve())):  # non-strict: no OSError
+        return "not_allowed"
     return None
 
 
@@ -321,7 +318,7 @@ class WatchFolders:
     async def _settle(self, path: str, pending: _Pending) -> None:
         """After the debounce: report the change once the file's size stopped changing."""
         if self._pending.get(path) is not pending:
-            return
+            return  # reported meanwhile (a timer set while its size was being checked)
         if pending.kind in ("created", "modified") and not pending.is_directory:
             pending.checking = True
             try:

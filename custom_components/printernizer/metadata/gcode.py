@@ -274,14 +274,18 @@ def _block_end(chunk: bytes, start: int) -> int | None:
     """Offset of the `; thumbnail end` line after `start`; None when another block begins."""
     pos = start
     while (pos := chunk.find(b"thumbnail", pos)) >= 0:
-        line = chunk.rfind(b"\n", 0, pos) + 1
-        if _THUMB_END.match(chunk, line):
-            return line
-        if _THUMB_BEGIN.match(chunk, line):
-            return None
-        pos += 9
         if pos - start > MAX_THUMBNAIL_B64 * 2:
             return None
+        # the line start, looked for a few bytes back only (`start` is one): a long line
+        # full of "thumbnail" costs linear time, not quadratic
+        window = max(start, pos - _LINE_PREFIX_MAX)
+        newline = chunk.rfind(b"\n", window, pos)
+        line = newline + 1 if newline >= 0 else (start if window == start else -1)
+        if line >= 0 and _THUMB_END.match(chunk, line):
+            return line
+        if line >= 0 and _THUMB_BEGIN.match(chunk, line):
+            return None
+        pos += 9
     return None
 
 

@@ -148,11 +148,6 @@ class Thumbnail:
     height: int
     data: bytes = field(repr=False)
 
-    @property
-    def pixels(self) -> int:
-        """Declared width x height."""
-        return self.width * self.height
-
     def describe(self) -> dict[str, Any]:
         """Plain JSON without the bytes: format, width, height, bytes."""
         return {

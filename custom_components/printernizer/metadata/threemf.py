@@ -110,17 +110,13 @@ class _Project:
         ):
             raise MetadataError(f"3MF: {name} is compressed suspiciously well (zip bomb)")
         try:
+            # zipfile never yields more than the declared size (checked above unless head)
             with self._archive.open(info) as stream:
-                data = stream.read(limit + 1)
+                return stream.read(limit)
         except zipfile.BadZipFile as err:
             raise MetadataError(f"3MF: {name} is corrupt ({err})") from err
         except (zlib.error, EOFError) as err:
             raise MetadataError(f"3MF: {name} does not decompress ({err})") from err
-        if len(data) > limit:
-            if head:
-                return data[:limit]
-            raise MetadataError(f"3MF: {name} is bigger than its header says (zip bomb)")
-        return data
 
     def read(self, wanted: int | None) -> tuple[FileMetadata, list[Thumbnail]]:
         meta = FileMetadata(file_format="3mf", is_print_file=False)
@@ -200,13 +196,14 @@ class _Project:
     @staticmethod
     def _choose(plates: list[Plate], wanted: int | None, meta: FileMetadata) -> Plate | None:
         by_index = {p.index: p for p in plates}
-        if wanted is not None:
-            if wanted in by_index:
-                return by_index[wanted]
-            meta.warnings.append(f"plate {wanted} is not in the file: plate 1 used")
-        if 1 in by_index:
-            return by_index[1]
-        return next((p for p in plates if p.sliced), plates[0] if plates else None)
+        if wanted is not None and wanted in by_index:
+            return by_index[wanted]
+        chosen = by_index.get(1) or next(
+            (p for p in plates if p.sliced), plates[0] if plates else None
+        )
+        if wanted is not None and chosen is not None:
+            meta.warnings.append(f"plate {wanted} is not in the file: plate {chosen.index} used")
+        return chosen
 
     def _apply_plate(self, meta: FileMetadata, plate: Plate) -> None:
         if plate.print_time is not None:

@@ -92,7 +92,7 @@ def make_previews(
     thumbnails: Sequence[Thumbnail], *, max_pixels: int = MAX_PIXELS
 ) -> dict[str, Preview]:
     """small / medium / large PNG previews (128, 256, 512 px on the longest side)."""
-    source = largest(t for t in thumbnails if probe(t.data) is not None)
+    source = largest(thumbnails)
     if source is None:
         if thumbnails:
             raise MetadataError("no embedded image is readable within the size limits")

@@ -183,6 +183,21 @@ async def test_thumbnail(sim: PrusaLinkSimulator, make_client: ClientFactory) ->
     assert await client.async_read_thumbnail(gone) is None
 
 
+async def test_thumbnail_formats(sim: PrusaLinkSimulator, make_client: ClientFactory) -> None:
+    """PNG, JPEG and QOI (magic ``qoif``, lower case) are images; other bytes give None."""
+    client = make_client(sim)
+    first = (await client.async_list_files())[0]
+    simfile = next(f for f in sim.files if f"/usb/{f.rel_path}" == first.path)
+    for data, served in (
+        (b"qoif" + bytes(20), True),
+        (b"\xff\xd8\xff\xe0" + bytes(20), True),
+        (b"QOIF" + bytes(20), False),
+        (b"GIF89a" + bytes(20), False),
+    ):
+        simfile.thumbnail_png = data
+        assert await client.async_read_thumbnail(first) == (data if served else None)
+
+
 def test_hostile_entries() -> None:
     """Refs to other hosts or with traversal are dropped; bad types become None."""
     entry = {

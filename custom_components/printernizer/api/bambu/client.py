@@ -15,6 +15,7 @@ import dataclasses
 import json
 import logging
 import random
+import re
 import secrets
 import ssl
 import time
@@ -97,6 +98,20 @@ class _MqttClient(mqtt.Client):
             return super()._ssl_wrap_socket(tcp_sock)
         finally:
             self._keepalive = keepalive
+
+
+#: ``/data/Metadata/plate_2.gcode`` (X1 LAN), ``Benchy_plate_2.gcode`` (cloud), also
+#: ``.gcode.3mf``: the plate of a multi-plate project the job prints.
+_JOB_PLATE = re.compile(r"(?:^|[/_])plate_(\d{1,3})\.gcode(?:\.3mf)?$", re.IGNORECASE)
+
+
+def job_plate_index(gcode_file: Any) -> int | None:
+    """The plate index a reported ``gcode_file`` names (1-based), None when it names none."""
+    if not isinstance(gcode_file, str) or len(gcode_file) > 1024:
+        return None
+    match = _JOB_PLATE.search(gcode_file.strip())
+    index = int(match.group(1)) if match else 0
+    return index if index >= 1 else None
 
 
 class BambuClient:
@@ -706,6 +721,10 @@ class BambuClient:
     async def async_delete(self, path: str) -> None:
         """Delete a file on the printer."""
         await self._ftps.async_delete(path)
+
+    def job_plate(self) -> int | None:
+        """The plate the running job prints, from the report's ``gcode_file`` (None: unknown)."""
+        return job_plate_index(self._report.get("gcode_file"))
 
     async def async_job_file(self, state: PrinterState) -> RemoteFile | None:
         """The file of the job in ``state`` (the report's gcode_file / subtask_name forms)."""

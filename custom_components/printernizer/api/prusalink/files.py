@@ -479,7 +479,7 @@ class PrusaLinkFiles:
             except FileTransferError:
                 _LOGGER.debug("PrusaLink thumbnail %s too large", file.thumbnail_path)
                 return None
-        return data if data.startswith((b"\x89PNG", b"\xff\xd8", b"QOIF")) else None
+        return data if data.startswith((b"\x89PNG", b"\xff\xd8", b"qoif")) else None
 
     async def async_delete(self, path: str) -> None:
         """DELETE the file; 404 -> RemoteFileNotFoundError, 409 (being printed) -> FileError."""
