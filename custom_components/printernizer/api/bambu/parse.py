@@ -935,6 +935,17 @@ def normalize(
         bed_temp, bed_target = previous.bed_temp, previous.bed_target
         chamber_temp = previous.chamber_temp
 
+    stage_changed = extras
+    if extras or "stage" in touched:  # type: ignore[operator]
+        stage = _int(report.get("stg_cur"), "stg_cur")
+        if stage is None:
+            stage = _int(report.get("mc_print_stage"), "mc_print_stage")
+        print_stage = _ranged(stage, -1, 255)
+        stage_changed = (
+            extras
+            or "print_stage" not in previous.extra
+            or print_stage != previous.extra["print_stage"]
+        )
     if extras:
         sources = (*map(report.get, _EXTRA_KEYS), plain, chamber_sensor)
         old = previous.extra
@@ -944,16 +955,13 @@ def normalize(
             extra = _Extras(_extras(report, plain, device, extruders))
             extra["chamber_target"] = chamber_target
         extra.sources = sources
-    elif "stage" in touched or "ams" in touched:  # type: ignore[operator]
+    elif stage_changed or "ams" in touched:  # type: ignore[operator]
         extra = _Extras(previous.extra)
         extra.sources = getattr(previous.extra, "sources", ())
     else:  # nothing the extras come from changed: the same object (cheap to compare)
         extra = previous.extra  # type: ignore[assignment]
-    if extras or "stage" in touched:  # type: ignore[operator]
-        stage = _int(report.get("stg_cur"), "stg_cur")
-        if stage is None:
-            stage = _int(report.get("mc_print_stage"), "mc_print_stage")
-        extra["print_stage"] = _ranged(stage, -1, 255)
+    if stage_changed:
+        extra["print_stage"] = print_stage
     if extras or "ams" in touched:  # type: ignore[operator]
         # AMS trays for materials (issue 12): parsed in ams.py, reused while unchanged
         if (trays := read_ams(report, previous.extra.get("ams"))) is not None:
