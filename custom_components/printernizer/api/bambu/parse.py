@@ -907,10 +907,16 @@ def normalize(
         remaining_seconds = previous.remaining_seconds
 
     if touched is None or "layers" in touched:
-        total_layers = _ranged(
-            _int(report.get("total_layer_num"), "total_layer_num"), 0, MAX_LAYERS
-        )
-        layer = _ranged(_int(report.get("layer_num"), "layer_num"), 0, MAX_LAYERS)
+        total_layers = report.get("total_layer_num")
+        if type(total_layers) is not int:
+            total_layers = _int(total_layers, "total_layer_num")
+        if total_layers is not None and not 0 <= total_layers <= MAX_LAYERS:
+            total_layers = None
+        layer = report.get("layer_num")
+        if type(layer) is not int:
+            layer = _int(layer, "layer_num")
+        if layer is not None and not 0 <= layer <= MAX_LAYERS:
+            layer = None
         if layer is not None and total_layers and layer > total_layers:
             layer = total_layers
     else:
@@ -937,10 +943,12 @@ def normalize(
 
     stage_changed = extras
     if extras or "stage" in touched:  # type: ignore[operator]
-        stage = _int(report.get("stg_cur"), "stg_cur")
-        if stage is None:
-            stage = _int(report.get("mc_print_stage"), "mc_print_stage")
-        print_stage = _ranged(stage, -1, 255)
+        stage = report.get("stg_cur")
+        if type(stage) is not int:
+            stage = _int(stage, "stg_cur")
+            if stage is None:
+                stage = _int(report.get("mc_print_stage"), "mc_print_stage")
+        print_stage = stage if stage is not None and -1 <= stage <= 255 else None
         stage_changed = (
             extras
             or "print_stage" not in previous.extra
