@@ -26,6 +26,7 @@ from custom_components.printernizer.api.bambu.parse import (
     model_name,
     normalize,
     parse_version,
+    plain_newer,
     tray_from_snow,
     unpack_temp,
 )
@@ -518,7 +519,15 @@ def test_many_delta_shapes() -> None:
         state = normalize(merged, previous, changed=delta.keys())
         assert state == normalize(merged, previous)
         assert state.progress == index % 101
-    assert len(parse_module._TOUCHED) <= 256
+    assert len(parse_module._SHAPES) <= 256
+    # a delta of very many keys is not remembered at all
+    wide = {f"k{index}": index for index in range(100)} | {"nozzle_temper": 201.0}
+    merged = merge_report(full, wide)
+    parse_module._SHAPES.clear()
+    state = normalize(merged, previous, plain=plain_newer(wide, merged), changed=wide.keys())
+    assert state.nozzle_temp == 201.0
+    assert plain_newer(wide, merged) == frozenset({"nozzle"})
+    assert not parse_module._SHAPES
 
 
 def test_number_edge_cases() -> None:
@@ -538,3 +547,12 @@ def test_number_edge_cases() -> None:
     assert state.layer == 3
     assert state.printer_job_id is None
     assert normalize({"task_id": 10**39}).printer_job_id == str(10**39)
+
+
+def test_hms_entries_that_are_not_objects_are_skipped() -> None:
+    """HMS list items that are not objects, or lack attr/code, are left out."""
+    state = normalize(
+        {"hms": [7, "x", {"attr": 0x03000100}, {"attr": 0x03000100, "code": 0x00030001}]}
+    )
+    assert state.extra["hms"] == ["0300_0100_0003_0001"]
+    assert state.extra["hms_messages"][0]["severity"] == "common"

@@ -96,7 +96,7 @@ import logging
 import math
 import operator
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from itertools import compress
 from typing import Any, TypeGuard
@@ -324,12 +324,11 @@ def merge_report(
     Nesting deeper than :data:`MAX_DEPTH` is cut (dropped), so what is kept
     can always be serialised.
     """
-    result: dict[str, Any] = dict(base) if _is_mapping(base) else {}
     if not _is_mapping(delta):
-        return result
-    if all(map(_SCALARS.__contains__, map(type, delta.values()))):
-        result.update(delta)  # the common delta: only numbers and strings
-        return result
+        return dict(base) if _is_mapping(base) else {}
+    if _SCALARS.issuperset(map(type, delta.values())):  # the common delta: no objects
+        return {**base, **delta} if _is_mapping(base) else dict(delta)
+    result: dict[str, Any] = dict(base) if _is_mapping(base) else {}
     for key, value in delta.items():
         cls = type(value)
         if cls is dict or (cls not in _JSON_NON_MAPPINGS and _is_mapping(value)):
@@ -654,7 +653,7 @@ def plain_newer(
     "plain" when the delta carries only its plain field, back to "packed"
     when it carries the packed one (for the active extruder).
     """
-    plain = {_PLAIN_KEY_GROUP[key] for key in _PLAIN_KEY_GROUP.keys() & delta.keys()}
+    plain = _shape(delta)[1]
     device = delta.get("device")
     if not _is_mapping(device):
         return previous if plain <= previous else previous | plain
@@ -879,7 +878,7 @@ def normalize(
         if previous is None:
             previous = _NO_STATE
     else:
-        touched = _touched(changed)
+        touched = _shape(changed)[0]
 
     if touched is None or "status" in touched:
         status, error, cancelled = _status(report, previous)
@@ -996,20 +995,25 @@ def normalize(
     )
 
 
-#: Sections touched per delta key set (deltas of one printer repeat a few shapes).
-_TOUCHED: dict[tuple[str, ...], frozenset[str | None]] = {}
+#: Per delta shape (its keys, in order): the sections it touches and its plain
+#: temperature groups. Deltas of one printer repeat a few shapes.
+_SHAPES: dict[tuple[str, ...], tuple[frozenset[str | None], frozenset[str]]] = {}
 
 
-def _touched(changed: AbstractSet[str]) -> frozenset[str | None]:
-    """The sections (:data:`_SECTION_OF`) the keys ``changed`` touch."""
-    shape = tuple(changed)
-    touched = _TOUCHED.get(shape)
-    if touched is None:
-        touched = frozenset(map(_SECTION_OF.get, shape))
-        if len(_TOUCHED) >= 256:  # bounded: hostile deltas of ever new shapes
-            _TOUCHED.clear()
-        _TOUCHED[shape] = touched
-    return touched
+def _shape(keys: Iterable[str]) -> tuple[frozenset[str | None], frozenset[str]]:
+    """The sections (:data:`_SECTION_OF`) and the plain groups the keys of a delta touch."""
+    shape = tuple(keys)
+    known = _SHAPES.get(shape)
+    if known is None:
+        known = (
+            frozenset(map(_SECTION_OF.get, shape)),
+            frozenset(_PLAIN_KEY_GROUP[key] for key in shape if key in _PLAIN_KEY_GROUP),
+        )
+        if len(shape) <= 64:  # bounded: hostile deltas of ever new shapes, huge ones
+            if len(_SHAPES) >= 256:
+                _SHAPES.clear()
+            _SHAPES[shape] = known
+    return known
 
 
 #: The report keys of :data:`_EXTRA_SOURCES`, in a fixed order.
