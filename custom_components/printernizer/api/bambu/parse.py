@@ -653,7 +653,11 @@ def plain_newer(
     "plain" when the delta carries only its plain field, back to "packed"
     when it carries the packed one (for the active extruder).
     """
-    plain = _shape(delta)[1]
+    plain = (
+        _shape(delta)[1]
+        if len(delta) <= _MAX_SHAPE
+        else {_PLAIN_KEY_GROUP[key] for key in _PLAIN_KEY_GROUP.keys() & delta.keys()}
+    )
     device = delta.get("device")
     if not _is_mapping(device):
         return previous if plain <= previous else previous | plain
@@ -998,6 +1002,8 @@ def normalize(
 #: Per delta shape (its keys, in order): the sections it touches and its plain
 #: temperature groups. Deltas of one printer repeat a few shapes.
 _SHAPES: dict[tuple[str, ...], tuple[frozenset[str | None], frozenset[str]]] = {}
+#: Most keys of a remembered shape (full reports have more: not remembered).
+_MAX_SHAPE = 64
 
 
 def _shape(keys: Iterable[str]) -> tuple[frozenset[str | None], frozenset[str]]:
@@ -1009,7 +1015,7 @@ def _shape(keys: Iterable[str]) -> tuple[frozenset[str | None], frozenset[str]]:
             frozenset(map(_SECTION_OF.get, shape)),
             frozenset(_PLAIN_KEY_GROUP[key] for key in shape if key in _PLAIN_KEY_GROUP),
         )
-        if len(shape) <= 64:  # bounded: hostile deltas of ever new shapes, huge ones
+        if len(shape) <= _MAX_SHAPE:  # bounded: hostile deltas of ever new shapes
             if len(_SHAPES) >= 256:
                 _SHAPES.clear()
             _SHAPES[shape] = known
