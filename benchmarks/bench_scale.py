@@ -18,13 +18,16 @@ Reported:
 - memory per printer (resident set size after set-up minus before, / 100;
   it includes the one-off import of the integration's platforms).
 
-Run: ``.venv/bin/python -m benchmarks.bench_scale [--quick]`` (not part of
+Run: ``.venv/bin/python -m benchmarks.bench_scale [--quick] [--profile]`` (``--profile``:
+cProfile of the event loop thread over the measured window; it slows Home
+Assistant down, so take the CPU figure from a run without it) (not part of
 ``scripts/bench``'s default list; ``scripts/bench scale`` runs it).
 """
 
 from __future__ import annotations
 
 import asyncio
+import cProfile
 import os
 import time
 from typing import Any
@@ -39,6 +42,7 @@ from benchmarks._harness import (
     machine,
     ms,
     parse_args,
+    profile_top,
     quiet_logging,
     setup_entries,
     table,
@@ -60,7 +64,7 @@ def _rss() -> int:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-async def run(duration: float) -> dict[str, Any]:
+async def run(duration: float, profile: bool = False) -> dict[str, Any]:
     bambu = SimProcess("bambu_lab", BAMBU, access_code=ACCESS_CODE, model="P1P")
     prusa = SimProcess("prusa", PRUSA, password=PASSWORD)
     await bambu.start()
@@ -124,6 +128,9 @@ async def run(duration: float) -> dict[str, Any]:
             await asyncio.gather(*(report(i) for i in range(BAMBU)))
             latencies.clear()
 
+            profiler = cProfile.Profile() if profile else None
+            if profiler:
+                profiler.enable()
             cpu0, wall0 = time.process_time(), time.perf_counter()
             pending: list[asyncio.Task[None]] = []
             second = 0
@@ -138,6 +145,9 @@ async def run(duration: float) -> dict[str, Any]:
                         await prusa.call(i, "set_progress", 1 + second % 98)
             await asyncio.gather(*pending)
             cpu = (time.process_time() - cpu0) / (time.perf_counter() - wall0) * 100
+            if profiler:
+                profiler.disable()
+                profile_top(profiler, 30)
             prusa_printing = sum(
                 1
                 for i in range(PRUSA)
@@ -196,7 +206,7 @@ def report(result: dict[str, Any]) -> str:
 def main() -> None:
     args = parse_args(__doc__ or "")
     quiet_logging()
-    result = asyncio.run(run(10.0 if args.quick else 30.0))
+    result = asyncio.run(run(10.0 if args.quick else 30.0, args.profile))
     print(report(result))
     print("latency in ms: Bambu report published by the simulator -> progress state_changed")
     print(f"machine: {machine()}")

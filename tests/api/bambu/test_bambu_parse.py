@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
+import enum
 import json
+from types import MappingProxyType
 from typing import Any
 
+import pytest
 from bambu_helpers import FIXTURES, load_report
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from custom_components.printernizer.api.bambu import parse as parse_module
 from custom_components.printernizer.api.bambu.client import BambuClient
 from custom_components.printernizer.api.bambu.parse import (
+    MAX_DEPTH,
     MODELS_WITHOUT_CHAMBER_SENSOR,
+    adopt_full_report,
     decode_payload,
+    dumps,
     format_error_code,
     is_full_report,
     merge_report,
     model_name,
     normalize,
     parse_version,
+    plain_newer,
+    tray_from_snow,
     unpack_temp,
 )
 from custom_components.printernizer.api.models import PrinterState, PrinterStatus
@@ -345,3 +354,205 @@ def test_ams_tray_only_with_ams_units() -> None:
     assert "ams_active_tray" not in normalize(report).extra
     del report["ams"]
     assert "ams_active_tray" not in normalize(report).extra
+
+
+class _Percent(enum.IntEnum):
+    HALF = 50
+
+
+# --- decode / merge edge cases and the caches of normalize (issue 9, speed) -----
+
+
+def test_lenient_decoding_of_text_and_other_types() -> None:
+    """A str payload orjson refuses (lone surrogate) is decoded leniently; a non-text is None."""
+    data = decode_payload('{"print": {"subtask_name": "a\\ud800", "x": NaN}}')
+    assert data == {"print": {"subtask_name": "a\ufffd", "x": None}}
+    assert decode_payload(1234) is None  # type: ignore[arg-type]
+    assert decode_payload(b"[1, 2]") is None  # JSON, but not an object
+
+
+def test_lenient_decoding_cuts_deep_objects() -> None:
+    """NaN forces the lenient path; an object nested deeper than MAX_DEPTH is cut there."""
+    deep = '{"a":' * 40 + "1" + "}" * 40
+    data = decode_payload(f'{{"print": {{"x": NaN, "deep": {deep}}}}}'.encode())
+    assert data is not None
+    node: Any = data["print"]["deep"]
+    depth = 2  # data and print
+    while isinstance(node, dict):
+        node, depth = node["a"], depth + 1
+    assert node is None  # cut, not kept
+    assert depth == MAX_DEPTH + 1
+    json.dumps(data)
+
+
+def test_dumps_falls_back_beyond_orjson() -> None:
+    """Diagnostics of a report with an integer orjson cannot write: the json fallback."""
+    assert json.loads(dumps({"big": 2**70, 1: "x"})) == {"big": 2**70, "1": "x"}
+    assert json.loads(dumps({"ok": [1, 2]})) == {"ok": [1, 2]}
+
+
+def test_merge_with_odd_inputs() -> None:
+    """A non-dict mapping merges like a dict; a delta that is not a mapping changes nothing."""
+    base = {"a": 1, "device": {"bed": {"info": {"temp": 5}}}}
+    merged = merge_report(base, MappingProxyType({"b": MappingProxyType({"c": 2})}))
+    assert merged == {**base, "b": {"c": 2}}
+    assert merge_report(base, ["not", "a", "mapping"]) == base  # type: ignore[arg-type]
+    assert merge_report(base, ["x"]) is not base  # type: ignore[arg-type]
+
+
+def test_merge_cuts_deep_dicts_and_lists() -> None:
+    """Beyond MAX_DEPTH a dict is dropped and a list's deep items become None; scalars stay."""
+    deep_dict: Any = {"leaf": 1}
+    for _ in range(MAX_DEPTH + 5):
+        deep_dict = {"d": deep_dict}
+    deep_list: Any = [1]
+    for _ in range(MAX_DEPTH + 5):
+        deep_list = [7, deep_list]
+    merged = merge_report({"keep": 1}, {"deep": deep_dict, "list": deep_list})
+    assert merged["keep"] == 1
+    depth, node = 1, merged["deep"]
+    while isinstance(node, dict) and "d" in node:
+        node, depth = node["d"], depth + 1
+    assert depth < MAX_DEPTH
+    assert node == {}  # the dict at the limit was dropped
+    items, node = 0, merged["list"]
+    while isinstance(node, list):
+        assert node[0] == 7  # the scalar next to the deep list is kept
+        node, items = node[1], items + 1
+    assert node is None
+    assert items < MAX_DEPTH
+    json.dumps(merged)
+
+
+def test_full_report_shares_unchanged_objects() -> None:
+    """adopt_full_report keeps the last report's equal objects (so the AMS is not read again),
+    bounds a deep new one, and takes the keys the full report lacks from the last one."""
+    first = load_report("MOCK-X1CMULTIAMS.json")
+    state = normalize(first)
+    second = json.loads(json.dumps(first))
+    deep: Any = 1
+    for _ in range(MAX_DEPTH + 3):
+        deep = [deep]
+    second["new_deep"] = deep
+    del second["wifi_signal"]
+    adopted = adopt_full_report(first, second)
+    assert adopted is second
+    assert adopted["ams"] is first["ams"]
+    assert adopted["wifi_signal"] == first["wifi_signal"]
+    json.dumps(adopted)
+    node, depth = adopted["new_deep"], 1
+    while isinstance(node, list):
+        node, depth = node[0], depth + 1
+    assert node is None
+    assert depth <= MAX_DEPTH
+    again = normalize(adopted, state)
+    assert again.extra["ams"] is state.extra["ams"]
+    assert again == normalize(adopted)
+    # a changed AMS object is read again
+    third = json.loads(json.dumps(first))
+    third["ams"]["ams"][0]["humidity"] = "1"
+    changed = normalize(adopt_full_report(adopted, third), again)
+    assert changed.extra["ams"] is not again.extra["ams"]
+    assert changed == normalize(third)
+
+
+@pytest.mark.parametrize(
+    ("key", "before", "after", "extra", "expected"),
+    [
+        ("wifi_signal", "-52dBm", "-60dBm", "wifi_signal", -60),
+        ("spd_lvl", 1, True, "speed_level", None),  # same value, another JSON type
+        ("spd_lvl", 2, 3, "speed_level", 3),
+        ("cooling_fan_speed", "15", "0", "fan_part", 0),
+        ("hms", [], [{"attr": 0x03000100, "code": 0x00010007}], "hms", ["0300_0100_0001_0007"]),
+    ],
+)
+def test_full_report_extras_follow_their_sources(
+    key: str, before: Any, after: Any, extra: str, expected: Any
+) -> None:
+    """Extras are reused from the last state only while all of their sources are the same."""
+    base = {**load_report("P1P.json"), key: before}
+    previous = normalize(base)
+    same = normalize(adopt_full_report(base, json.loads(json.dumps(base))), previous)
+    assert same.extra == previous.extra
+    full = json.loads(json.dumps(base))
+    full[key] = after
+    state = normalize(adopt_full_report(base, full), previous)
+    assert state.extra[extra] == expected
+    assert state == normalize(full)
+
+
+def test_plain_temperature_fallbacks() -> None:
+    """Temperatures as strings or ints are converted; out of range is unknown."""
+    state = normalize(
+        {"nozzle_temper": "600", "bed_temper": "21.5", "nozzle_target_temper": 210},
+        chamber_sensor=False,
+    )
+    assert state.nozzle_temp is None
+    assert state.bed_temp == 21.5
+    assert state.nozzle_target == 210.0
+    assert isinstance(state.nozzle_target, float)
+
+
+def test_int_subclasses_and_non_mappings() -> None:
+    """Python callers: an int subclass counts as its value; a report that is no mapping is
+    an empty one (IDLE)."""
+    assert normalize({"mc_percent": _Percent.HALF}).progress == 50
+    state = normalize(["not", "a", "report"])  # type: ignore[arg-type]
+    assert state.status == PrinterStatus.IDLE
+    assert state.progress == 0
+
+
+def test_snow_outside_known_units() -> None:
+    """snow naming an AMS index 64-127 or a tray above 3 is no tray."""
+    assert tray_from_snow(0x4000) is None
+    assert tray_from_snow(0x0004) is None
+    assert tray_from_snow(0x0203) == 11
+
+
+def test_many_delta_shapes() -> None:
+    """Deltas of ever new shapes (hostile): the shape cache stays bounded, results exact."""
+    full = load_report("P1P.json")
+    previous = normalize(full)
+    for index in range(300):
+        delta = {"mc_percent": index % 101, f"unknown_{index}": index}
+        merged = merge_report(full, delta)
+        state = normalize(merged, previous, changed=delta.keys())
+        assert state == normalize(merged, previous)
+        assert state.progress == index % 101
+    assert len(parse_module._SHAPES) <= 256
+    # a delta of very many keys is not remembered at all
+    wide = {f"k{index}": index for index in range(100)} | {"nozzle_temper": 201.0}
+    merged = merge_report(full, wide)
+    parse_module._SHAPES.clear()
+    state = normalize(merged, previous, plain=plain_newer(wide, merged), changed=wide.keys())
+    assert state.nozzle_temp == 201.0
+    assert plain_newer(wide, merged) == frozenset({"nozzle"})
+    assert not parse_module._SHAPES
+
+
+def test_number_edge_cases() -> None:
+    """Lenient decoding keeps 64-bit integers of 19-21 digits as ints (like orjson) and
+    larger ones as floats; numbers as strings with a fraction; huge ids are no job id."""
+    data = decode_payload(
+        b'{"print": {"x": NaN, "a": 18446744073709551615, "b": -9223372036854775808, '
+        b'"c": 184467440737095516150}}'
+    )
+    assert data is not None
+    assert data["print"]["a"] == 2**64 - 1
+    assert type(data["print"]["a"]) is int
+    assert data["print"]["b"] == -(2**63)
+    assert type(data["print"]["c"]) is float
+    state = normalize({"mc_percent": "41.7", "layer_num": " 3 ", "task_id": 10**41})
+    assert state.progress == 41
+    assert state.layer == 3
+    assert state.printer_job_id is None
+    assert normalize({"task_id": 10**39}).printer_job_id == str(10**39)
+
+
+def test_hms_entries_that_are_not_objects_are_skipped() -> None:
+    """HMS list items that are not objects, or lack attr/code, are left out."""
+    state = normalize(
+        {"hms": [7, "x", {"attr": 0x03000100}, {"attr": 0x03000100, "code": 0x00030001}]}
+    )
+    assert state.extra["hms"] == ["0300_0100_0003_0001"]
+    assert state.extra["hms_messages"][0]["severity"] == "common"

@@ -94,9 +94,11 @@ from __future__ import annotations
 import json
 import logging
 import math
+import operator
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
+from itertools import compress
 from typing import Any, TypeGuard
 
 import orjson
@@ -189,6 +191,7 @@ def model_name(code: str | None, product: str | None = None) -> str | None:
 #: Types ``json.loads`` produces that are not mappings (see :func:`_is_mapping`).
 _JSON_NON_MAPPINGS = frozenset({str, int, float, bool, list, type(None)})
 _SCALARS = frozenset({str, int, float, bool, type(None)})
+_CONTAINERS = frozenset({dict, list})
 
 
 def _is_mapping(value: Any) -> TypeGuard[Mapping[str, Any]]:
@@ -321,9 +324,11 @@ def merge_report(
     Nesting deeper than :data:`MAX_DEPTH` is cut (dropped), so what is kept
     can always be serialised.
     """
-    result: dict[str, Any] = dict(base) if _is_mapping(base) else {}
     if not _is_mapping(delta):
-        return result
+        return dict(base) if _is_mapping(base) else {}
+    if _SCALARS.issuperset(map(type, delta.values())):  # the common delta: no objects
+        return {**base, **delta} if _is_mapping(base) else dict(delta)
+    result: dict[str, Any] = dict(base) if _is_mapping(base) else {}
     for key, value in delta.items():
         cls = type(value)
         if cls is dict or (cls not in _JSON_NON_MAPPINGS and _is_mapping(value)):
@@ -375,13 +380,30 @@ def _bounded_list(value: list[Any], depth: int) -> list[Any]:
 def adopt_full_report(base: Mapping[str, Any] | None, report: dict[str, Any]) -> dict[str, Any]:
     """A full report replaces the merged one: ``report`` itself (freshly decoded, owned
     by the caller), nesting bounded like :func:`merge_report`, plus the top-level keys
-    of ``base`` it does not carry. Cheaper than merging: nothing is copied."""
-    if not _depth_ok(report, MAX_DEPTH):
-        report = merge_report(None, report)
-    if _is_mapping(base):
-        for key, value in base.items():
-            if key not in report:
-                report[key] = value
+    of ``base`` it does not carry. Cheaper than merging: nothing is copied.
+
+    A top-level object or list equal (``==``) to the one in ``base`` is replaced
+    by ``base``'s: it was bounded already, and what was derived from it (the AMS
+    trays, see :func:`~.ams.read_ams`) is reused by identity. So a value that
+    changed only its JSON type among equal numbers (``1``, ``1.0``, ``true``)
+    keeps the older one until the object changes otherwise.
+    """
+    if not _is_mapping(base) or not base:
+        return report if _depth_ok(report, MAX_DEPTH) else merge_report(None, report)
+    # only the objects and lists (the loop over the others runs in C)
+    is_container = map(_CONTAINERS.__contains__, map(type, report.values()))
+    for key, value in list(compress(report.items(), is_container)):
+        old = base.get(key)
+        if type(old) is type(value) and old == value:
+            report[key] = old
+        elif not _depth_ok(value, MAX_DEPTH - 1):
+            report[key] = (
+                merge_report(None, value, MAX_DEPTH - 1)
+                if type(value) is dict
+                else _bounded_list(value, MAX_DEPTH - 1)
+            )
+    for key in base.keys() - report.keys():
+        report[key] = base[key]
     return report
 
 
@@ -477,6 +499,11 @@ def _ranged(value: int | None, low: int, high: int) -> int | None:
 
 def _temp(value: Any, name: str) -> float | None:
     """A temperature: finite and within TEMP_MIN..TEMP_MAX, else unknown."""
+    cls = type(value)
+    if cls is float and TEMP_MIN <= value <= TEMP_MAX:  # the common cases (never NaN)
+        return value  # type: ignore[no-any-return]
+    if cls is int and -50 <= value <= 500:
+        return float(value)
     result = _float(value, name)
     if result is None or not TEMP_MIN <= result <= TEMP_MAX:
         return None
@@ -626,7 +653,11 @@ def plain_newer(
     "plain" when the delta carries only its plain field, back to "packed"
     when it carries the packed one (for the active extruder).
     """
-    plain = {group for key, group in _PLAIN_KEY_GROUP.items() if key in delta}
+    plain = (
+        _shape(delta)[1]
+        if len(delta) <= _MAX_SHAPE
+        else {_PLAIN_KEY_GROUP[key] for key in _PLAIN_KEY_GROUP.keys() & delta.keys()}
+    )
     device = delta.get("device")
     if not _is_mapping(device):
         return previous if plain <= previous else previous | plain
@@ -648,38 +679,43 @@ def _temps(
     plain: frozenset[str],
     chamber_sensor: bool | None,
     extruder: Mapping[str, Any] | None,
-) -> tuple[dict[str, float | None], float | None]:
-    """The state's temperatures, and the chamber target."""
-    result: dict[str, float | None] = {
-        "nozzle_temp": _temp(report.get("nozzle_temper"), "nozzle_temper"),
-        "nozzle_target": _temp(report.get("nozzle_target_temper"), "nozzle_target_temper"),
-        "bed_temp": _temp(report.get("bed_temper"), "bed_temper"),
-        "bed_target": _temp(report.get("bed_target_temper"), "bed_target_temper"),
-        "chamber_temp": (
-            _temp(report.get("chamber_temper"), "chamber_temper") if chamber_sensor else None
-        ),
-    }
+) -> tuple[float | None, float | None, float | None, float | None, float | None, float | None]:
+    """The state's temperatures (nozzle, its target, bed, its target, chamber), and the
+    chamber target."""
+    # the common case (a float in range, never NaN) inline: this runs for every delta
+    nozzle = report.get("nozzle_temper")
+    if not (type(nozzle) is float and TEMP_MIN <= nozzle <= TEMP_MAX):
+        nozzle = _temp(nozzle, "nozzle_temper")
+    nozzle_target = report.get("nozzle_target_temper")
+    if not (type(nozzle_target) is float and TEMP_MIN <= nozzle_target <= TEMP_MAX):
+        nozzle_target = _temp(nozzle_target, "nozzle_target_temper")
+    bed = report.get("bed_temper")
+    if not (type(bed) is float and TEMP_MIN <= bed <= TEMP_MAX):
+        bed = _temp(bed, "bed_temper")
+    bed_target = report.get("bed_target_temper")
+    if not (type(bed_target) is float and TEMP_MIN <= bed_target <= TEMP_MAX):
+        bed_target = _temp(bed_target, "bed_target_temper")
+    chamber = _temp(report.get("chamber_temper"), "chamber_temper") if chamber_sensor else None
     chamber_target: float | None = None
     device = report.get("device")
     if _is_mapping(device):
-        if ("bed" not in plain or result["bed_temp"] is None) and (
+        if ("bed" not in plain or bed is None) and (
             packed := unpack_temp(_get(device, "bed", "info", "temp"), "device.bed temp")
         ):
-            result["bed_temp"], result["bed_target"] = _temp(packed[0], ""), _temp(packed[1], "")
+            bed, bed_target = _temp(packed[0], ""), _temp(packed[1], "")
         if (
-            ("nozzle" not in plain or result["nozzle_temp"] is None)
+            ("nozzle" not in plain or nozzle is None)
             and extruder is not None
             and (packed := unpack_temp(extruder.get("temp"), "device.extruder temp"))
         ):
-            result["nozzle_temp"] = _temp(packed[0], "")
-            result["nozzle_target"] = _temp(packed[1], "")
+            nozzle, nozzle_target = _temp(packed[0], ""), _temp(packed[1], "")
         if chamber_sensor is not False and (
             packed := unpack_temp(_get(device, "ctc", "info", "temp"), "device.ctc temp")
         ):
-            if result["chamber_temp"] is None or "chamber" not in plain:
-                result["chamber_temp"] = _temp(packed[0], "")
+            if chamber is None or "chamber" not in plain:
+                chamber = _temp(packed[0], "")
             chamber_target = _temp(packed[1], "")
-    return result, chamber_target
+    return nozzle, nozzle_target, bed, bed_target, chamber, chamber_target
 
 
 def _wifi_dbm(value: Any) -> int | None:
@@ -797,6 +833,24 @@ def _extras(
 
 # --- normalization -----------------------------------------------------------
 
+#: Report key -> the part of the state derived from it (see :func:`normalize`).
+_SECTION_OF: dict[str, str] = {
+    "gcode_state": "status",
+    "print_error": "status",
+    "mc_percent": "progress",
+    "mc_remaining_time": "remaining",
+    "layer_num": "layers",
+    "total_layer_num": "layers",
+    "task_id": "job",
+    "subtask_name": "job",
+    "gcode_file": "job",
+    "stg_cur": "stage",
+    "mc_print_stage": "stage",
+    "vt_tray": "ams",
+    **{key: "temps" for key in _PLAIN_KEY_GROUP if key != "nozzle_diameter"},
+    **{key: "extras" for key in _EXTRA_SOURCES},
+}
+
 
 def normalize(
     report: Mapping[str, Any],
@@ -809,9 +863,10 @@ def normalize(
     """Turn a merged ``print`` report into a :class:`PrinterState`.
 
     ``changed`` (the keys of the delta just merged; None when unknown) lets
-    the extras derived only from keys the delta did not carry be taken from
-    ``previous``, which must then come from this function with the same
-    ``chamber_sensor``: the result is the same, for less work.
+    the parts of the state derived only from keys the delta did not carry
+    (see :data:`_SECTION_OF`) be taken from ``previous``, which must then come
+    from this function with the same ``chamber_sensor``, for the report before
+    the delta: the result is the same, for less work.
 
     An unknown or missing ``gcode_state`` keeps the previous status (IDLE when
     there is none). ``chamber_sensor=False`` (a model without one, see
@@ -822,81 +877,202 @@ def normalize(
     """
     if not _is_mapping(report):
         report = {}
-    gcode_state = report.get("gcode_state")
-    status = GCODE_STATE_MAP.get(gcode_state) if isinstance(gcode_state, str) else None
-    if status is None:
-        if gcode_state is not None:
-            _LOGGER.debug("Unknown gcode_state %r, keeping previous status", gcode_state)
-        status = (
-            previous.status
-            if previous is not None and previous.status != PrinterStatus.OFFLINE
-            else PrinterStatus.IDLE
+    if changed is None or previous is None or "hms" not in previous.extra:
+        touched: AbstractSet[str | None] | None = None
+        if previous is None:
+            previous = _NO_STATE
+    else:
+        touched = _shape(changed)[0]
+
+    if touched is None or "status" in touched:
+        status, error, cancelled = _status(report, previous)
+    else:
+        status, error, cancelled = previous.status, previous.error, previous.cancelled
+
+    if touched is None or "progress" in touched:
+        progress = report.get("mc_percent")
+        if type(progress) is not int:
+            progress = _int(progress, "mc_percent")
+        progress = (0 if progress < 0 else min(100, progress)) if progress is not None else 0
+    else:
+        progress = previous.progress
+
+    if touched is None or "remaining" in touched:
+        remaining = report.get("mc_remaining_time")
+        if type(remaining) is not int:
+            remaining = _int(remaining, "mc_remaining_time")
+        remaining_seconds = (
+            max(0, remaining) * 60
+            if remaining is not None and remaining <= MAX_REMAINING_MINUTES
+            else None
         )
-
-    print_error = _int(report.get("print_error"), "print_error") or 0
-    print_error &= 0xFFFFFFFF
-    cancelled = status == PrinterStatus.FAILED and print_error == PRINT_ERROR_CANCELLED
-    if cancelled:  # FAILED with the cancel code until the next print
-        status = PrinterStatus.CANCELLED
-    error = (
-        format_error_code(print_error & 0xFFFFFFFF)
-        if print_error and print_error != PRINT_ERROR_CANCELLED
-        else None
-    )
-
-    progress = _int(report.get("mc_percent"), "mc_percent")
-    progress = min(100, max(0, progress)) if progress is not None else 0
-    remaining = _int(report.get("mc_remaining_time"), "mc_remaining_time")
-    remaining_seconds = (
-        max(0, remaining) * 60
-        if remaining is not None and remaining <= MAX_REMAINING_MINUTES
-        else None
-    )
-    total_layers = _ranged(_int(report.get("total_layer_num"), "total_layer_num"), 0, MAX_LAYERS)
-    layer = _ranged(_int(report.get("layer_num"), "layer_num"), 0, MAX_LAYERS)
-    if layer is not None and total_layers and layer > total_layers:
-        layer = total_layers
-
-    task_id = _str(report.get("task_id"))
-    job_name = _str(report.get("subtask_name")) or _str(report.get("gcode_file"))
-
-    stage = _int(report.get("stg_cur"), "stg_cur")
-    if stage is None:
-        stage = _int(report.get("mc_print_stage"), "mc_print_stage")
-    device = report.get("device")
-    active, extruder, count = _extruders(device)
-    temps, chamber_target = _temps(report, plain, chamber_sensor, extruder)
-    if (
-        changed is not None
-        and previous is not None
-        and "hms" in previous.extra
-        and changed.isdisjoint(_EXTRA_SOURCES)
-    ):
-        extra = dict(previous.extra)
-        extra["print_stage"] = _ranged(stage, -1, 255)
     else:
-        extra = _extras(report, plain, device, (active, extruder, count))
-        extra["print_stage"] = _ranged(stage, -1, 255)
-        extra["chamber_target"] = chamber_target
-    # --- AMS trays for materials (issue 12): parsed in ams.py, reused while unchanged
-    if (trays := read_ams(report, previous.extra.get("ams") if previous else None)) is not None:
-        extra["ams"] = trays
+        remaining_seconds = previous.remaining_seconds
+
+    if touched is None or "layers" in touched:
+        total_layers = report.get("total_layer_num")
+        if type(total_layers) is not int:
+            total_layers = _int(total_layers, "total_layer_num")
+        if total_layers is not None and not 0 <= total_layers <= MAX_LAYERS:
+            total_layers = None
+        layer = report.get("layer_num")
+        if type(layer) is not int:
+            layer = _int(layer, "layer_num")
+        if layer is not None and not 0 <= layer <= MAX_LAYERS:
+            layer = None
+        if layer is not None and total_layers and layer > total_layers:
+            layer = total_layers
     else:
-        extra.pop("ams", None)
+        layer, total_layers = previous.layer, previous.total_layers
+
+    if touched is None or "job" in touched:
+        task_id = _str(report.get("task_id"))
+        job_id = task_id if task_id and task_id != "0" else None
+        job_name = _str(report.get("subtask_name")) or _str(report.get("gcode_file"))
+    else:
+        job_id, job_name = previous.printer_job_id, previous.job_name
+
+    extras = touched is None or "extras" in touched
+    if extras or "temps" in touched:  # type: ignore[operator]
+        device = report.get("device")
+        extruders = _extruders(device)
+        nozzle_temp, nozzle_target, bed_temp, bed_target, chamber_temp, chamber_target = _temps(
+            report, plain, chamber_sensor, extruders[1]
+        )
+    else:
+        nozzle_temp, nozzle_target = previous.nozzle_temp, previous.nozzle_target
+        bed_temp, bed_target = previous.bed_temp, previous.bed_target
+        chamber_temp = previous.chamber_temp
+
+    stage_changed = extras
+    if extras or "stage" in touched:  # type: ignore[operator]
+        stage = report.get("stg_cur")
+        if type(stage) is not int:
+            stage = _int(stage, "stg_cur")
+            if stage is None:
+                stage = _int(report.get("mc_print_stage"), "mc_print_stage")
+        print_stage = stage if stage is not None and -1 <= stage <= 255 else None
+        stage_changed = (
+            extras
+            or "print_stage" not in previous.extra
+            or print_stage != previous.extra["print_stage"]
+        )
+    if extras:
+        sources = (*map(report.get, _EXTRA_KEYS), plain, chamber_sensor)
+        old = previous.extra
+        if type(old) is _Extras and _same(old.sources, sources):
+            extra = _Extras(old)  # a full report that changed none of their sources
+        else:
+            extra = _Extras(_extras(report, plain, device, extruders))
+            extra["chamber_target"] = chamber_target
+        extra.sources = sources
+    elif stage_changed or "ams" in touched:  # type: ignore[operator]
+        extra = _Extras(previous.extra)
+        extra.sources = getattr(previous.extra, "sources", ())
+    else:  # nothing the extras come from changed: the same object (cheap to compare)
+        extra = previous.extra  # type: ignore[assignment]
+    if stage_changed:
+        extra["print_stage"] = print_stage
+    if extras or "ams" in touched:  # type: ignore[operator]
+        # AMS trays for materials (issue 12): parsed in ams.py, reused while unchanged
+        if (trays := read_ams(report, previous.extra.get("ams"))) is not None:
+            extra["ams"] = trays
+        else:
+            extra.pop("ams", None)
 
     return PrinterState(
         status=status,
+        nozzle_temp=nozzle_temp,
+        nozzle_target=nozzle_target,
+        bed_temp=bed_temp,
+        bed_target=bed_target,
+        chamber_temp=chamber_temp,
         progress=progress,
         job_name=job_name,
-        printer_job_id=task_id if task_id and task_id != "0" else None,
+        printer_job_id=job_id,
         remaining_seconds=remaining_seconds,
         layer=layer,
         total_layers=total_layers,
         error=error,
         cancelled=cancelled,
         extra=extra,
-        **temps,
     )
+
+
+#: Per delta shape (its keys, in order): the sections it touches and its plain
+#: temperature groups. Deltas of one printer repeat a few shapes.
+_SHAPES: dict[tuple[str, ...], tuple[frozenset[str | None], frozenset[str]]] = {}
+#: Most keys of a remembered shape (full reports have more: not remembered).
+_MAX_SHAPE = 64
+
+
+def _shape(keys: Iterable[str]) -> tuple[frozenset[str | None], frozenset[str]]:
+    """The sections (:data:`_SECTION_OF`) and the plain groups the keys of a delta touch."""
+    shape = tuple(keys)
+    known = _SHAPES.get(shape)
+    if known is None:
+        known = (
+            frozenset(map(_SECTION_OF.get, shape)),
+            frozenset(_PLAIN_KEY_GROUP[key] for key in shape if key in _PLAIN_KEY_GROUP),
+        )
+        if len(shape) <= _MAX_SHAPE:  # bounded: hostile deltas of ever new shapes
+            if len(_SHAPES) >= 256:
+                _SHAPES.clear()
+            _SHAPES[shape] = known
+    return known
+
+
+#: The report keys of :data:`_EXTRA_SOURCES`, in a fixed order.
+_EXTRA_KEYS = tuple(sorted(_EXTRA_SOURCES))
+
+
+class _Extras(dict[str, Any]):
+    """A state's extras, with the values they were derived from.
+
+    ``sources``: the :data:`_EXTRA_KEYS` values of the report, ``plain`` and
+    ``chamber_sensor``. A full report whose sources are the same (see
+    :func:`_same`) takes the extras over instead of deriving them again.
+    """
+
+    __slots__ = ("sources",)
+
+    sources: tuple[Any, ...]
+
+
+def _same(old: tuple[Any, ...], new: tuple[Any, ...]) -> bool:
+    """Equal, and of the same JSON types at the top (``1``, ``1.0`` and ``true`` differ).
+
+    Objects and lists are compared by value: after :func:`adopt_full_report`
+    the unchanged ones are the same objects, so this is mostly identity.
+    """
+    return old == new and all(map(operator.is_, map(type, old), map(type, new)))
+
+
+#: Stands in for a missing previous state (IDLE, no extras).
+_NO_STATE = PrinterState(status=PrinterStatus.OFFLINE)
+
+
+def _status(
+    report: Mapping[str, Any], previous: PrinterState
+) -> tuple[PrinterStatus, str | None, bool]:
+    """(status, error, cancelled) from ``gcode_state`` and ``print_error``."""
+    gcode_state = report.get("gcode_state")
+    status = GCODE_STATE_MAP.get(gcode_state) if isinstance(gcode_state, str) else None
+    if status is None:
+        if gcode_state is not None:
+            _LOGGER.debug("Unknown gcode_state %r, keeping previous status", gcode_state)
+        status = previous.status if previous.status != PrinterStatus.OFFLINE else PrinterStatus.IDLE
+    print_error = _int(report.get("print_error"), "print_error") or 0
+    print_error &= 0xFFFFFFFF
+    cancelled = status == PrinterStatus.FAILED and print_error == PRINT_ERROR_CANCELLED
+    if cancelled:  # FAILED with the cancel code until the next print
+        status = PrinterStatus.CANCELLED
+    error = (
+        format_error_code(print_error)
+        if print_error and print_error != PRINT_ERROR_CANCELLED
+        else None
+    )
+    return status, error, cancelled
 
 
 def parse_version(answer: Mapping[str, Any], serial: str | None = None) -> PrinterInfo:

@@ -198,23 +198,28 @@ def parse_version(data: Any) -> VersionInfo:
         api=api,
         api_tuple=parse_api_version(api),
         # Buddy firmware reports "server", the spec (PrusaLink on a Pi) "version".
-        server=_opt_str(data, "server", "version") or _opt_str(data, "version", "version"),
-        text=_opt_str(data, "text", "version"),
-        hostname=_opt_str(data, "hostname", "version"),
-        firmware=_opt_str(data, "firmware", "version"),
-        printer=_opt_str(data, "printer", "version"),
-        capabilities=dict(capabilities),
+        server=_text(_opt_str(data, "server", "version") or _opt_str(data, "version", "version")),
+        text=_text(_opt_str(data, "text", "version")),
+        hostname=_text(_opt_str(data, "hostname", "version")),
+        firmware=_text(_opt_str(data, "firmware", "version")),
+        printer=_text(_opt_str(data, "printer", "version")),
+        # flags only (diagnostics): no surrogates, no numbers beyond 64 bits
+        capabilities={
+            _SURROGATES.sub("\ufffd", str(key)): value
+            for key, value in capabilities.items()
+            if type(value) is bool
+        },
     )
 
 
 def parse_info(data: Any) -> PrinterDetails:
     """Parse ``GET /api/v1/info``."""
     data = _obj(data, "info")
-    serial = _opt_str(data, "serial", "info")
+    serial = _text(_opt_str(data, "serial", "info"))
     return PrinterDetails(
         serial=(serial.strip() or None) if serial is not None else None,
-        hostname=_opt_str(data, "hostname", "info"),
-        name=_opt_str(data, "name", "info"),
+        hostname=_text(_opt_str(data, "hostname", "info")),
+        name=_text(_opt_str(data, "name", "info")),
         nozzle_diameter=_opt_num(data, "nozzle_diameter", "info"),
         mmu=_opt_bool(data, "mmu", "info"),
     )
