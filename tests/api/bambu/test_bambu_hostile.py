@@ -390,7 +390,8 @@ plausible_values = st.sampled_from(
         "0.6",
         3,
     ]
-)
+).map(copy.deepcopy)  # a fresh copy each draw: code under test may keep and change it,
+# and a changed example makes Hypothesis's replays differ ("inconsistent data generation")
 hostile_values = st.one_of(
     plausible_values,
     st.none(),
