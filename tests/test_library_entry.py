@@ -188,6 +188,8 @@ async def test_library_folder_overlapping_a_watch_folder(
         result["flow_id"], {**FILES, "library_folder": str(tmp_path / "library")}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()  # the options reload, before the test ends
+    assert entry.state is ConfigEntryState.LOADED
 
 
 @pytest.mark.parametrize("folder", ["/media/\x00", "/media/" + "x" * 300])

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
-from homeassistant.core import HomeAssistant
+from homeassistant.core import CoreState, HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
@@ -445,6 +445,41 @@ async def test_observer_start_unload_and_home_assistant_stop(
     await hass.async_block_till_done()
     assert stopping.diagnostics()["observer_running"] is False
     await stopping.async_stop()
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_no_observer_while_home_assistant_stops(hass: HomeAssistant, allowed: Path) -> None:
+    """A watcher set up while Home Assistant stops (after its stop event) starts no thread."""
+    folder = allowed / "prints"
+    folder.mkdir()
+    entry = await _setup(hass, allowed / "library", [])
+    library = entry.runtime_data.library
+    assert library is not None
+    emitter = hass.data[DATA_KEY].emitter
+    hass.set_state(CoreState.stopping)
+    try:
+        late = WatchFolders(hass, emitter, library, (folder,))
+        await late.async_start()
+        assert late.diagnostics()["observer_running"] is False
+        assert not [t for t in threading.enumerate() if "Observer" in type(t).__name__]
+
+        # stopping began while the observer thread started: that thread is stopped
+        racing = WatchFolders(hass, emitter, library, (folder,))
+        hass.set_state(CoreState.running)
+        observe = racing._observe
+
+        def observe_while_stopping(current: Any, folders: list[Path]) -> Any:
+            started = observe(current, folders)
+            hass.loop.call_soon_threadsafe(hass.set_state, CoreState.stopping)
+            return started
+
+        racing._observe = observe_while_stopping  # type: ignore[method-assign]
+        await racing.async_start()
+        assert racing.diagnostics()["observer_running"] is False
+        assert not [t for t in threading.enumerate() if "Observer" in type(t).__name__]
+        await racing.async_stop()
+    finally:
+        hass.set_state(CoreState.running)
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 

@@ -185,6 +185,11 @@ class WatchFolders:
         """Check the folders, start the observer, schedule the rescans, scan once."""
         if not self.folders:
             return
+        if self._hass.is_stopping:
+            # set up while Home Assistant stops (an options reload in its last seconds):
+            # the stop event has fired already, nothing would ever stop an observer
+            self._stopped = True
+            return
         await self._async_check_folders()
         self._unsubs.append(
             async_track_time_interval(
@@ -277,9 +282,9 @@ class WatchFolders:
         new = [folder for folder in watched if folder not in before]
         if new and not self._stopped:
             observer = await self._hass.async_add_executor_job(self._observe, self._observer, new)
-            if self._stopped:
+            if self._stopped or self._hass.is_stopping:
                 # stopped while the observer started (an unload during set-up or a
-                # rescan): its thread must not outlive the watcher
+                # rescan, or Home Assistant stopping): its thread must not outlive the watcher
                 await self._hass.async_add_executor_job(_stop_observer, observer)
             else:
                 self._observer = observer
