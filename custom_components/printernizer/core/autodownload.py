@@ -26,7 +26,7 @@ from homeassistant.core import CALLBACK_TYPE, Event, HassJob, HomeAssistant, cal
 from homeassistant.helpers.event import async_call_later
 from homeassistant.util import dt as dt_util
 
-from ..api.models import PrinterError, PrinterFileClient, RemoteFile
+from ..api.models import PrinterError, PrinterFileClient, PrinterJobPlateClient, RemoteFile
 from ..emitter import EventEmitter, timestamp
 from .downloads import DownloadError, DownloadManager
 from .files import FileIndex, IndexedFile
@@ -363,8 +363,12 @@ class AutoDownloader:
         if (job := self._jobs.get(job_id)) is not None:
             self._jobs.set_library_file(job, checksum)
             # A file already in the library (a reprint) was processed before:
-            # its estimates are the job's now (a new file gets them when processed).
-            job_estimates_from_library(self._jobs, self._library, job)
+            # its estimates (of the plate the printer prints) are the job's now
+            # (a new file gets them when processed).
+            coordinator = self._coordinators.get(job.printer_id or "")
+            client = coordinator.client if coordinator is not None else None
+            plate = client.job_plate() if isinstance(client, PrinterJobPlateClient) else None
+            job_estimates_from_library(self._jobs, self._library, job, plate=plate)
 
     def _fail(self, record: AutoDownloadRecord, filename: str, error: str) -> None:
         self._state.update(record, status=STATUS_FAILED, filename=filename, error=error)
