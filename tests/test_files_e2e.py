@@ -7,14 +7,17 @@ job's file auto-downloaded on job start for both families.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
@@ -232,3 +235,139 @@ async def test_prusa_discovery_download_and_auto(
     )
     assert events.of("file_deleted")[0]["file_id"] == downloaded["file_id"]
     assert library(hass).get(downloaded["file_id"]) is not None
+
+
+def _library_files(folder: Path) -> list[Path]:
+    """Every file in the library folder (thumbnails aside)."""
+    return sorted(p for p in folder.rglob("*") if p.is_file() and ".thumbnails" not in p.parts)
+
+
+def _partial_bytes(folder: Path) -> int:
+    """Bytes in the library's temporary files (the download in progress)."""
+    return sum(p.stat().st_size for p in leftovers(folder))
+
+
+@pytest.mark.parametrize("restart", ["reload", "stop"])
+async def test_prusa_auto_download_restart_mid_download(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    prusa: PrusaLinkSimulator,
+    tmp_path: Path,
+    events: EventRecorder,
+    restart: str,
+) -> None:
+    """A restart while the job's file streams in: nothing partial, retried once, one copy.
+
+    The simulator sends half of the body and holds the rest behind a gate, so the
+    restart lands mid-download deterministically. ``reload`` reloads the library
+    entry; ``stop`` is Home Assistant stopping (its stop event, then the entry
+    unloads), and the next start loads what was saved.
+    """
+    content = bytes(range(256)) * (3 * 1024 * 1024 // 256)  # 3 MiB: a write batch lands first
+    prusa.add_file("big_part.gcode", 2400, folder="PROJECTS", content=content)
+    printer = _prusa_entry(hass, prusa)
+    folder = tmp_path / "lib"
+    lib = library_entry(hass, folder)
+    await setup_entries(hass, printer, lib)
+    gate = asyncio.Event()
+    prusa.download_gate = gate
+
+    prusa.start_print("big_part.gcode")
+    prusa.set_progress(2)
+    # The next poll sees the print (no frozen clock here: the waits below need the loop's time).
+    await hass.data[DATA_KEY].coordinators[PRUSA_SERIAL].async_refresh()
+    # Not wait_for: async_block_till_done would wait for the held download itself.
+    async with asyncio.timeout(10):
+        await prusa.download_paused.wait()
+        # The partial file exists (a first batch is written) while the printer holds the rest.
+        # (a condition on disk: no Event to wait on)
+        while await hass.async_add_executor_job(_partial_bytes, folder) < 1024 * 1024:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+    (triggered,) = events.of("auto_download_triggered")
+    assert triggered == {
+        "device_id": device_id(hass, PRUSA_SERIAL),
+        "printer_id": PRUSA_SERIAL,
+        "filename": "big_part.gcode",
+        "timestamp": triggered["timestamp"],
+    }
+    (record,) = hass.data[DATA_KEY].auto_downloads.records.values()
+    assert record.status == "running" and record.attempts == 1
+    # What the next start loads: the attempt was saved as running before the transfer.
+    (saved,) = hass_storage["printernizer.auto_download"]["data"]["jobs"]
+    assert (saved["status"], saved["attempts"]) == ("running", 1)
+
+    prusa.download_gate = None  # the retry is not held (the first request still is)
+    if restart == "stop":
+        # Home Assistant stops: its stop event, then every entry unloads; the next
+        # start sets them up again (new coordinators: the old ones stopped for good).
+        hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
+        await hass.async_block_till_done()
+        assert await hass.config_entries.async_unload(lib.entry_id)
+        assert await hass.config_entries.async_unload(printer.entry_id)
+    else:
+        assert await hass.config_entries.async_unload(lib.entry_id)
+    (failed,) = events.of("file_download_failed")
+    assert failed == {
+        "device_id": device_id(hass, PRUSA_SERIAL),
+        "printer_id": PRUSA_SERIAL,
+        "filename": "big_part.gcode",
+        "error": "Home Assistant is stopping" if restart == "stop" else "cancelled",
+        "timestamp": failed["timestamp"],
+    }
+    assert "auto_download_failed" not in events.names()  # interrupted, not failed
+    assert await hass.async_add_executor_job(leftovers, folder) == []
+    assert await hass.async_add_executor_job(_library_files, folder) == []
+    assert record.status == "running"
+
+    events.clear()
+    if restart == "stop":
+        assert await hass.config_entries.async_setup(printer.entry_id)
+        await hass.async_block_till_done()
+    assert await hass.config_entries.async_setup(lib.entry_id)
+    await wait_for(hass, lambda: "file_download_complete" in events.names())
+    await hass.async_block_till_done(wait_background_tasks=True)
+    gate.set()  # the first, abandoned response ends (its client is gone)
+    names = [n for n in events.names() if "download" in n or n.startswith("library_")]
+    assert names == [
+        "auto_download_triggered",
+        "file_download_started",
+        "library_file_added",
+        "file_download_complete",
+    ]
+    checksum = _sha(content)
+    (started,) = events.of("file_download_started")
+    assert started == {
+        "device_id": ANY,
+        "printer_id": PRUSA_SERIAL,
+        "filename": "big_part.gcode",
+        "file_size": len(content),
+        "timestamp": started["timestamp"],
+    }
+    (added,) = events.of("library_file_added")
+    assert added == {
+        "checksum": checksum,
+        "filename": "big_part.gcode",
+        "file_size": len(content),
+        "timestamp": added["timestamp"],
+    }
+    (complete,) = events.of("file_download_complete")
+    placed = folder / "Prusa MK4" / "big_part.gcode"
+    assert complete == {
+        "device_id": ANY,
+        "printer_id": PRUSA_SERIAL,
+        "filename": "big_part.gcode",
+        "file_id": checksum,
+        "file_path": str(placed.resolve()),
+        "file_size": len(content),
+        "download_time": complete["download_time"],
+        "timestamp": complete["timestamp"],
+    }
+    # Exactly once in the library, with the simulator's bytes.
+    assert await hass.async_add_executor_job(_library_files, folder) == [placed]
+    assert await hass.async_add_executor_job(placed.read_bytes) == content
+    assert [f.checksum for f in library(hass).files()] == [checksum]
+    assert record.status == "completed" and record.attempts == 2
+    assert record.checksum == checksum
+    job = hass.data[DATA_KEY].jobs.jobs()[0]
+    assert job.library_file_id == checksum
+    assert await hass.async_add_executor_job(leftovers, folder) == []
