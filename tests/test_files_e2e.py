@@ -25,6 +25,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from custom_components.printernizer import clients
 from custom_components.printernizer.api.bambu import tls
 from custom_components.printernizer.api.bambu.client import BambuClient
+from custom_components.printernizer.core import files as files_module
 from custom_components.printernizer.runtime import DATA_KEY
 from simulator.bambu import BambuSimulator
 from simulator.prusalink import PrusaLinkSimulator
@@ -371,3 +372,86 @@ async def test_prusa_auto_download_restart_mid_download(
     job = hass.data[DATA_KEY].jobs.jobs()[0]
     assert job.library_file_id == checksum
     assert await hass.async_add_executor_job(leftovers, folder) == []
+
+
+def _detail_requests(sim: PrusaLinkSimulator) -> int:
+    """Requests for single files' details (not folders) so far."""
+    folders = {f"/api/v1/files/usb/{f}".rstrip("/") for f in sim.folders()}
+    return sum(
+        count
+        for path, count in sim.request_count.items()
+        if path.startswith("/api/v1/files/usb/") and path.rstrip("/") not in folders
+    )
+
+
+async def test_prusa_file_index_carries_printer_metadata(
+    hass: HomeAssistant,
+    prusa: PrusaLinkSimulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Files that are not downloaded get the metadata PrusaLink reports (``meta``)."""
+    monkeypatch.setattr(files_module, "MAX_DETAILS", 3)  # the rest follow next time
+    printer = _prusa_entry(hass, prusa)
+    lib = library_entry(hass, tmp_path / "lib", auto_download=False)
+    await setup_entries(hass, printer, lib)
+    dev = device_id(hass, PRUSA_SERIAL)
+    index = hass.data[DATA_KEY].file_index
+
+    def with_metadata() -> dict[str, dict[str, Any]]:
+        return {f.name: f.metadata for f in index.files(PRUSA_SERIAL) if f.metadata}
+
+    await _call(hass, "discover_files", {"device_id": dev})
+    assert len(with_metadata()) == 3
+    await _call(hass, "discover_files", {"device_id": dev})
+    assert len(with_metadata()) == len(prusa.files) == 5
+    benchy = with_metadata()["benchy.bgcode"]
+    assert benchy["print_time"] == 2820
+    assert benchy["filament_used"] == pytest.approx(11.75)
+    assert benchy["layer_height"] == pytest.approx(0.2)
+    assert benchy["nozzle_diameter"] == pytest.approx(0.4)
+    # Known details are not asked for again.
+    before = _detail_requests(prusa)
+    await _call(hass, "discover_files", {"device_id": dev})
+    assert _detail_requests(prusa) == before
+
+    listing = await _call(hass, "list_files", {"device_id": dev})
+    clip = next(f for f in listing["files"] if f["filename"] == "clip.gcode")
+    assert clip["metadata"]["print_time"] == 600
+    assert clip["metadata"]["filament_used"] == pytest.approx(2.5)
+    assert index.get(PRUSA_SERIAL, clip["path"]).thumbnail_path == (
+        "/thumb/l/usb/PROJECTS/TOOLS/CLIP~1.GCO"
+    )
+
+    # A file that changes on the printer gets its new details.
+    file = prusa.file_by_name("clip.gcode")
+    assert file is not None
+    file.print_time, file.m_timestamp = 1200, file.m_timestamp + 60
+    await _call(hass, "discover_files", {"device_id": dev})
+    assert with_metadata()["clip.gcode"]["print_time"] == 1200
+
+    # The details survive a restart (stored with the index).
+    await hass.async_block_till_done()
+    await index._store.async_save(index._snapshot())
+    reloaded = files_module.FileIndex(hass)
+    await reloaded.async_load()
+    assert (
+        reloaded.get(PRUSA_SERIAL, clip["path"]).metadata
+        == index.get(PRUSA_SERIAL, clip["path"]).metadata
+    )
+
+    # A print of an indexed file: the job carries the file's estimates.
+    hass.config_entries.async_update_entry(lib, options={**lib.options, "auto_download": True})
+    await hass.async_block_till_done()
+    prusa.start_print("hook.bgcode")
+    prusa.set_progress(2)
+    await hass.data[DATA_KEY].coordinators[PRUSA_SERIAL].async_refresh()
+    await wait_for(hass, lambda: _job_estimates(hass))
+    job = hass.data[DATA_KEY].jobs.jobs()[0]
+    assert job.estimated_print_time == 1500
+    assert job.estimated_filament_g == pytest.approx(6.25)
+
+
+def _job_estimates(hass: HomeAssistant) -> bool:
+    jobs = hass.data[DATA_KEY].jobs.jobs()
+    return bool(jobs) and jobs[0].estimated_print_time is not None
