@@ -354,3 +354,34 @@ async def test_job_store_migrated(
     assert hass_storage["printernizer.jobs"]["version"] == 2
     assert hass_storage["printernizer.jobs"]["data"]["jobs"][0]["library_file_id"] == "f" * 64
     assert Store  # imported for the type of the saved store
+
+
+async def test_state_store_load_prune_and_counts(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    """Malformed records are skipped; at most MAX_RECORDS kept (oldest dropped); counts."""
+    from custom_components.printernizer.core import autodownload as ad
+
+    hass_storage[ad.STORAGE_KEY] = {
+        "version": ad.STORAGE_VERSION,
+        "minor_version": 1,
+        "key": ad.STORAGE_KEY,
+        "data": {
+            "jobs": [
+                {"job_id": "bad", "printer_id": "P", "status": "failed", "unknown": 1},
+                {"job_id": "j0", "printer_id": "P", "status": "completed"},
+                {"job_id": "j1", "printer_id": "Q", "status": "failed"},
+            ]
+        },
+    }
+    state = ad.AutoDownloadState(hass)
+    await state.async_load()
+    assert list(state.records) == ["j0", "j1"]
+    assert state.diagnostics() == {"completed": 1, "failed": 1}
+    with patch.object(ad, "MAX_RECORDS", 2):
+        state.update(ad.AutoDownloadRecord(job_id="j2", printer_id="P", status="pending"))
+    assert list(state.records) == ["j1", "j2"]  # the oldest went
+    state.drop_printer("P")
+    assert list(state.records) == ["j1"]
+    await state.async_flush()
+    assert [r["job_id"] for r in hass_storage[ad.STORAGE_KEY]["data"]["jobs"]] == ["j1"]

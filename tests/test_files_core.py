@@ -714,3 +714,65 @@ async def test_library_diagnostics_counts(hass: HomeAssistant, loaded: MockConfi
     assert diagnostics["library"]["total_bytes"] == len(VASE)
     assert diagnostics["file_index"]["printers"] == 1
     assert "vase" not in str(diagnostics["library"])
+
+
+class DescribingClient(FakeFileClient):
+    """A fake printer that describes its files itself (meta on stat, like PrusaLink)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.meta: dict[str, dict] = {}
+        self.stat_errors: dict[str, Exception] = {}
+        self.stats: list[str] = []
+
+    async def async_stat(self, path: str):  # type: ignore[no-untyped-def]
+        self.stats.append(path)
+        if path in self.stat_errors:
+            raise self.stat_errors[path]
+        from dataclasses import replace
+
+        return replace(await super().async_stat(path), meta=self.meta.get(path))
+
+    async def async_read_thumbnail(self, file) -> bytes | None:  # type: ignore[no-untyped-def]
+        return None
+
+
+async def test_details_from_a_describing_printer(
+    hass: HomeAssistant,
+    hass_storage: dict,
+    fake_entry: MockConfigEntry,
+) -> None:
+    """Print files get the printer's metadata; a failed stat is retried next discovery."""
+    hass_storage["printernizer.files"] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": "printernizer.files",
+        "data": {"printers": {"FAKE0001": {"files": [{"path": "/x", "bogus": 1}]}}},
+    }
+    client = DescribingClient()
+    client.add("/a.gcode", b"a")
+    client.add("/b.gcode", b"b")
+    client.add("/c.gcode", b"c")
+    client.add("/timelapse/t.mp4", b"t", kind="timelapse")
+    client.meta["/a.gcode"] = {"estimated_print_time": 90, "filament used [g]": 1.5}
+    client.stat_errors["/b.gcode"] = FileTransferError("HTTP 503")
+    with patch("custom_components.printernizer.clients.create_client", return_value=client):
+        await setup_entries(hass, fake_entry)
+        index = hass.data[DATA_KEY].file_index
+        assert index.get("FAKE0001", "/x") is None  # the malformed record was skipped
+        await _call(hass, "discover_files", {"device_id": device_id(hass, "FAKE0001")})
+        assert sorted(client.stats) == ["/a.gcode", "/b.gcode", "/c.gcode"]  # no timelapse
+        assert index.get("FAKE0001", "/a.gcode").metadata == {
+            "file_format": "gcode",
+            "is_print_file": True,
+            "print_time": 90,
+            "filament_used": 1.5,
+            "filaments": [{"type": None, "color": None, "grams": 1.5}],
+        }
+        assert index.get("FAKE0001", "/b.gcode").metadata is None  # asked again next time
+        assert index.get("FAKE0001", "/c.gcode").metadata == {}  # the printer has none
+        client.stats.clear()
+        del client.stat_errors["/b.gcode"]
+        await _call(hass, "discover_files", {"device_id": device_id(hass, "FAKE0001")})
+        assert client.stats == ["/b.gcode"]
+        assert index.get("FAKE0001", "/b.gcode").metadata == {}

@@ -233,10 +233,6 @@ class FileIndex:
         """When the printer was last listed."""
         return self._last.get(printer_id)
 
-    def printers(self) -> Iterable[str]:
-        """Printers with an index."""
-        return self._printers.keys()
-
     # --- changes ----------------------------------------------------------------
 
     @callback
