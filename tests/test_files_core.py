@@ -776,3 +776,58 @@ async def test_details_from_a_describing_printer(
         await _call(hass, "discover_files", {"device_id": device_id(hass, "FAKE0001")})
         assert client.stats == ["/b.gcode"]
         assert index.get("FAKE0001", "/b.gcode").metadata == {}
+
+
+async def test_library_api_in_place_hash_and_lookups(
+    hass: HomeAssistant, hass_storage: dict, tmp_path: Path, events: EventRecorder
+) -> None:
+    """The library's own API: malformed records, files kept in place, lookups, hashing."""
+    from custom_components.printernizer.core.library import (
+        SOURCE_WATCH_FOLDER,
+        STORAGE_KEY,
+        Library,
+        LibraryError,
+        LibrarySource,
+        hash_file,
+    )
+    from custom_components.printernizer.emitter import EventEmitter
+
+    hass_storage[STORAGE_KEY] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": STORAGE_KEY,
+        "data": {"files": [{"checksum": "x"}]},  # malformed: skipped with a warning
+    }
+    watch = tmp_path / "watch"
+    watch.mkdir()
+    part = watch / "part.gcode"
+    part.write_bytes(b"G1 X1\n" * 100)
+    checksum, size = await hass.async_add_executor_job(hash_file, part)
+    assert (checksum, size) == (hashlib.sha256(b"G1 X1\n" * 100).hexdigest(), 600)
+    with pytest.raises(LibraryError, match="too large"):
+        await hass.async_add_executor_job(lambda: hash_file(part, limit=599))
+
+    lib = Library(hass, EventEmitter(hass), tmp_path / "library", quota_bytes=10**9)
+    await lib.async_load()
+    assert len(lib) == 0
+    source = LibrarySource(kind=SOURCE_WATCH_FOLDER, path=str(part))
+    file, new = await lib.async_add_in_place(part, checksum=checksum, size=size, source=source)
+    assert new and file.in_place and checksum in lib
+    assert lib.path_of(file) == part
+    assert lib.by_path(part) is file and lib.by_path(str(part)) is file
+    assert lib.by_path("elsewhere/part.gcode") is None
+    again, new = await lib.async_add_in_place(part, checksum=checksum, size=size, source=source)
+    assert again is file and not new and len(file.sources) == 1
+    (added,) = events.of("library_file_added")
+    assert (added["checksum"], added["filename"], added["file_size"]) == (
+        checksum,
+        "part.gcode",
+        600,
+    )
+    # Removing a file kept in place only forgets it.
+    assert await lib.async_remove(checksum) is file
+    assert await hass.async_add_executor_job(part.exists)
+    assert events.of("library_file_deleted")[0]["checksum"] == checksum
+    assert await lib.async_remove(checksum) is None
+    assert lib.set_processing(checksum, metadata={}) is None
+    await lib.async_stop()
