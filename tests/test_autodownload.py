@@ -385,3 +385,39 @@ async def test_state_store_load_prune_and_counts(
     assert list(state.records) == ["j1"]
     await state.async_flush()
     assert [r["job_id"] for r in hass_storage[ad.STORAGE_KEY]["data"]["jobs"]] == ["j1"]
+
+
+async def test_lookup_errors_retried(
+    hass: HomeAssistant,
+    fake_entry: MockConfigEntry,
+    use_files: FakeFileClient,
+    tmp_path: Path,
+    events: EventRecorder,
+    freezer: Any,
+) -> None:
+    """The job's file lookup fails, then the stat of the matched file; the next look works."""
+    from custom_components.printernizer.api.models import FileTransferError
+
+    lib = library_entry(hass, tmp_path / "lib")
+    await _start(hass, [fake_entry, lib])
+    await hass.services.async_call("printernizer", "discover_files", {}, blocking=True)
+    real_stat = use_files.async_stat
+    stat_errors = [FileTransferError("reset")]
+
+    async def stat(path: str) -> Any:
+        if stat_errors:
+            raise stat_errors.pop()
+        return await real_stat(path)
+
+    with (
+        patch.object(use_files, "async_job_file", side_effect=FileTransferError("HTTP 503")),
+        patch.object(use_files, "async_stat", side_effect=stat),
+    ):
+        _start_job(hass, use_files)
+        await hass.async_block_till_done(wait_background_tasks=True)
+        assert "auto_download_triggered" not in events.names()  # the stat failed
+        await _tick(hass, freezer, RETRY_INTERVAL)
+    (triggered,) = events.of("auto_download_triggered")
+    assert triggered["filename"] == "benchy.gcode.3mf"
+    assert library(hass).get(CHECKSUM) is not None
+    assert "auto_download_failed" not in events.names()
