@@ -831,3 +831,44 @@ async def test_library_api_in_place_hash_and_lookups(
     assert await lib.async_remove(checksum) is None
     assert lib.set_processing(checksum, metadata={}) is None
     await lib.async_stop()
+
+
+async def test_actions_refuse_offline_and_fileless_printers(
+    hass: HomeAssistant,
+    loaded: MockConfigEntry,
+    use_files: FakeFileClient,
+    lib_folder: Path,
+    events: EventRecorder,
+) -> None:
+    """Offline: list (never listed) and download refused; printer errors translated."""
+    dev = device_id(hass, "FAKE0001")
+    # The printer refuses to describe the file (not a missing file): translated error.
+    with (
+        patch.object(use_files, "async_stat", side_effect=PrinterAuthError("530")),
+        pytest.raises(HomeAssistantError) as err,
+    ):
+        await _call(hass, "download_file", {"device_id": dev, "path": "/vase.3mf"})
+    assert err.value.translation_key == "file_operation_failed"
+    # Deleting a file the printer no longer has (the index was never listed).
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, "delete_file", {"device_id": dev, "path": "/gone.3mf"})
+    assert err.value.translation_key == "file_not_found"
+    hass.data[DATA_KEY].coordinators["FAKE0001"].monitor.set_online(False)
+    for service, data in (
+        ("list_files", {"device_id": dev}),
+        ("download_file", {"device_id": dev, "path": "/vase.3mf"}),
+    ):
+        with pytest.raises(HomeAssistantError) as err:
+            await _call(hass, service, data)
+        assert err.value.translation_key == "printer_offline"
+    assert [n for n in events.names() if n.startswith(("file_", "library_"))] == []
+    assert leftovers(lib_folder) == [] and len(library(hass)) == 0
+
+
+async def test_printer_without_file_access(
+    hass: HomeAssistant, fake_entry: MockConfigEntry, use_fake: object
+) -> None:
+    await setup_entries(hass, fake_entry)
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, "list_files", {"device_id": device_id(hass, "FAKE0001")})
+    assert err.value.translation_key == "no_file_access"
