@@ -219,8 +219,22 @@ async def test_scheduled_discovery_and_after_job(
     await hass.async_block_till_done()
     use_files.update(status=PrinterStatus.FINISHED)
     await hass.async_block_till_done()
+    # A second end 20 s later restarts the wait (one listing, not two); a printer
+    # this integration does not know is ignored.
+    freezer.tick(timedelta(seconds=20))
+    async_fire_time_changed(hass, dt_util.utcnow())
+    use_files.update(status=PrinterStatus.PRINTING, job_name="vase 2")
+    await hass.async_block_till_done()
+    use_files.update(status=PrinterStatus.FINISHED)
+    ended = events.of("job_completed")[-1]
+    hass.bus.async_fire("printernizer_job_completed", {**ended, "printer_id": "OTHER"})
+    await hass.async_block_till_done()
     events.clear()
-    freezer.tick(timedelta(seconds=31))
+    freezer.tick(timedelta(seconds=11))
+    async_fire_time_changed(hass, dt_util.utcnow())
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert events.of("file_sync_complete") == []  # 31 s after the first end: restarted
+    freezer.tick(timedelta(seconds=20))
     async_fire_time_changed(hass, dt_util.utcnow())
     await hass.async_block_till_done(wait_background_tasks=True)
     assert [e["printer_id"] for e in events.of("file_sync_complete")] == ["FAKE0001"]
