@@ -174,8 +174,14 @@ async def test_offline_printer_skipped(
     assert events.of("file_sync_complete") == []
     assert events.of("new_files_found") == []
     assert not [r for r in caplog.records if r.levelname in ("ERROR", "WARNING")]
-    # Offline by state: skipped without asking the printer.
+    # The printer answers again: said once, at INFO.
     use_files.list_error = None
+    result = await _call(hass, "discover_files", {})
+    assert result["results"]["FAKE0001"]["success"] is True
+    assert [r.getMessage() for r in caplog.records if "works again" in r.getMessage()] == [
+        "Listing the files on Workshop X1 works again"
+    ]
+    # Offline by state: skipped without asking the printer.
     use_files.connection  # noqa: B018 - the fake is push: go offline through the coordinator
     hass.data[DATA_KEY].coordinators["FAKE0001"].monitor.set_online(False)
     result = await _call(hass, "discover_files", {})
@@ -886,3 +892,28 @@ async def test_printer_without_file_access(
     with pytest.raises(ServiceValidationError) as err:
         await _call(hass, "list_files", {"device_id": device_id(hass, "FAKE0001")})
     assert err.value.translation_key == "no_file_access"
+
+
+async def test_unexpected_download_error_logged(
+    hass: HomeAssistant,
+    loaded: MockConfigEntry,
+    use_files: FakeFileClient,
+    lib_folder: Path,
+    events: EventRecorder,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A bug in a client (not a printer error): reported, logged with its traceback, no file."""
+    use_files.break_after = 4096
+    use_files.stream_error = ValueError("bug")
+    with pytest.raises(HomeAssistantError) as err:
+        await _call(
+            hass,
+            "download_file",
+            {"device_id": device_id(hass, "FAKE0001"), "path": "/cache/benchy.gcode.3mf"},
+        )
+    assert err.value.translation_key == "download_failed"
+    (failed,) = events.of("file_download_failed")
+    assert failed["error"] == "download failed: ValueError('bug')"
+    (logged,) = [r for r in caplog.records if r.getMessage().startswith("Unexpected error")]
+    assert logged.exc_info is not None
+    assert leftovers(lib_folder) == [] and len(library(hass)) == 0

@@ -330,8 +330,7 @@ class FileDiscovery:
         printer_id = coordinator.printer_id
         name = coordinator.monitor.name
         client = coordinator.client
-        if not isinstance(client, PrinterFileClient):
-            return PrinterDiscovery(printer_id, name, False, error="no file access")
+        assert isinstance(client, PrinterFileClient)  # callers pass printers with file access
         if not coordinator.online:
             return PrinterDiscovery(printer_id, name, False, error="offline")
         lock = self._locks.setdefault(printer_id, asyncio.Lock())
