@@ -87,6 +87,18 @@ async def test_job_start_downloads_file(
     (job,) = hass.data[DATA_KEY].jobs.jobs()
     assert job.library_file_id == CHECKSUM
     assert library(hass).get(CHECKSUM).auto is True
+    # The user downloads it too: it is no longer evicted first (no second copy).
+    from .files_helpers import device_id
+
+    result = await hass.services.async_call(
+        "printernizer",
+        "download_file",
+        {"device_id": device_id(hass, "FAKE0001"), "path": "/cache/benchy.gcode.3mf"},
+        blocking=True,
+        return_response=True,
+    )
+    assert result["new"] is False and result["file_id"] == CHECKSUM
+    assert library(hass).get(CHECKSUM).auto is False and len(library(hass)) == 1
     # The same job does not download again (pause/resume is still the job).
     events.clear()
     use_files.update(status=PrinterStatus.PAUSED)
@@ -125,6 +137,28 @@ async def test_file_appears_later(
     use_files.job_path = "/cache/benchy.gcode.3mf"
     await _tick(hass, freezer, RETRY_INTERVAL)
     assert "file_download_complete" in events.names()
+
+
+async def test_unload_cancels_waiting_lookup(
+    hass: HomeAssistant,
+    fake_entry: MockConfigEntry,
+    use_files: FakeFileClient,
+    tmp_path: Path,
+    events: EventRecorder,
+    freezer: Any,
+) -> None:
+    """The library unloads while a job's file is awaited: the next look never runs."""
+    use_files.job_path = None
+    lib = library_entry(hass, tmp_path / "lib")
+    await _start(hass, [fake_entry, lib])
+    _start_job(hass, use_files)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert await hass.config_entries.async_unload(lib.entry_id)
+    use_files.job_path = "/cache/benchy.gcode.3mf"
+    await _tick(hass, freezer, RETRY_INTERVAL * 2)
+    assert [n for n in events.names() if "download" in n] == []
+    (record,) = hass.data[DATA_KEY].auto_downloads.records.values()
+    assert record.status == "pending"  # retried once at the next start
 
 
 async def test_name_forms_matched_from_index(

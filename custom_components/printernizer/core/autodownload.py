@@ -35,7 +35,7 @@ from .library import Library
 from .processing import estimates
 from .storage import CollectionStore, StoreData
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pragma: no cover (type checking only)
     from .coordinator import PrinterCoordinator
 
 _LOGGER = logging.getLogger(__name__)

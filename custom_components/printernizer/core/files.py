@@ -45,7 +45,7 @@ from ..emitter import EventEmitter, timestamp
 from ..metadata import metadata_from_keys
 from .storage import CollectionStore, StoreData
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pragma: no cover (type checking only)
     from .coordinator import PrinterCoordinator
 
 _LOGGER = logging.getLogger(__name__)
