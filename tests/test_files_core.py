@@ -807,9 +807,11 @@ async def test_library_api_in_place_hash_and_lookups(
         STORAGE_KEY,
         Library,
         LibraryError,
+        LibraryFullError,
         LibrarySource,
         hash_file,
     )
+    from custom_components.printernizer.core import library as library_module
     from custom_components.printernizer.emitter import EventEmitter
 
     hass_storage[STORAGE_KEY] = {
@@ -836,6 +838,13 @@ async def test_library_api_in_place_hash_and_lookups(
     assert lib.path_of(file) == part
     assert lib.by_path(part) is file and lib.by_path(str(part)) is file
     assert lib.by_path("elsewhere/part.gcode") is None
+    assert lib.by_path(lib.folder / "Printer" / "part.gcode") is None  # inside, not known
+    with pytest.raises(LibraryFullError, match="larger than the library quota"):
+        await lib.async_make_room(10**9 + 1)
+    # The disk helpers tolerate a folder that is gone (free space unknown, no fsync).
+    gone = tmp_path / "gone"
+    assert await hass.async_add_executor_job(library_module._free_space, gone) is None
+    await hass.async_add_executor_job(library_module._fsync_dir, gone)
     again, new = await lib.async_add_in_place(part, checksum=checksum, size=size, source=source)
     assert again is file and not new and len(file.sources) == 1
     (added,) = events.of("library_file_added")
