@@ -802,6 +802,7 @@ async def test_library_api_in_place_hash_and_lookups(
     hass: HomeAssistant, hass_storage: dict, tmp_path: Path, events: EventRecorder
 ) -> None:
     """The library's own API: malformed records, files kept in place, lookups, hashing."""
+    from custom_components.printernizer.core import library as library_module
     from custom_components.printernizer.core.library import (
         SOURCE_WATCH_FOLDER,
         STORAGE_KEY,
@@ -811,7 +812,6 @@ async def test_library_api_in_place_hash_and_lookups(
         LibrarySource,
         hash_file,
     )
-    from custom_components.printernizer.core import library as library_module
     from custom_components.printernizer.emitter import EventEmitter
 
     hass_storage[STORAGE_KEY] = {
