@@ -87,6 +87,18 @@ async def test_job_start_downloads_file(
     (job,) = hass.data[DATA_KEY].jobs.jobs()
     assert job.library_file_id == CHECKSUM
     assert library(hass).get(CHECKSUM).auto is True
+    # The user downloads it too: it is no longer evicted first (no second copy).
+    from .files_helpers import device_id
+
+    result = await hass.services.async_call(
+        "printernizer",
+        "download_file",
+        {"device_id": device_id(hass, "FAKE0001"), "path": "/cache/benchy.gcode.3mf"},
+        blocking=True,
+        return_response=True,
+    )
+    assert result["new"] is False and result["file_id"] == CHECKSUM
+    assert library(hass).get(CHECKSUM).auto is False and len(library(hass)) == 1
     # The same job does not download again (pause/resume is still the job).
     events.clear()
     use_files.update(status=PrinterStatus.PAUSED)
@@ -125,6 +137,28 @@ async def test_file_appears_later(
     use_files.job_path = "/cache/benchy.gcode.3mf"
     await _tick(hass, freezer, RETRY_INTERVAL)
     assert "file_download_complete" in events.names()
+
+
+async def test_unload_cancels_waiting_lookup(
+    hass: HomeAssistant,
+    fake_entry: MockConfigEntry,
+    use_files: FakeFileClient,
+    tmp_path: Path,
+    events: EventRecorder,
+    freezer: Any,
+) -> None:
+    """The library unloads while a job's file is awaited: the next look never runs."""
+    use_files.job_path = None
+    lib = library_entry(hass, tmp_path / "lib")
+    await _start(hass, [fake_entry, lib])
+    _start_job(hass, use_files)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert await hass.config_entries.async_unload(lib.entry_id)
+    use_files.job_path = "/cache/benchy.gcode.3mf"
+    await _tick(hass, freezer, RETRY_INTERVAL * 2)
+    assert [n for n in events.names() if "download" in n] == []
+    (record,) = hass.data[DATA_KEY].auto_downloads.records.values()
+    assert record.status == "pending"  # retried once at the next start
 
 
 async def test_name_forms_matched_from_index(
@@ -354,3 +388,70 @@ async def test_job_store_migrated(
     assert hass_storage["printernizer.jobs"]["version"] == 2
     assert hass_storage["printernizer.jobs"]["data"]["jobs"][0]["library_file_id"] == "f" * 64
     assert Store  # imported for the type of the saved store
+
+
+async def test_state_store_load_prune_and_counts(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    """Malformed records are skipped; at most MAX_RECORDS kept (oldest dropped); counts."""
+    from custom_components.printernizer.core import autodownload as ad
+
+    hass_storage[ad.STORAGE_KEY] = {
+        "version": ad.STORAGE_VERSION,
+        "minor_version": 1,
+        "key": ad.STORAGE_KEY,
+        "data": {
+            "jobs": [
+                {"job_id": "bad", "printer_id": "P", "status": "failed", "unknown": 1},
+                {"job_id": "j0", "printer_id": "P", "status": "completed"},
+                {"job_id": "j1", "printer_id": "Q", "status": "failed"},
+            ]
+        },
+    }
+    state = ad.AutoDownloadState(hass)
+    await state.async_load()
+    assert list(state.records) == ["j0", "j1"]
+    assert state.diagnostics() == {"completed": 1, "failed": 1}
+    with patch.object(ad, "MAX_RECORDS", 2):
+        state.update(ad.AutoDownloadRecord(job_id="j2", printer_id="P", status="pending"))
+    assert list(state.records) == ["j1", "j2"]  # the oldest went
+    state.drop_printer("P")
+    assert list(state.records) == ["j1"]
+    await state.async_flush()
+    assert [r["job_id"] for r in hass_storage[ad.STORAGE_KEY]["data"]["jobs"]] == ["j1"]
+
+
+async def test_lookup_errors_retried(
+    hass: HomeAssistant,
+    fake_entry: MockConfigEntry,
+    use_files: FakeFileClient,
+    tmp_path: Path,
+    events: EventRecorder,
+    freezer: Any,
+) -> None:
+    """The job's file lookup fails, then the stat of the matched file; the next look works."""
+    from custom_components.printernizer.api.models import FileTransferError
+
+    lib = library_entry(hass, tmp_path / "lib")
+    await _start(hass, [fake_entry, lib])
+    await hass.services.async_call("printernizer", "discover_files", {}, blocking=True)
+    real_stat = use_files.async_stat
+    stat_errors = [FileTransferError("reset")]
+
+    async def stat(path: str) -> Any:
+        if stat_errors:
+            raise stat_errors.pop()
+        return await real_stat(path)
+
+    with (
+        patch.object(use_files, "async_job_file", side_effect=FileTransferError("HTTP 503")),
+        patch.object(use_files, "async_stat", side_effect=stat),
+    ):
+        _start_job(hass, use_files)
+        await hass.async_block_till_done(wait_background_tasks=True)
+        assert "auto_download_triggered" not in events.names()  # the stat failed
+        await _tick(hass, freezer, RETRY_INTERVAL)
+    (triggered,) = events.of("auto_download_triggered")
+    assert triggered["filename"] == "benchy.gcode.3mf"
+    assert library(hass).get(CHECKSUM) is not None
+    assert "auto_download_failed" not in events.names()

@@ -174,8 +174,14 @@ async def test_offline_printer_skipped(
     assert events.of("file_sync_complete") == []
     assert events.of("new_files_found") == []
     assert not [r for r in caplog.records if r.levelname in ("ERROR", "WARNING")]
-    # Offline by state: skipped without asking the printer.
+    # The printer answers again: said once, at INFO.
     use_files.list_error = None
+    result = await _call(hass, "discover_files", {})
+    assert result["results"]["FAKE0001"]["success"] is True
+    assert [r.getMessage() for r in caplog.records if "works again" in r.getMessage()] == [
+        "Listing the files on Workshop X1 works again"
+    ]
+    # Offline by state: skipped without asking the printer.
     use_files.connection  # noqa: B018 - the fake is push: go offline through the coordinator
     hass.data[DATA_KEY].coordinators["FAKE0001"].monitor.set_online(False)
     result = await _call(hass, "discover_files", {})
@@ -219,8 +225,22 @@ async def test_scheduled_discovery_and_after_job(
     await hass.async_block_till_done()
     use_files.update(status=PrinterStatus.FINISHED)
     await hass.async_block_till_done()
+    # A second end 20 s later restarts the wait (one listing, not two); a printer
+    # this integration does not know is ignored.
+    freezer.tick(timedelta(seconds=20))
+    async_fire_time_changed(hass, dt_util.utcnow())
+    use_files.update(status=PrinterStatus.PRINTING, job_name="vase 2")
+    await hass.async_block_till_done()
+    use_files.update(status=PrinterStatus.FINISHED)
+    ended = events.of("job_completed")[-1]
+    hass.bus.async_fire("printernizer_job_completed", {**ended, "printer_id": "OTHER"})
+    await hass.async_block_till_done()
     events.clear()
-    freezer.tick(timedelta(seconds=31))
+    freezer.tick(timedelta(seconds=11))
+    async_fire_time_changed(hass, dt_util.utcnow())
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert events.of("file_sync_complete") == []  # 31 s after the first end: restarted
+    freezer.tick(timedelta(seconds=20))
     async_fire_time_changed(hass, dt_util.utcnow())
     await hass.async_block_till_done(wait_background_tasks=True)
     assert [e["printer_id"] for e in events.of("file_sync_complete")] == ["FAKE0001"]
@@ -714,3 +734,195 @@ async def test_library_diagnostics_counts(hass: HomeAssistant, loaded: MockConfi
     assert diagnostics["library"]["total_bytes"] == len(VASE)
     assert diagnostics["file_index"]["printers"] == 1
     assert "vase" not in str(diagnostics["library"])
+
+
+class DescribingClient(FakeFileClient):
+    """A fake printer that describes its files itself (meta on stat, like PrusaLink)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.meta: dict[str, dict] = {}
+        self.stat_errors: dict[str, Exception] = {}
+        self.stats: list[str] = []
+
+    async def async_stat(self, path: str):  # type: ignore[no-untyped-def]
+        self.stats.append(path)
+        if path in self.stat_errors:
+            raise self.stat_errors[path]
+        from dataclasses import replace
+
+        return replace(await super().async_stat(path), meta=self.meta.get(path))
+
+    async def async_read_thumbnail(self, file) -> bytes | None:  # type: ignore[no-untyped-def]
+        return None
+
+
+async def test_details_from_a_describing_printer(
+    hass: HomeAssistant,
+    hass_storage: dict,
+    fake_entry: MockConfigEntry,
+) -> None:
+    """Print files get the printer's metadata; a failed stat is retried next discovery."""
+    hass_storage["printernizer.files"] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": "printernizer.files",
+        "data": {"printers": {"FAKE0001": {"files": [{"path": "/x", "bogus": 1}]}}},
+    }
+    client = DescribingClient()
+    client.add("/a.gcode", b"a")
+    client.add("/b.gcode", b"b")
+    client.add("/c.gcode", b"c")
+    client.add("/timelapse/t.mp4", b"t", kind="timelapse")
+    client.meta["/a.gcode"] = {"estimated_print_time": 90, "filament used [g]": 1.5}
+    client.stat_errors["/b.gcode"] = FileTransferError("HTTP 503")
+    with patch("custom_components.printernizer.clients.create_client", return_value=client):
+        await setup_entries(hass, fake_entry)
+        index = hass.data[DATA_KEY].file_index
+        assert index.get("FAKE0001", "/x") is None  # the malformed record was skipped
+        await _call(hass, "discover_files", {"device_id": device_id(hass, "FAKE0001")})
+        assert sorted(client.stats) == ["/a.gcode", "/b.gcode", "/c.gcode"]  # no timelapse
+        assert index.get("FAKE0001", "/a.gcode").metadata == {
+            "file_format": "gcode",
+            "is_print_file": True,
+            "print_time": 90,
+            "filament_used": 1.5,
+            "filaments": [{"type": None, "color": None, "grams": 1.5}],
+        }
+        assert index.get("FAKE0001", "/b.gcode").metadata is None  # asked again next time
+        assert index.get("FAKE0001", "/c.gcode").metadata == {}  # the printer has none
+        client.stats.clear()
+        del client.stat_errors["/b.gcode"]
+        await _call(hass, "discover_files", {"device_id": device_id(hass, "FAKE0001")})
+        assert client.stats == ["/b.gcode"]
+        assert index.get("FAKE0001", "/b.gcode").metadata == {}
+
+
+async def test_library_api_in_place_hash_and_lookups(
+    hass: HomeAssistant, hass_storage: dict, tmp_path: Path, events: EventRecorder
+) -> None:
+    """The library's own API: malformed records, files kept in place, lookups, hashing."""
+    from custom_components.printernizer.core import library as library_module
+    from custom_components.printernizer.core.library import (
+        SOURCE_WATCH_FOLDER,
+        STORAGE_KEY,
+        Library,
+        LibraryError,
+        LibraryFullError,
+        LibrarySource,
+        hash_file,
+    )
+    from custom_components.printernizer.emitter import EventEmitter
+
+    hass_storage[STORAGE_KEY] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": STORAGE_KEY,
+        "data": {"files": [{"checksum": "x"}]},  # malformed: skipped with a warning
+    }
+    watch = tmp_path / "watch"
+    watch.mkdir()
+    part = watch / "part.gcode"
+    part.write_bytes(b"G1 X1\n" * 100)
+    checksum, size = await hass.async_add_executor_job(hash_file, part)
+    assert (checksum, size) == (hashlib.sha256(b"G1 X1\n" * 100).hexdigest(), 600)
+    with pytest.raises(LibraryError, match="too large"):
+        await hass.async_add_executor_job(lambda: hash_file(part, limit=599))
+
+    lib = Library(hass, EventEmitter(hass), tmp_path / "library", quota_bytes=10**9)
+    await lib.async_load()
+    assert len(lib) == 0
+    source = LibrarySource(kind=SOURCE_WATCH_FOLDER, path=str(part))
+    file, new = await lib.async_add_in_place(part, checksum=checksum, size=size, source=source)
+    assert new and file.in_place and checksum in lib
+    assert lib.path_of(file) == part
+    assert lib.by_path(part) is file and lib.by_path(str(part)) is file
+    assert lib.by_path("elsewhere/part.gcode") is None
+    assert lib.by_path(lib.folder / "Printer" / "part.gcode") is None  # inside, not known
+    with pytest.raises(LibraryFullError, match="larger than the library quota"):
+        await lib.async_make_room(10**9 + 1)
+    # The disk helpers tolerate a folder that is gone (free space unknown, no fsync).
+    gone = tmp_path / "gone"
+    assert await hass.async_add_executor_job(library_module._free_space, gone) is None
+    await hass.async_add_executor_job(library_module._fsync_dir, gone)
+    again, new = await lib.async_add_in_place(part, checksum=checksum, size=size, source=source)
+    assert again is file and not new and len(file.sources) == 1
+    (added,) = events.of("library_file_added")
+    assert (added["checksum"], added["filename"], added["file_size"]) == (
+        checksum,
+        "part.gcode",
+        600,
+    )
+    # Removing a file kept in place only forgets it.
+    assert await lib.async_remove(checksum) is file
+    assert await hass.async_add_executor_job(part.exists)
+    assert events.of("library_file_deleted")[0]["checksum"] == checksum
+    assert await lib.async_remove(checksum) is None
+    assert lib.set_processing(checksum, metadata={}) is None
+    await lib.async_stop()
+
+
+async def test_actions_refuse_offline_and_fileless_printers(
+    hass: HomeAssistant,
+    loaded: MockConfigEntry,
+    use_files: FakeFileClient,
+    lib_folder: Path,
+    events: EventRecorder,
+) -> None:
+    """Offline: list (never listed) and download refused; printer errors translated."""
+    dev = device_id(hass, "FAKE0001")
+    # The printer refuses to describe the file (not a missing file): translated error.
+    with (
+        patch.object(use_files, "async_stat", side_effect=PrinterAuthError("530")),
+        pytest.raises(HomeAssistantError) as err,
+    ):
+        await _call(hass, "download_file", {"device_id": dev, "path": "/vase.3mf"})
+    assert err.value.translation_key == "file_operation_failed"
+    # Deleting a file the printer no longer has (the index was never listed).
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, "delete_file", {"device_id": dev, "path": "/gone.3mf"})
+    assert err.value.translation_key == "file_not_found"
+    hass.data[DATA_KEY].coordinators["FAKE0001"].monitor.set_online(False)
+    for service, data in (
+        ("list_files", {"device_id": dev}),
+        ("download_file", {"device_id": dev, "path": "/vase.3mf"}),
+    ):
+        with pytest.raises(HomeAssistantError) as err:
+            await _call(hass, service, data)
+        assert err.value.translation_key == "printer_offline"
+    assert [n for n in events.names() if n.startswith(("file_", "library_"))] == []
+    assert leftovers(lib_folder) == [] and len(library(hass)) == 0
+
+
+async def test_printer_without_file_access(
+    hass: HomeAssistant, fake_entry: MockConfigEntry, use_fake: object
+) -> None:
+    await setup_entries(hass, fake_entry)
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, "list_files", {"device_id": device_id(hass, "FAKE0001")})
+    assert err.value.translation_key == "no_file_access"
+
+
+async def test_unexpected_download_error_logged(
+    hass: HomeAssistant,
+    loaded: MockConfigEntry,
+    use_files: FakeFileClient,
+    lib_folder: Path,
+    events: EventRecorder,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A bug in a client (not a printer error): reported, logged with its traceback, no file."""
+    use_files.break_after = 4096
+    use_files.stream_error = ValueError("bug")
+    with pytest.raises(HomeAssistantError) as err:
+        await _call(
+            hass,
+            "download_file",
+            {"device_id": device_id(hass, "FAKE0001"), "path": "/cache/benchy.gcode.3mf"},
+        )
+    assert err.value.translation_key == "download_failed"
+    (failed,) = events.of("file_download_failed")
+    assert failed["error"] == "download failed: ValueError('bug')"
+    (logged,) = [r for r in caplog.records if r.getMessage().startswith("Unexpected error")]
+    assert logged.exc_info is not None
+    assert leftovers(lib_folder) == [] and len(library(hass)) == 0

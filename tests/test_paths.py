@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from custom_components.printernizer.api.models import (
+    FileError,
+    PrinterConnectionError,
+    RemoteFileNotFoundError,
+)
+from custom_components.printernizer.core.downloads import describe_error
 from custom_components.printernizer.core.paths import (
     MAX_NAME_BYTES,
     UnsafePathError,
@@ -116,3 +124,32 @@ def test_confine_refuses_escapes_and_symlinks(tmp_path: Path) -> None:
     with pytest.raises(UnsafePathError):
         confine(root, "x")
     assert confine(root, "Printer", "a.3mf") == root.resolve() / "Printer" / "a.3mf"
+
+
+def test_confine_checks_the_resolved_path(tmp_path: Path) -> None:
+    """Even a symlink the per-component check misses (a race) cannot lead outside."""
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "link").symlink_to(tmp_path)
+    with (
+        patch.object(Path, "is_symlink", return_value=False),
+        pytest.raises(UnsafePathError, match="leaves its folder"),
+    ):
+        confine(root, "link", "x")
+    assert confine(root, "sub", "file.gcode") == root.resolve() / "sub" / "file.gcode"
+
+
+@pytest.mark.parametrize(
+    ("err", "expected"),
+    [
+        (RemoteFileNotFoundError("550 /a"), "the file is not on the printer: 550 /a"),
+        (PrinterConnectionError("refused"), "the printer cannot be reached: refused"),
+        (FileError("odd answer"), "download failed: odd answer"),
+        (OSError(errno.EACCES, "Permission denied"), "cannot write the file: Permission denied"),
+        (OSError(errno.EDQUOT, "Quota"), "no space left on the library's disk"),
+        (TimeoutError(), "the printer stopped sending for 60 seconds"),
+        (ValueError("bug"), "download failed: ValueError('bug')"),
+    ],
+)
+def test_download_error_messages(err: BaseException, expected: str) -> None:
+    assert describe_error(err) == expected

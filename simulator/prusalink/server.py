@@ -113,6 +113,11 @@ class PrusaLinkSimulator:
         #: request for that (decoded) path in place of the API, before
         #: authentication (odd statuses, malformed bodies, dropped connections).
         self.overrides: dict[str, Handler] = {}
+        #: A deterministic pause mid-body: while ``download_gate`` is set to an
+        #: unset Event, a download sends its first half, sets ``download_paused``
+        #: and waits for the gate (or the simulator stopping) before the rest.
+        self.download_gate: asyncio.Event | None = None
+        self.download_paused = asyncio.Event()
 
         self.state = "IDLE"
         self.job: SimJob | None = None
@@ -677,7 +682,8 @@ class PrusaLinkSimulator:
             "Content-Disposition": "attachment; filename*=UTF-8''"
             + quote(file.display_name, safe="", errors="replace")
         }
-        if not (self.download_gzip or self.download_chunked or self.download_extra):
+        gate = self.download_gate
+        if not (self.download_gzip or self.download_chunked or self.download_extra or gate):
             return web.Response(
                 body=file.content, content_type="application/octet-stream", headers=headers
             )
@@ -693,12 +699,27 @@ class PrusaLinkSimulator:
             response.content_length = len(body)
         await response.prepare(request)
         try:
-            for start in range(0, len(body), 64 * 1024):
+            half = len(body) // 2 if gate is not None else len(body)
+            for start in range(0, half, 64 * 1024):
+                await response.write(body[start : min(half, start + 64 * 1024)])
+            if gate is not None:
+                self.download_paused.set()
+                await self._hold(gate)
+            for start in range(half, len(body), 64 * 1024):
                 await response.write(body[start : start + 64 * 1024])
             await response.write_eof()
         except (ConnectionResetError, OSError):
             pass  # the client gave up (the point of a hostile download)
         return response
+
+    async def _hold(self, gate: asyncio.Event) -> None:
+        """Wait for ``gate`` or the simulator stopping, whichever comes first."""
+        waits = [asyncio.ensure_future(gate.wait()), asyncio.ensure_future(self._stopping.wait())]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
 
     async def _h_thumb(self, request: web.Request) -> web.Response:
         file = self.file_by_path(request.match_info["name"])

@@ -32,10 +32,10 @@ from .downloads import DownloadError, DownloadManager
 from .files import FileIndex, IndexedFile
 from .jobs import JobManager
 from .library import Library
-from .processing import job_estimates_from_library
+from .processing import estimates, job_estimates_from_library
 from .storage import CollectionStore, StoreData
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pragma: no cover (type checking only)
     from .coordinator import PrinterCoordinator
 
 _LOGGER = logging.getLogger(__name__)
@@ -316,6 +316,7 @@ class AutoDownloader:
         assert coordinator is not None
         client = coordinator.client
         assert isinstance(client, PrinterFileClient)
+        self._estimates_from_index(job_id, record.printer_id, remote.path)
         filename = remote.name
         if remote.kind == "timelapse" or remote.path.startswith("/image/"):
             self._state.update(record, status=STATUS_SKIPPED, filename=filename, path=remote.path)
@@ -358,6 +359,16 @@ class AutoDownloader:
             return
         self._link(job_id, result.file.checksum)
         self._state.update(record, status=STATUS_COMPLETED, checksum=result.file.checksum)
+
+    def _estimates_from_index(self, job_id: str, printer_id: str, path: str) -> None:
+        """The job's estimates from what the printer reported for its file (PrusaLink meta)."""
+        job = self._jobs.get(job_id)
+        indexed = self._index.get(printer_id, path)
+        if job is None or indexed is None or not indexed.metadata:
+            return
+        if job.estimated_print_time is None and job.estimated_filament_g is None:
+            print_time, grams = estimates(indexed.metadata)
+            self._jobs.set_estimates(job, print_time=print_time, filament_g=grams)
 
     def _link(self, job_id: str, checksum: str) -> None:
         if (job := self._jobs.get(job_id)) is not None:

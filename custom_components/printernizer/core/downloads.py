@@ -163,11 +163,6 @@ class DownloadManager:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    def busy(self, printer_id: str) -> bool:
-        """Whether a transfer from this printer is running."""
-        lock = self._locks.get(printer_id)
-        return lock is not None and lock.locked()
-
     async def async_download(
         self,
         *,

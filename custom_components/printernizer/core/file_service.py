@@ -24,7 +24,7 @@ from .jobs import JobManager
 from .library import Library, LibraryFile
 from .settings import LibrarySettings
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pragma: no cover (type checking only)
     from .coordinator import PrinterCoordinator
 
 _LOGGER = logging.getLogger(__name__)

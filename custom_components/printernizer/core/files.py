@@ -15,7 +15,11 @@ Public API:
 
 - :class:`FileDiscovery`: ``await async_discover_printer(coordinator)`` lists
   one printer and fires ``files_discovered`` (per-printer variant) and
-  ``file_sync_complete``; ``await async_discover_all(coordinators)`` does it for
+  ``file_sync_complete``, then asks a printer that describes its files itself
+  (a ``PrinterThumbnailClient``: PrusaLink) for the details of the print files
+  whose metadata is still unknown (at most :data:`MAX_DETAILS` per discovery;
+  ``meta`` mapped by ``metadata.metadata_from_keys`` in the executor, stored on
+  the index record); ``await async_discover_all(coordinators)`` does it for
   every printer, then fires ``files_discovered`` (background variant) and,
   only when something new appeared, ``new_files_found``. An offline printer is
   skipped and reported with ``success: false``.
@@ -36,11 +40,12 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.util import dt as dt_util
 
 from .. import contract as c
-from ..api.models import PrinterError, PrinterFileClient, RemoteFile
+from ..api.models import PrinterError, PrinterFileClient, PrinterThumbnailClient, RemoteFile
 from ..emitter import EventEmitter, timestamp
+from ..metadata import metadata_from_keys
 from .storage import CollectionStore, StoreData
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pragma: no cover (type checking only)
     from .coordinator import PrinterCoordinator
 
 _LOGGER = logging.getLogger(__name__)
@@ -51,11 +56,19 @@ STORAGE_VERSION: Final = 1
 MAX_EVENT_FILES: Final = 100
 #: Folders never indexed (Bambu Lab's camera snapshots).
 IGNORED_FOLDERS: Final = ("/image/",)
+#: Print files whose details (the printer's metadata) one discovery asks for;
+#: the rest follow in the next discoveries.
+MAX_DETAILS: Final = 50
 
 
 def file_id(printer_id: str, path: str) -> str:
     """The id of a file that is only on a printer."""
     return f"{printer_id}:{path}"
+
+
+def map_details(raw: Mapping[str, Mapping[str, Any] | None]) -> dict[str, dict[str, Any]]:
+    """Blocking (executor): each path's printer ``meta`` as FileMetadata data ({} for none)."""
+    return {path: metadata_from_keys(meta).as_dict() if meta else {} for path, meta in raw.items()}
 
 
 def file_type(name: str) -> str:
@@ -80,6 +93,13 @@ class IndexedFile:
     storage: str
     kind: str
     first_seen: str
+    #: The slicer metadata the printer reports for the file (PrusaLink's ``meta``
+    #: mapped by ``metadata.metadata_from_keys``: print_time, filament_used,
+    #: layer_height, infill, ...); ``{}`` when the printer has none for it, None
+    #: until asked (see :meth:`FileDiscovery.async_discover_printer`).
+    metadata: dict[str, Any] | None = None
+    #: Printer-side path of the printer's own thumbnail (PrusaLink ``refs.thumbnail``).
+    thumbnail_path: str | None = None
 
     def event_entry(self) -> dict[str, Any]:
         """A small entry for event lists."""
@@ -105,6 +125,7 @@ class IndexedFile:
             storage=remote.storage,
             kind=remote.kind,
             first_seen=first_seen,
+            thumbnail_path=remote.thumbnail_path,
         )
 
 
@@ -212,10 +233,6 @@ class FileIndex:
         """When the printer was last listed."""
         return self._last.get(printer_id)
 
-    def printers(self) -> Iterable[str]:
-        """Printers with an index."""
-        return self._printers.keys()
-
     # --- changes ----------------------------------------------------------------
 
     @callback
@@ -250,6 +267,28 @@ class FileIndex:
         self._last[printer_id] = now
         self._changed()
         return diff
+
+    def without_metadata(self, printer_id: str, limit: int) -> list[IndexedFile]:
+        """Up to ``limit`` print files whose metadata was not asked for yet."""
+        out: list[IndexedFile] = []
+        for indexed in self._printers.get(printer_id, {}).values():
+            if indexed.kind == "print" and indexed.metadata is None:
+                out.append(indexed)
+                if len(out) >= limit:
+                    break
+        return out
+
+    @callback
+    def set_metadata(self, printer_id: str, metadata: Mapping[str, dict[str, Any]]) -> None:
+        """Store files' metadata (paths no longer in the index are ignored)."""
+        files = self._printers.get(printer_id, {})
+        changed = False
+        for path, values in metadata.items():
+            if (indexed := files.get(path)) is not None:
+                indexed.metadata = values
+                changed = True
+        if changed:
+            self._changed()
 
     @callback
     def remove_file(self, printer_id: str, path: str) -> IndexedFile | None:
@@ -291,8 +330,7 @@ class FileDiscovery:
         printer_id = coordinator.printer_id
         name = coordinator.monitor.name
         client = coordinator.client
-        if not isinstance(client, PrinterFileClient):
-            return PrinterDiscovery(printer_id, name, False, error="no file access")
+        assert isinstance(client, PrinterFileClient)  # callers pass printers with file access
         if not coordinator.online:
             return PrinterDiscovery(printer_id, name, False, error="offline")
         lock = self._locks.setdefault(printer_id, asyncio.Lock())
@@ -334,7 +372,24 @@ class FileDiscovery:
                 "timestamp": timestamp(),
             },
         )
+        await self._async_details(printer_id, client)
         return PrinterDiscovery(printer_id, name, True, diff=diff)
+
+    async def _async_details(self, printer_id: str, client: PrinterFileClient) -> None:
+        """Ask a printer that describes its files for the metadata still unknown."""
+        if not isinstance(client, PrinterThumbnailClient):
+            return  # Bambu Lab: the metadata is inside the file (processing reads it)
+        lock = self._locks.setdefault(printer_id, asyncio.Lock())
+        async with lock:
+            raw: dict[str, Mapping[str, Any] | None] = {}
+            for indexed in self._index.without_metadata(printer_id, MAX_DETAILS):
+                try:
+                    raw[indexed.path] = (await client.async_stat(indexed.path)).meta
+                except PrinterError as err:
+                    _LOGGER.debug("No details of %s: %s", indexed.path, err)
+            if raw:
+                mapped = await self._hass.async_add_executor_job(map_details, raw)
+                self._index.set_metadata(printer_id, mapped)
 
     async def async_discover_all(
         self, coordinators: Mapping[str, PrinterCoordinator]

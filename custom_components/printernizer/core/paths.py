@@ -46,10 +46,7 @@ def _is_control(char: str) -> bool:
 
 
 def _truncate_utf8(text: str, limit: int) -> str:
-    encoded = text.encode("utf-8")
-    if len(encoded) <= limit:
-        return text
-    return encoded[:limit].decode("utf-8", errors="ignore")
+    return text.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
 
 
 def safe_name(name: str, *, fallback: str = "file") -> str:
@@ -80,9 +77,9 @@ def safe_name(name: str, *, fallback: str = "file") -> str:
         if dot > 0 and len(name[dot:].encode("utf-8")) <= _MAX_SUFFIX_BYTES:
             suffix = name[dot:]
         keep = MAX_NAME_BYTES - len(suffix.encode("utf-8"))
+        # The stem starts with neither a dot nor a space (stripped above) and keeps
+        # at least 164 bytes: the shortened name is never empty.
         name = _truncate_utf8(name[: len(name) - len(suffix)], keep).rstrip(" .") + suffix
-        if not name.strip(" ."):
-            name = fallback
     return name
 
 
@@ -116,8 +113,3 @@ def confine(root: Path, *parts: str) -> Path:
     if not resolved.is_relative_to(base):
         raise UnsafePathError("path leaves its folder")
     return resolved
-
-
-def is_inside(root: Path, path: Path) -> bool:
-    """Whether ``path`` resolves inside ``root`` (blocking: resolve)."""
-    return path.resolve().is_relative_to(root.resolve())

@@ -134,6 +134,7 @@ def _printer_entry(hass: HomeAssistant, printer_id: str, file: IndexedFile) -> d
         "modified": file.modified,
         "storage": file.storage,
         "kind": file.kind,
+        "metadata": file.metadata or None,
         "library_file_id": in_library.checksum if in_library is not None else None,
     }
 
