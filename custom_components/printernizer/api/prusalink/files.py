@@ -546,10 +546,12 @@ class PrusaLinkFiles:
             if response.status == 401:
                 challenges = response.headers.getall("WWW-Authenticate", [])
                 response.close()  # the 401's body is not read (it could be anything)
+                # Errors as the httpx requests map them (_stream).
                 try:
                     answer = self._auth.answer_challenge("GET", self._url(url_path), challenges)
-                except (NotImplementedError, ValueError, httpx.HTTPError) as err:
-                    # e.g. a digest auth-int challenge, or a malformed one
+                except httpx.HTTPError as err:  # a malformed challenge
+                    raise PrinterConnectionError(f"GET {url_path}: {type(err).__name__}") from err
+                except (NotImplementedError, ValueError) as err:  # e.g. auth-int only
                     raise PrinterConnectionError(f"GET {url_path}: {err}") from err
                 response = await self._aiohttp_get(session, url_path, answer)
             if response.status == 401:
