@@ -5,7 +5,9 @@ the same bytes over a plain TLS socket (for FTPS, same certificate and SSL
 context settings, the file read in the same 64 KiB blocks through the
 executor as the FTPS server's AsyncPathIO does) and over a plain TCP socket
 (for HTTP, which PrusaLink speaks without TLS, the bytes from the same
-in-memory SimFile). No FTP, no HTTP in the baselines. Every client, the
+in-memory SimFile). HTTP is measured twice: through an aiohttp session, as the
+integration downloads (clients.py passes Home Assistant's session), and through
+httpx, the fallback without a session. No FTP, no HTTP in the baselines. Every client, the
 baselines included, hashes what it receives with SHA-256 as it streams, and
 the digest is checked against the file's. Each transfer runs with two
 consumers: ``batched`` as the integration downloads (core/downloads.py: 1 MiB
@@ -40,6 +42,7 @@ from benchmarks._harness import ROOT, machine, parse_args, table
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import aiohttp
 import httpx
 
 from custom_components.printernizer.api.bambu.ftps import BambuFtpsClient
@@ -51,6 +54,7 @@ TLS = "baseline: TLS socket"
 FTPS = "FTPS (Bambu, aioftp)"
 TCP = "baseline: TCP socket"
 HTTP = "HTTP (PrusaLink, httpx digest)"
+HTTP_AIO = "HTTP (PrusaLink, aiohttp digest)"
 FTP_PATH = "/cache/bench.gcode.3mf"
 MB = 1024 * 1024
 
@@ -259,11 +263,19 @@ async def main_async(quick: bool) -> list[dict[str, Any]]:
             async with ftps.async_open(FTP_PATH) as chunks:
                 return await consume(chunks)
 
-        async with httpx.AsyncClient() as http:
+        async with httpx.AsyncClient() as http, aiohttp.ClientSession() as session:
             prusa = PrusaLinkClient(http, info["prusa_url"], password=info["prusa_password"])
+            # as the integration builds it: downloads through the aiohttp session
+            prusa_aio = PrusaLinkClient(
+                http, info["prusa_url"], password=info["prusa_password"], session=session
+            )
 
             async def http_run(consume: Consumer) -> tuple[int, str]:
                 async with prusa.async_open(info["prusa_path"]) as chunks:
+                    return await consume(chunks)
+
+            async def http_aio_run(consume: Consumer) -> tuple[int, str]:
+                async with prusa_aio.async_open(info["prusa_path"]) as chunks:
                     return await consume(chunks)
 
             kinds: dict[str, Callable[[Consumer], Awaitable[tuple[int, str]]]] = {
@@ -271,6 +283,7 @@ async def main_async(quick: bool) -> list[dict[str, Any]]:
                 FTPS: ftps_run,
                 TCP: lambda consume: _raw(info["tcp_port"], None, consume),
                 HTTP: http_run,
+                HTTP_AIO: http_aio_run,
             }
             transfers: dict[tuple[str, str], Callable[[], Awaitable[tuple[int, str]]]] = {
                 (consumer, kind): functools.partial(run, CONSUMERS[consumer])
@@ -316,7 +329,8 @@ def main() -> None:
 
     verdicts = "; ".join(
         f"{consumer} consumer: FTPS {ratio(consumer, FTPS, TLS)} of TLS baseline, "
-        f"HTTP {ratio(consumer, HTTP, TCP)} of TCP baseline"
+        f"HTTP via aiohttp {ratio(consumer, HTTP_AIO, TCP)} "
+        f"(via httpx {ratio(consumer, HTTP, TCP)}) of TCP baseline"
         for consumer in CONSUMERS
     )
     rows = [

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 import pytest
 
@@ -95,11 +96,31 @@ async def sim(make_sim: SimFactory) -> PrusaLinkSimulator:
 
 
 @pytest.fixture
-def make_client(http: httpx.AsyncClient) -> ClientFactory:
-    """Build a client for a simulator (its password unless given)."""
+async def download_session(
+    request: pytest.FixtureRequest,
+) -> AsyncIterator[aiohttp.ClientSession | None]:
+    """The aiohttp session downloads go through, or None (httpx, the fallback).
+
+    None unless a test asks with ``@pytest.mark.parametrize("download_session",
+    ["httpx", "aiohttp"], indirect=True)``; the session is closed after the test.
+    """
+    if getattr(request, "param", "httpx") == "httpx":
+        yield None
+        return
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture
+def make_client(
+    http: httpx.AsyncClient, download_session: aiohttp.ClientSession | None
+) -> ClientFactory:
+    """Build a client for a simulator (its password unless given; downloads through
+    ``download_session`` when there is one)."""
 
     def _make(sim: PrusaLinkSimulator, **kwargs: Any) -> PrusaLinkClient:
         kwargs.setdefault("password", sim.password)
+        kwargs.setdefault("session", download_session)
         return PrusaLinkClient(http, sim.url, **kwargs)
 
     return _make

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jsonschema
+import pytest
 import yaml
 from referencing import Registry
 from referencing.jsonschema import DRAFT7
@@ -208,3 +209,8 @@ class OpenApi:
             assert set(file_schema["required"]) <= set(body["file"])
         else:
             self.validate_component("JobSerialPrint", body)
+
+
+#: Parametrize a download test over both download transports: httpx (no
+#: session, the fallback) and aiohttp (the ``download_session`` fixture).
+BOTH_TRANSPORTS = pytest.mark.parametrize("download_session", ["httpx", "aiohttp"], indirect=True)

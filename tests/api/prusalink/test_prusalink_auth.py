@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+
 import httpx
 import pytest
 from prusalink_helpers import ClientFactory, SimFactory
@@ -11,7 +14,11 @@ from custom_components.printernizer.api.models import (
     ConnectionUpdate,
     PrinterAuthError,
 )
-from custom_components.printernizer.api.prusalink.auth import LegacyDigestAuth
+from custom_components.printernizer.api.prusalink.auth import (
+    LegacyDigestAuth,
+    PrusaLinkAuth,
+    digest_authorization,
+)
 from simulator.prusalink.digest import parse_authorization
 
 
@@ -137,3 +144,93 @@ async def test_expired_nonce_is_renewed(
     assert sim.request_count["/api/v1/status"] == 3  # refused once, then answered
     await client.async_poll()
     assert sim.request_count["/api/v1/status"] == 4
+
+
+AIOHTTP = pytest.mark.parametrize("download_session", ["aiohttp"], indirect=True)
+
+
+@AIOHTTP
+@pytest.mark.parametrize("connect_first", [False, True])
+@pytest.mark.parametrize("auth_mode", ["digest", "digest_no_qop", "apikey"])
+async def test_aiohttp_download_auth(
+    make_sim: SimFactory, make_client: ClientFactory, auth_mode: str, connect_first: bool
+) -> None:
+    """Downloads through aiohttp answer the printer's challenge (digest with and without
+    qop, API key) with the same code as httpx; two downloads, checksums right."""
+    sim = await make_sim(auth_mode=auth_mode, password="s3cret")
+    file = sim.add_file("big.bgcode", content=os.urandom(3 * 1024 * 1024 + 17))
+    path = f"/usb/{file.rel_path}"
+    client = make_client(sim)
+    if connect_first:  # the scheme is known from httpx requests already
+        await client.async_connect()
+    sim.auth_headers.clear()
+    for _ in range(2):
+        sha = hashlib.sha256()
+        async with client.async_open(path) as chunks:
+            async for chunk in chunks:
+                sha.update(chunk)
+        assert sha.hexdigest() == hashlib.sha256(file.content).hexdigest()
+    if auth_mode == "apikey":
+        assert client.auth_mode == "apikey"
+        # a challenge only for the first download of a client that never connected
+        assert sim.request_count[path] == (2 if connect_first else 3)
+        assert sim.auth_headers == ["X-Api-Key: s3cret"] * 2
+        return
+    assert client.auth_mode == "digest"
+    assert sim.request_count[path] == 4  # each download: the 401 with a fresh nonce, the answer
+    assert len(sim.auth_headers) == 2
+    for header in sim.auth_headers:
+        params = parse_authorization(header)
+        assert params is not None
+        assert params["uri"] == path
+        assert "s3cret" not in header
+        if auth_mode == "digest":
+            assert params["qop"] == "auth" and params["algorithm"] == "MD5"
+        else:  # the firmware quirk: no algorithm= for a challenge without qop
+            assert "qop" not in params and "algorithm" not in params
+
+
+@AIOHTTP
+@pytest.mark.parametrize("auth_mode", ["digest", "digest_no_qop", "apikey"])
+async def test_aiohttp_download_wrong_password(
+    make_sim: SimFactory, make_client: ClientFactory, auth_mode: str
+) -> None:
+    """Wrong credentials: one answered retry, then PrinterAuthError as the httpx path raises."""
+    sim = await make_sim(auth_mode=auth_mode)
+    file = sim.add_file("part.bgcode", content=b"G28\n")
+    path = f"/usb/{file.rel_path}"
+    client = make_client(sim, password="wrong")
+    with pytest.raises(PrinterAuthError, match="HTTP 401"):
+        async with client.async_open(path):
+            pass
+    assert sim.request_count[path] == 2
+
+
+def test_digest_authorization_is_httpx_digest() -> None:
+    """The pure function answers as LegacyDigestAuth; not a digest challenge: None."""
+    qop = 'Digest realm="r", qop="auth", algorithm=MD5, nonce="n1"'
+    header = digest_authorization("maker", "pw", "GET", "http://p/usb/A%20B.BGC", qop)
+    assert header is not None
+    params = parse_authorization(header)
+    assert params is not None
+    assert params["uri"] == "/usb/A%20B.BGC"
+    assert params["nonce"] == "n1" and params["qop"] == "auth" and params["nc"] == "00000001"
+    legacy = digest_authorization("maker", "pw", "GET", "http://p/x", 'Digest realm="r", nonce="n"')
+    assert legacy is not None
+    assert "algorithm" not in legacy and "qop" not in legacy
+    assert digest_authorization("maker", "pw", "GET", "http://p/x", 'Basic realm="r"') is None
+
+
+def test_answer_challenge_headers() -> None:
+    """answer_challenge picks digest over API key and records the mode; unknown: no headers."""
+    auth = PrusaLinkAuth("maker", "pw")
+    assert auth.initial_headers() == {}
+    assert auth.answer_challenge("GET", "http://p/x", ['Basic realm="r"']) == {}
+    assert auth.mode is None
+    both = ['ApiKey realm="r"', 'Digest realm="r", nonce="n"']
+    assert set(auth.answer_challenge("GET", "http://p/x", both)) == {"Authorization"}
+    assert auth.mode == "digest"
+    assert auth.initial_headers() == {}  # a digest answer needs the next nonce
+    assert auth.answer_challenge("GET", "http://p/x", ['ApiKey realm="r"']) == {"X-Api-Key": "pw"}
+    assert auth.mode == "apikey"
+    assert auth.initial_headers() == {"X-Api-Key": "pw"}

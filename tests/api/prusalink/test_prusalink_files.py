@@ -12,7 +12,7 @@ import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from prusalink_helpers import ClientFactory, Recorded, SimFactory
+from prusalink_helpers import BOTH_TRANSPORTS, ClientFactory, Recorded, SimFactory
 
 from custom_components.printernizer.api.models import (
     FileError,
@@ -92,6 +92,7 @@ async def test_stat_with_meta(sim: PrusaLinkSimulator, make_client: ClientFactor
 
 
 @pytest.mark.parametrize("auth_mode", ["digest", "digest_no_qop", "apikey"])
+@BOTH_TRANSPORTS
 async def test_download_bytes_equal(
     make_sim: SimFactory, make_client: ClientFactory, auth_mode: str
 ) -> None:
@@ -104,6 +105,7 @@ async def test_download_bytes_equal(
     assert len(await _read(client, f"/usb/{big.rel_path}")) == len(big.content)
 
 
+@BOTH_TRANSPORTS
 async def test_download_errors(sim: PrusaLinkSimulator, make_client: ClientFactory) -> None:
     """Missing file: RemoteFileNotFoundError; wrong password: PrinterAuthError."""
     with pytest.raises(RemoteFileNotFoundError):
@@ -119,6 +121,7 @@ async def test_download_errors(sim: PrusaLinkSimulator, make_client: ClientFacto
         await make_client(sim).async_list_files()
 
 
+@BOTH_TRANSPORTS
 async def test_leaving_early(sim: PrusaLinkSimulator, make_client: ClientFactory) -> None:
     """Leaving the block early closes the response; the next download works."""
     client = make_client(sim)
@@ -253,6 +256,7 @@ async def test_deeply_nested_json_is_an_error() -> None:
             await client.async_stat("/usb/A.BGC")
 
 
+@BOTH_TRANSPORTS
 async def test_download_asks_for_identity(
     sim: PrusaLinkSimulator, make_client: ClientFactory, http: httpx.AsyncClient
 ) -> None:
@@ -263,6 +267,7 @@ async def test_download_asks_for_identity(
     assert sim.download_accept_encodings == ["identity"]
 
 
+@BOTH_TRANSPORTS
 async def test_compressed_download_refused(
     sim: PrusaLinkSimulator, make_client: ClientFactory
 ) -> None:
@@ -283,6 +288,7 @@ async def test_compressed_download_refused(
     assert got == 0
 
 
+@BOTH_TRANSPORTS
 async def test_download_without_length_bounded_by_listing(
     sim: PrusaLinkSimulator, make_client: ClientFactory
 ) -> None:

@@ -13,13 +13,16 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import aiohttp
 import httpx
 import pytest
 from aiohttp import web
+from prusalink_helpers import BOTH_TRANSPORTS
 
 from custom_components.printernizer.api.models import (
     FileAccessDeniedError,
     FileTransferError,
+    PrinterAuthError,
     PrinterConnectionError,
     RemoteFileNotFoundError,
 )
@@ -44,10 +47,16 @@ async def raw_http() -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def files(sim: PrusaLinkSimulator, raw_http: httpx.AsyncClient) -> PrusaLinkFiles:
+def files(
+    sim: PrusaLinkSimulator,
+    raw_http: httpx.AsyncClient,
+    download_session: aiohttp.ClientSession | None,
+) -> PrusaLinkFiles:
     """The file capability with short timeouts (a hanging printer fails fast)."""
     auth = PrusaLinkAuth(sim.username, sim.password)
-    return PrusaLinkFiles(raw_http, sim.url, auth, timeout=0.5, transfer_timeout=0.5)
+    return PrusaLinkFiles(
+        raw_http, sim.url, auth, timeout=0.5, transfer_timeout=0.5, session=download_session
+    )
 
 
 def _json(body: Any, status: int = 200, **headers: str) -> Handler:
@@ -296,6 +305,7 @@ async def test_stat_errors(sim: PrusaLinkSimulator, files: PrusaLinkFiles) -> No
         await files.async_stat("/usb/A.BGC")
 
 
+@BOTH_TRANSPORTS
 async def test_download_statuses(sim: PrusaLinkSimulator, files: PrusaLinkFiles) -> None:
     """403: FileAccessDeniedError; a redirect is not followed (credentials stay home)."""
     sim.overrides["/usb/A.BGC"] = _status(403)
@@ -312,6 +322,7 @@ async def test_download_statuses(sim: PrusaLinkSimulator, files: PrusaLinkFiles)
             pass
 
 
+@BOTH_TRANSPORTS
 @pytest.mark.parametrize(("then", "match"), [("hang", "timed out"), ("drop", "connection lost")])
 async def test_download_interrupted(
     sim: PrusaLinkSimulator, files: PrusaLinkFiles, then: str, match: str
@@ -391,3 +402,53 @@ async def test_job_file_unexpected(sim: PrusaLinkSimulator, files: PrusaLinkFile
         sim.overrides["/api/v1/job"] = handler
         with pytest.raises(FileTransferError, match="unexpected answer"):
             await files.async_job_file()
+
+
+def _challenge(value: str) -> Handler:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        return web.Response(status=401, headers={"WWW-Authenticate": value})
+
+    return handler
+
+
+@BOTH_TRANSPORTS
+@pytest.mark.parametrize(
+    ("challenge", "error", "match"),
+    [
+        ('Digest realm="x", nonce="abc", qop="auth-int"', PrinterConnectionError, "auth-int"),
+        ('Digest realm="x", qop="auth"', PrinterConnectionError, "ProtocolError"),  # no nonce
+        ('Basic realm="x"', PrinterAuthError, "HTTP 401"),  # a scheme PrusaLink never asks for
+        ("Digest", PrinterAuthError, "HTTP 401"),  # no parameters: nothing to answer
+    ],
+)
+async def test_download_challenges_not_answered(
+    sim: PrusaLinkSimulator,
+    files: PrusaLinkFiles,
+    challenge: str,
+    error: type[Exception],
+    match: str,
+) -> None:
+    """A challenge the client cannot answer: a clear error, one retry at most."""
+    sim.overrides["/usb/A.BGC"] = _challenge(challenge)
+    with pytest.raises(error, match=match):
+        async with files.async_open("/usb/A.BGC"):
+            pass
+    assert sim.request_count["/usb/A.BGC"] <= 2
+
+
+@BOTH_TRANSPORTS
+async def test_download_request_failures(sim: PrusaLinkSimulator, files: PrusaLinkFiles) -> None:
+    """500: PrinterConnectionError; no answer in time: FileTransferError; refused: connection."""
+    sim.fail_mode = "500"
+    with pytest.raises(PrinterConnectionError, match="HTTP 500"):
+        async with files.async_open("/usb/A.BGC"):
+            pass
+    sim.fail_mode = "timeout"
+    with pytest.raises(FileTransferError, match="timed out"):
+        async with files.async_open("/usb/A.BGC"):
+            pass
+    sim.fail_mode = None
+    await sim.stop()
+    with pytest.raises(PrinterConnectionError, match=r"ConnectError|ClientConnectorError"):
+        async with files.async_open("/usb/A.BGC"):
+            pass

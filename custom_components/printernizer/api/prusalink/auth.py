@@ -10,12 +10,17 @@ The digest computation is httpx's own (:class:`httpx.DigestAuth`);
 :class:`LegacyDigestAuth` only drops the ``algorithm=`` parameter when the
 challenge had no ``qop`` (RFC 2069 style): Prusa Buddy firmware sends such a
 challenge and rejects answers that carry ``algorithm=``.
+
+Downloads do not go through httpx (see files.py); for them
+:meth:`PrusaLinkAuth.answer_challenge` turns a 401's challenges into request
+headers with the same code (:func:`digest_authorization` runs
+:class:`LegacyDigestAuth`'s flow on a request that is never sent).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator
+from collections.abc import Generator, Iterable
 from typing import Literal
 
 import httpx
@@ -42,18 +47,44 @@ class LegacyDigestAuth(httpx.DigestAuth):
         return super()._get_header_value(header_fields)
 
 
-def challenge_scheme(response: httpx.Response) -> str | None:
-    """Return the lower-case auth scheme(s) a 401 response asks for (digest first)."""
-    schemes = [
-        value.strip().split(" ", 1)[0].lower()
-        for value in response.headers.get_list("www-authenticate")
-        if value.strip()
-    ]
+def digest_authorization(
+    username: str, password: str, method: str, url: str, challenge: str
+) -> str | None:
+    """The ``Authorization`` value answering the digest ``challenge`` for ``method url``.
+
+    Pure (no I/O): :class:`LegacyDigestAuth`'s own flow is run on a request that
+    is never sent, so a download answers exactly as the httpx requests do (qop
+    or the no-qop quirk). None when ``challenge`` is not a digest challenge.
+    Raises what httpx raises for a challenge it cannot answer
+    (``NotImplementedError`` for auth-int only, ``httpx.ProtocolError`` when
+    malformed).
+    """
+    request = httpx.Request(method, url)
+    flow = LegacyDigestAuth(username, password).auth_flow(request)
+    next(flow)
+    challenged = httpx.Response(401, headers={"WWW-Authenticate": challenge}, request=request)
+    try:
+        answered = flow.send(challenged)
+    except StopIteration:
+        return None
+    flow.close()
+    header: str | None = answered.headers.get("Authorization")
+    return header
+
+
+def _scheme(values: Iterable[str]) -> str | None:
+    """The lower-case auth scheme the ``WWW-Authenticate`` values ask for (digest first)."""
+    schemes = [value.strip().split(" ", 1)[0].lower() for value in values if value.strip()]
     if "digest" in schemes:
         return "digest"
     if "apikey" in schemes:
         return "apikey"
     return schemes[0] if schemes else None
+
+
+def challenge_scheme(response: httpx.Response) -> str | None:
+    """Return the lower-case auth scheme a 401 response asks for (digest first)."""
+    return _scheme(response.headers.get_list("www-authenticate"))
 
 
 class PrusaLinkAuth(httpx.Auth):
@@ -65,6 +96,7 @@ class PrusaLinkAuth(httpx.Auth):
 
     def __init__(self, username: str, password: str) -> None:
         """Store the credentials (never logged)."""
+        self._username = username
         self._password = password
         self._digest = LegacyDigestAuth(username, password)
         self.mode: AuthMode | None = None
@@ -96,3 +128,29 @@ class PrusaLinkAuth(httpx.Auth):
             yield request
         else:
             _LOGGER.debug("PrusaLink sent an unknown auth challenge: %s", scheme)
+
+    def initial_headers(self) -> dict[str, str]:
+        """Headers for a request outside httpx before any challenge: the API key once known.
+
+        A digest answer needs the printer's fresh nonce, so digest requests
+        start without credentials and answer the 401 (:meth:`answer_challenge`).
+        """
+        return {API_KEY_HEADER: self._password} if self.mode == "apikey" else {}
+
+    def answer_challenge(self, method: str, url: str, challenges: list[str]) -> dict[str, str]:
+        """Headers answering a 401's ``WWW-Authenticate`` values for ``method url``.
+
+        Digest (preferred) or API key, as :meth:`auth_flow` chooses; records the
+        mode. Empty for an unknown scheme (the retry then gets 401 again).
+        """
+        scheme = _scheme(challenges)
+        if scheme == "apikey":
+            self.mode = "apikey"
+            return {API_KEY_HEADER: self._password}
+        if scheme != "digest":
+            _LOGGER.debug("PrusaLink sent an unknown auth challenge: %s", scheme)
+            return {}
+        digest = next(c for c in challenges if _scheme([c]) == "digest")
+        self.mode = "digest"
+        header = digest_authorization(self._username, self._password, method, url, digest)
+        return {"Authorization": header} if header else {}

@@ -1,9 +1,11 @@
 """PrusaLink client: polls a Prusa printer over HTTP (no Home Assistant import).
 
 The :class:`httpx.AsyncClient` is injected (Home Assistant passes its shared
-client); this module never creates a global client and never closes the one
-it was given. Every request goes through :meth:`PrusaLinkClient._request`,
-which sets the timeout and the auth and maps transport errors.
+client), and optionally an :class:`aiohttp.ClientSession` for file downloads
+(Home Assistant's shared session; see files.py); this module never creates a
+global client and never closes the ones it was given. Every request goes
+through :meth:`PrusaLinkClient._request`, which sets the timeout and the auth
+and maps transport errors.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+import aiohttp
 import httpx
 
 from ..models import (
@@ -145,8 +148,13 @@ class PrusaLinkClient:
         username: str = DEFAULT_USERNAME,
         password: str,
         timeout: float = DEFAULT_TIMEOUT,
+        session: aiohttp.ClientSession | None = None,
     ) -> None:
-        """Prepare a client for ``host`` (see :func:`normalize_host`); no I/O here."""
+        """Prepare a client for ``host`` (see :func:`normalize_host`); no I/O here.
+
+        Downloads stream through ``session`` when given (faster than httpx for
+        big files), else through ``http``.
+        """
         self._http = http
         self._base_url = normalize_host(host)
         self._auth = PrusaLinkAuth(username, password)
@@ -164,7 +172,9 @@ class PrusaLinkClient:
         self._last_state: PrinterState | None = None
         self._last_command: float | None = None
         #: Files (storage, folders, downloads, thumbnails): same HTTP client and auth.
-        self._files = PrusaLinkFiles(http, self._base_url, self._auth, timeout=timeout)
+        self._files = PrusaLinkFiles(
+            http, self._base_url, self._auth, timeout=timeout, session=session
+        )
 
     # --- properties -------------------------------------------------------
 

@@ -5,7 +5,9 @@ with ``Accept: application/json`` lists a folder (``children``, recursed here)
 or describes a file (with ``meta``). Folder listings are cached with their
 ``ETag``: a re-listing sends ``If-None-Match`` and a 304 reuses the cached
 children. Downloads ``GET`` the file's ``refs.download`` with the same
-authentication and stream through httpx; thumbnails come from
+authentication; they stream through an injected :class:`aiohttp.ClientSession`
+when there is one (Home Assistant's shared session), else through httpx;
+thumbnails come from
 ``refs.thumbnail``; ``DELETE /api/v1/files/{storage}/{path}`` deletes; the
 running job's file comes from ``/api/v1/job``.
 
@@ -13,6 +15,14 @@ Every answer is untrusted: bodies are read with a size limit, refs must be
 paths on the printer itself (never another host: the credentials go with the
 request), and malformed answers become :class:`FileTransferError` (or
 :class:`PrinterConnectionError` for the printer's general answers).
+
+Why downloads prefer aiohttp: httpcore (under httpx) reads a body in fixed
+64 KiB reads, each with its own timer and an extra event-loop step, which
+held a download to about 60 % of a plain socket's throughput (BENCHMARKS.md,
+bench_files); its read size is global to every user of Home Assistant's httpx
+client. aiohttp's reader hands over what has arrived (up to
+:data:`DOWNLOAD_CHUNK`) per wake-up. Listings, stats, thumbnails and deletes
+stay on httpx.
 """
 
 from __future__ import annotations
@@ -30,7 +40,9 @@ from datetime import UTC, datetime
 from typing import Any, TypeGuard
 from urllib.parse import quote
 
+import aiohttp
 import httpx
+from yarl import URL
 
 from ..models import (
     FileAccessDeniedError,
@@ -41,10 +53,13 @@ from ..models import (
     RemoteFile,
     RemoteFileNotFoundError,
 )
+from .auth import PrusaLinkAuth
 
 _LOGGER = logging.getLogger(__name__)
 
 CHUNK_SIZE = 64 * 1024
+#: Largest chunk an aiohttp download hands over (what has arrived, up to this).
+DOWNLOAD_CHUNK = 1024 * 1024
 #: Limits for hostile or broken answers.
 MAX_JSON_BYTES = 4 * 1024 * 1024
 MAX_THUMBNAIL_BYTES = 2 * 1024 * 1024
@@ -68,9 +83,9 @@ _JSON = {"Accept": "application/json"}
 _IDENTITY = {"Accept-Encoding": "identity"}
 
 
-def _encoded(response: httpx.Response) -> bool:
-    """True when the answer is compressed (httpx would inflate it on reading)."""
-    encoding = response.headers.get("content-encoding", "").strip().lower()
+def _encoded(headers: Mapping[str, str]) -> bool:
+    """True when the answer is compressed (the HTTP client would inflate it on reading)."""
+    encoding = headers.get("content-encoding", "").strip().lower()
     return encoding not in ("", "identity")
 
 
@@ -171,6 +186,25 @@ def _child_name(entry: Mapping[str, Any]) -> str | None:
     return name
 
 
+async def _checked(
+    path: str, raw: AsyncGenerator[bytes], limit: int | None, expected: int | None
+) -> AsyncGenerator[bytes]:
+    """``raw``'s chunks, aborted past ``limit`` bytes; fewer than ``expected`` is an error."""
+    received = 0
+    try:
+        async for chunk in raw:
+            received += len(chunk)
+            if limit is not None and received > limit:
+                raise FileTransferError(
+                    f"{path}: more than the {limit} bytes the printer announced"
+                )
+            yield chunk
+    finally:
+        await raw.aclose()
+    if expected is not None and received != expected:
+        raise FileTransferError(f"{path}: got {received} bytes, the printer announced {expected}")
+
+
 def _split(path: str) -> tuple[str, str]:
     """``/usb/A/B.BGC`` -> (``usb``, ``A/B.BGC``); RemoteFileNotFoundError when malformed."""
     if not _is_printer_path(path):
@@ -188,18 +222,27 @@ class PrusaLinkFiles:
         self,
         http: httpx.AsyncClient,
         base_url: str,
-        auth: httpx.Auth,
+        auth: PrusaLinkAuth,
         *,
         timeout: float = 10.0,
         transfer_timeout: float = 60.0,
+        session: aiohttp.ClientSession | None = None,
     ) -> None:
-        """Use the printer client's HTTP client, base URL and auth."""
+        """Use the printer client's HTTP client, base URL and auth.
+
+        ``session`` (optional, never closed here): downloads stream through it
+        instead of ``http``.
+        """
         self._http = http
         self._base_url = base_url
         self._auth = auth
+        self._session = session
         self._timeout = httpx.Timeout(timeout)
         #: Between two chunks of a download (a big file takes as long as it takes).
         self._transfer_timeout = httpx.Timeout(timeout, read=transfer_timeout)
+        self._download_timeout = aiohttp.ClientTimeout(
+            total=None, connect=timeout, sock_connect=timeout, sock_read=transfer_timeout
+        )
         self._folders: dict[str, _CachedFolder] = {}
         self._download_refs: dict[str, str] = {}
         #: Sizes from the last listing and stats: a download without
@@ -249,7 +292,7 @@ class PrusaLinkFiles:
 
     @staticmethod
     async def _read_bounded(response: httpx.Response, limit: int, what: str) -> bytes:
-        if _encoded(response):
+        if _encoded(response.headers):
             raise FileTransferError(f"{what}: compressed answer (asked for identity)")
         declared = response.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -422,33 +465,44 @@ class PrusaLinkFiles:
         """
         _split(path)
         url_path = self._download_refs.get(path, path)
-        async with self._transfer_lock, self._stream("GET", url_path) as response:
-            if response.status_code == 404:
+        download = (
+            self._httpx_download(path, url_path)
+            if self._session is None
+            else self._aiohttp_download(self._session, path, url_path)
+        )
+        async with self._transfer_lock, download as (status, headers, raw):
+            if status == 404:
                 raise RemoteFileNotFoundError(f"{path}: no such file")
-            if response.status_code == 403:
+            if status == 403:
                 raise FileAccessDeniedError(f"{path}: the printer refuses the download")
-            if response.status_code != 200:
-                raise FileTransferError(f"{path}: HTTP {response.status_code}")
-            if _encoded(response):
+            if status != 200:
+                raise FileTransferError(f"{path}: HTTP {status}")
+            if _encoded(headers):
                 raise FileTransferError(
                     f"{path}: the printer compressed the download although asked not to"
                 )
-            declared = response.headers.get("content-length")
+            declared = headers.get("content-length")
             expected = int(declared) if declared is not None and declared.isdigit() else None
             limit = expected if expected is not None else self._sizes.get(path)
+            iterator = _checked(path, raw, limit, expected)
+            try:
+                yield iterator
+            finally:
+                await iterator.aclose()
+
+    @contextlib.asynccontextmanager
+    async def _httpx_download(
+        self, path: str, url_path: str
+    ) -> AsyncIterator[tuple[int, Mapping[str, str], AsyncGenerator[bytes]]]:
+        """A download through httpx: (status, headers, the body's chunks)."""
+        async with self._stream("GET", url_path) as response:
 
             async def chunks() -> AsyncGenerator[bytes]:
-                received = 0
                 try:
                     # No chunk_size: httpx would copy every chunk to re-cut it.
                     # Not aiter_raw: it gains little (the decoder is identity)
                     # and fails on a response a hook or transport already read.
                     async for chunk in response.aiter_bytes():
-                        received += len(chunk)
-                        if limit is not None and received > limit:
-                            raise FileTransferError(
-                                f"{path}: more than the {limit} bytes the printer announced"
-                            )
                         yield chunk
                 except httpx.TimeoutException as err:
                     raise FileTransferError(f"{path}: timed out") from err
@@ -456,16 +510,71 @@ class PrusaLinkFiles:
                     raise FileTransferError(
                         f"{path}: connection lost ({type(err).__name__})"
                     ) from err
-                if expected is not None and received != expected:
-                    raise FileTransferError(
-                        f"{path}: got {received} bytes, the printer announced {expected}"
-                    )
 
-            iterator = chunks()
-            try:
-                yield iterator
-            finally:
-                await iterator.aclose()
+            yield response.status_code, response.headers, chunks()
+
+    async def _aiohttp_get(
+        self, session: aiohttp.ClientSession, url_path: str, headers: Mapping[str, str]
+    ) -> aiohttp.ClientResponse:
+        """Send one download request (no redirects, no inflating); map transport errors."""
+        try:
+            return await session.get(
+                # encoded: sent as quoted here, the path the digest answer names
+                URL(self._url(url_path), encoded=True),
+                headers={**_IDENTITY, **headers},
+                timeout=self._download_timeout,
+                allow_redirects=False,
+                auto_decompress=False,
+            )
+        except TimeoutError as err:  # before aiohttp.ClientError: ServerTimeoutError is both
+            raise FileTransferError(f"GET {url_path}: timed out") from err
+        except aiohttp.ClientError as err:
+            raise PrinterConnectionError(f"GET {url_path}: {type(err).__name__}") from err
+
+    @contextlib.asynccontextmanager
+    async def _aiohttp_download(
+        self, session: aiohttp.ClientSession, path: str, url_path: str
+    ) -> AsyncIterator[tuple[int, Mapping[str, str], AsyncGenerator[bytes]]]:
+        """A download through aiohttp with PrusaLink's auth: (status, headers, chunks).
+
+        The first request carries the API key once the printer asked for one;
+        a 401 is answered once from its challenge (digest or API key, the same
+        code as the httpx requests use); 401 again is :class:`PrinterAuthError`.
+        """
+        response = await self._aiohttp_get(session, url_path, self._auth.initial_headers())
+        try:
+            if response.status == 401:
+                challenges = response.headers.getall("WWW-Authenticate", [])
+                response.close()  # the 401's body is not read (it could be anything)
+                # Errors as the httpx requests map them (_stream).
+                try:
+                    answer = self._auth.answer_challenge("GET", self._url(url_path), challenges)
+                except httpx.HTTPError as err:  # a malformed challenge
+                    raise PrinterConnectionError(f"GET {url_path}: {type(err).__name__}") from err
+                except (NotImplementedError, ValueError) as err:  # e.g. auth-int only
+                    raise PrinterConnectionError(f"GET {url_path}: {err}") from err
+                response = await self._aiohttp_get(session, url_path, answer)
+            if response.status == 401:
+                raise PrinterAuthError(f"GET {url_path}: HTTP 401")
+            if response.status >= 500:
+                raise PrinterConnectionError(f"GET {url_path}: HTTP {response.status}")
+
+            async def chunks() -> AsyncGenerator[bytes]:
+                try:
+                    async for chunk in response.content.iter_chunked(DOWNLOAD_CHUNK):
+                        yield chunk
+                except TimeoutError as err:
+                    raise FileTransferError(f"{path}: timed out") from err
+                except aiohttp.ClientError as err:
+                    raise FileTransferError(
+                        f"{path}: connection lost ({type(err).__name__})"
+                    ) from err
+
+            yield response.status, response.headers, chunks()
+        finally:
+            # Drops the connection unless the body was read to the end (then
+            # aiohttp already gave it back to the pool).
+            response.close()
 
     async def async_read_thumbnail(self, file: RemoteFile) -> bytes | None:
         """The file's thumbnail (PNG, about 220x140) or None when it has none."""
