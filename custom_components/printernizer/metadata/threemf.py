@@ -30,7 +30,11 @@ from .images import probe
 from .models import Filament, FileMetadata, MetadataError, Plate, Thumbnail
 
 MAX_MEMBERS = 20000
-MAX_CONFIG = 8 * 1024 * 1024  # slice_info, project_settings, plate_N.json
+MAX_CONFIG = 8 * 1024 * 1024  # slice_info, project_settings
+MAX_PLATE_JSON = 1024 * 1024  # plate_N.json (a few kB: bed type, bounding boxes, colours)
+#: everything one archive may make us decompress, all members together (up to 256 plates
+#: each with its own JSON: without it, MAX_CONFIG per member allowed 2 GB per file)
+MAX_TOTAL = 32 * 1024 * 1024
 MAX_IMAGE = 8 * 1024 * 1024
 MAX_RATIO = 200  # uncompressed / compressed size above this is a zip bomb
 RATIO_FLOOR = 1024 * 1024  # members smaller than this may compress as well as they like
@@ -88,6 +92,7 @@ class _Project:
             raise MetadataError(f"3MF: {len(infos)} members is too many")
         self._archive = archive
         self._members = {info.filename: info for info in infos}
+        self._budget = MAX_TOTAL
 
     def has(self, name: str) -> bool:
         return name in self._members
@@ -109,6 +114,12 @@ class _Project:
             and (info.compress_size == 0 or info.file_size / info.compress_size > MAX_RATIO)
         ):
             raise MetadataError(f"3MF: {name} is compressed suspiciously well (zip bomb)")
+        cost = min(limit, info.file_size)
+        if cost > self._budget:
+            raise MetadataError(
+                f"3MF: more than {MAX_TOTAL // (1024 * 1024)} MiB to decompress (at {name})"
+            )
+        self._budget -= cost
         try:
             # zipfile never yields more than the declared size (checked above unless head)
             with self._archive.open(info) as stream:
@@ -180,7 +191,7 @@ class _Project:
         return [plates[i] for i in sorted(plates)]
 
     def _plate_json(self, plate: Plate) -> None:
-        raw = self.member(f"Metadata/plate_{plate.index}.json", MAX_CONFIG)
+        raw = self.member(f"Metadata/plate_{plate.index}.json", MAX_PLATE_JSON)
         if raw is None:
             return
         data = _json(raw, f"plate_{plate.index}.json")
