@@ -104,7 +104,9 @@ class PrinternizerEntity(CoordinatorEntity[PrinterCoordinator]):
         attributes, option...); what Home Assistant manages (names from the
         registry, an image's access token, a button's last press) Home
         Assistant writes itself. A value is paired with its type (``1``,
-        ``1.0`` and ``True`` are equal but show differently).
+        ``1.0`` and ``True`` are equal but show differently). The values are
+        kept until the next update, so attributes must be new objects each
+        time (one changed in place would compare equal to itself).
 
         The default is the sensors' (native value and extra attributes, here
         and in ams_sensor.py); every other platform overrides it.
@@ -133,8 +135,8 @@ class PrinternizerEntity(CoordinatorEntity[PrinterCoordinator]):
         output = self._output()
         if output == self._written:
             return
-        self._written = output
         self.async_write_ha_state()
+        self._written = output
 
     @callback
     def _handle_coordinator_update(self) -> None:
