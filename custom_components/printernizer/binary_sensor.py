@@ -54,6 +54,9 @@ class ConnectivitySensor(PrinternizerEntity, BinarySensorEntity):
         """On while the printer is online."""
         return self.coordinator.online
 
+    def _output_values(self) -> Any:
+        return self.is_on
+
 
 class PrinterErrorSensor(PrinternizerEntity, BinarySensorEntity):
     """A printer problem is active.
@@ -84,3 +87,6 @@ class PrinterErrorSensor(PrinternizerEntity, BinarySensorEntity):
         if "prusalink_state" in state.extra:
             return {"message": state.error, "prusalink_state": state.extra["prusalink_state"]}
         return {"error_code": state.error, "hms_codes": list(state.extra.get("hms") or [])}
+
+    def _output_values(self) -> Any:
+        return (self.is_on, self.extra_state_attributes)

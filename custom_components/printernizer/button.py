@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
 from homeassistant.core import HomeAssistant
@@ -67,6 +68,10 @@ class CommandButton(PrinternizerEntity, ButtonEntity):
             return False
         state = self.coordinator.data
         return state.status in COMMAND_STATUSES[self.entity_description.command] and has_job(state)
+
+    def _output_values(self) -> Any:
+        """Only the availability is the button's (the last press is Home Assistant's)."""
+        return None
 
     async def async_press(self) -> None:
         """Send the command."""

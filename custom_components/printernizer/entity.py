@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant, callback
@@ -15,8 +16,14 @@ from .api.models import CommandTimeoutError, PrinterError
 from .const import DOMAIN, FAMILY_BAMBU, FAMILY_PRUSA
 from .core.coordinator import PrinterCoordinator
 
+if TYPE_CHECKING:  # pragma: no cover
+    from homeassistant.components.sensor import SensorEntity
+
 #: Entry data key of the MAC address learned by DHCP (PrusaLink).
 CONF_MAC = "mac"
+
+#: Nothing written yet (the first coordinator update always writes).
+_UNWRITTEN: Final = object()
 
 
 def printer_device_info(coordinator: PrinterCoordinator) -> DeviceInfo:
@@ -80,10 +87,61 @@ class PrinternizerEntity(CoordinatorEntity[PrinterCoordinator]):
         self._attr_unique_id = f"{coordinator.printer_id}_{key}"
         self._attr_device_info = printer_device_info(coordinator)
 
+    #: What the last write through ``_async_write_if_changed`` showed.
+    _written: Any = _UNWRITTEN
+
     @property
     def available(self) -> bool:
         """Available while the printer is online."""
         return self.coordinator.online and self.coordinator.data is not None
+
+    def _output_values(self) -> Any:
+        """The values this entity's state is made of, while it is available.
+
+        Cheap on purpose (the entity's own value functions, not Home
+        Assistant's state machinery): it is compared on every coordinator
+        update. Everything the entity itself decides must be in it (value,
+        attributes, option...); what Home Assistant manages (names from the
+        registry, an image's access token, a button's last press) Home
+        Assistant writes itself. A value is paired with its type (``1``,
+        ``1.0`` and ``True`` are equal but show differently). The values are
+        kept until the next update, so attributes must be new objects each
+        time (one changed in place would compare equal to itself).
+
+        The default is the sensors' (native value and extra attributes, here
+        and in ams_sensor.py); every other platform overrides it.
+        """
+        sensor = cast("SensorEntity", self)
+        value = sensor.native_value
+        return (type(value), value, sensor.extra_state_attributes)
+
+    def _output(self) -> Any:
+        """Availability, and the values while available (unavailable shows nothing else)."""
+        if not self.available:
+            return False
+        return (True, self._output_values())
+
+    @callback
+    def _async_write_if_changed(self) -> None:
+        """Write the state only when what it shows changed since the last such write.
+
+        Trade-off: an unchanged entity is not written, so its ``last_reported``
+        is not refreshed on every printer report (``last_updated`` and
+        ``last_changed`` are as before). A Bambu Lab printer reports every
+        second and changes a value or two of some 50 entities; writing them all
+        was most of Home Assistant's CPU with many printers (BENCHMARKS.md,
+        bench_scale).
+        """
+        output = self._output()
+        if output == self._written:
+            return
+        self.async_write_ha_state()
+        self._written = output
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """A coordinator update: write only the entities whose state changed."""
+        self._async_write_if_changed()
 
 
 async def async_control(

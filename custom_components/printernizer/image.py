@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
-from typing import Final, Protocol, runtime_checkable
+from typing import Any, Final, Protocol, runtime_checkable
 
 from homeassistant.components.image import ImageEntity
 from homeassistant.core import Event, HomeAssistant, callback
@@ -102,7 +102,7 @@ class JobPreviewImage(PrinternizerEntity, ImageEntity):
             self.hass.bus.async_listen(EVENT_THUMBNAILS_PROCESSED, self._on_processed)
         )
         self.async_on_remove(self._cancel_fetch)
-        self._update_job(write=False)
+        self._update_job()
 
     @callback
     def _cancel_fetch(self) -> None:
@@ -118,9 +118,14 @@ class JobPreviewImage(PrinternizerEntity, ImageEntity):
     def _job(self) -> Job | None:
         return self.hass.data[DATA_KEY].jobs.current_or_last(self.coordinator.printer_id)
 
+    def _output_values(self) -> Any:
+        # The image's state; the access token in its attributes is Home Assistant's.
+        return self._attr_image_last_updated
+
     @callback
     def _handle_coordinator_update(self) -> None:
-        self._update_job(write=True)
+        self._update_job()
+        self._async_write_if_changed()
 
     @callback
     def _on_processed(self, event: Event) -> None:
@@ -128,10 +133,10 @@ class JobPreviewImage(PrinternizerEntity, ImageEntity):
         if job is not None and job.library_file_id == event.data.get("file_id"):
             self._attr_image_last_updated = dt_util.utcnow()
             self._key = (job.job_id, job.library_file_id)
-            self.async_write_ha_state()
+            self._async_write_if_changed()
 
     @callback
-    def _update_job(self, *, write: bool) -> None:
+    def _update_job(self) -> None:
         job = self._job()
         if job is not None:
             runtime = self.hass.data[DATA_KEY].library
@@ -163,8 +168,6 @@ class JobPreviewImage(PrinternizerEntity, ImageEntity):
                         self._async_fetch_remote(job.job_id, client, state),
                         f"printernizer job preview {self.coordinator.printer_id}",
                     )
-        if write:
-            self.async_write_ha_state()
 
     def _library_preview(self, job: Job) -> Path | None:
         runtime = self.hass.data[DATA_KEY].library
@@ -199,7 +202,7 @@ class JobPreviewImage(PrinternizerEntity, ImageEntity):
         if data is not None and image_content_type(data) is not None:
             self._remote, self._remote_for = data, job_id
             self._attr_image_last_updated = dt_util.utcnow()
-        self.async_write_ha_state()
+        self._async_write_if_changed()
 
     async def async_image(self) -> bytes | None:
         """The preview's bytes (content type set to match)."""

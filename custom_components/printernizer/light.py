@@ -50,6 +50,9 @@ class ChamberLight(PrinternizerEntity, LightEntity):
         mode = self.coordinator.data.extra.get("chamber_light")
         return None if mode is None else mode == "on"
 
+    def _output_values(self) -> Any:
+        return self.is_on
+
     async def _async_switch(self, on: bool) -> None:
         client = self.coordinator.client
         assert isinstance(client, ChamberLightClient)

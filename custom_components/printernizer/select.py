@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from homeassistant.components.select import SelectEntity
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
@@ -49,6 +51,9 @@ class SpeedLevelSelect(PrinternizerEntity, SelectEntity):
         """The level the printer reports."""
         level = self.coordinator.data.extra.get("speed_level")
         return SPEED_LEVELS.get(level) if isinstance(level, int) else None
+
+    def _output_values(self) -> Any:
+        return self.current_option
 
     async def async_select_option(self, option: str) -> None:
         """Send the level; returns once the printer confirmed."""

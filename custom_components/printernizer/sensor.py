@@ -511,7 +511,7 @@ class PrinterJobSensor(PrinternizerEntity, SensorEntity):
     @callback
     def _estimates_changed(self, printer_id: str | None) -> None:
         if printer_id == self.coordinator.printer_id:
-            self.async_write_ha_state()
+            self._async_write_if_changed()
 
     @property
     def native_value(self) -> Any:
@@ -539,7 +539,7 @@ class PrinterFilesSensor(PrinternizerEntity, SensorEntity):
 
     @callback
     def _index_changed(self) -> None:
-        self.async_write_ha_state()
+        self._async_write_if_changed()
 
     @property
     def available(self) -> bool:

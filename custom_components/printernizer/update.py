@@ -54,3 +54,6 @@ class FirmwareUpdate(PrinternizerEntity, UpdateEntity):
             version = update.get("version")
             return str(version) if version else None
         return self.installed_version
+
+    def _output_values(self) -> Any:
+        return (self.installed_version, self.latest_version)
