@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
@@ -29,9 +28,6 @@ from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
-from custom_components.printernizer import clients
-from custom_components.printernizer.api.bambu import tls
-from custom_components.printernizer.api.bambu.client import BambuClient
 from custom_components.printernizer.core.autodownload import RETRY_INTERVAL
 from custom_components.printernizer.core.jobs import Job
 from custom_components.printernizer.core.materials import Material, MaterialManager
@@ -42,11 +38,17 @@ from simulator.prusalink import PrusaLinkSimulator
 
 from .conftest import EventRecorder, wait_for
 from .files_helpers import device_id, library, library_entry, setup_entries
+from .sim_helpers import (
+    PASSWORD,
+    PRUSA_SERIAL,
+    SERIAL,
+    bambu_entry,
+    call,
+    fast_clients,
+    start_bambu,
+    start_prusa,
+)
 
-SERIAL = "01P00A000000001"
-CODE = "12345678"
-PRUSA_SERIAL = "SN-SIM-0001"
-PASSWORD = "secret-pass"
 #: The Bambu simulator's job file states this plate weight (slice_info ``weight``).
 BAMBU_FILE_GRAMS = 12.5
 #: The PrusaLink simulator's benchy.bgcode: 2,820 s at 15 g an hour (``filament used [g]``).
@@ -56,24 +58,19 @@ COST_PER_KG = 20.0
 
 @pytest.fixture(autouse=True)
 def _sockets(socket_enabled: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(BambuClient, "reconnect_min", 0.05)
-    monkeypatch.setattr(BambuClient, "reconnect_max", 0.2)
-    monkeypatch.setattr(clients, "PRUSALINK_TIMEOUT", 2.0)
+    fast_clients(monkeypatch)
 
 
 @pytest.fixture
 async def bambu(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[BambuSimulator]:
-    sim = BambuSimulator(serial=SERIAL, access_code=CODE, model="P1P", name="P1P")
-    await sim.start()
-    monkeypatch.setattr(tls, "shipped_ca_pem", lambda: sim.ca_pem)
+    sim = await start_bambu(monkeypatch)
     yield sim
     await sim.stop()
 
 
 @pytest.fixture
 async def prusa() -> AsyncIterator[PrusaLinkSimulator]:
-    sim = PrusaLinkSimulator(password=PASSWORD, serial=PRUSA_SERIAL, hostname="prusa-mk4")
-    await sim.start()
+    sim = await start_prusa()
     yield sim
     await sim.stop()
 
@@ -84,27 +81,8 @@ def _materials(hass: HomeAssistant) -> MaterialManager:
     return runtime.materials
 
 
-async def _call(hass: HomeAssistant, service: str, data: dict[str, Any]) -> Any:
-    return await hass.services.async_call(
-        "printernizer", service, data, blocking=True, return_response=True
-    )
-
-
 async def _bambu_setup(hass: HomeAssistant, sim: BambuSimulator, tmp_path: Path) -> None:
-    printer = MockConfigEntry(
-        domain="printernizer",
-        title="P1P",
-        unique_id=SERIAL,
-        data={
-            "family": "bambu_lab",
-            "host": f"127.0.0.1:{sim.mqtt_port}",
-            "serial": SERIAL,
-            "access_code": CODE,
-            "ftps_port": sim.ftps_port,
-        },
-    )
-    printer.add_to_hass(hass)
-    await setup_entries(hass, printer, library_entry(hass, tmp_path / "lib"))
+    await setup_entries(hass, bambu_entry(hass, sim), library_entry(hass, tmp_path / "lib"))
     materials = _materials(hass)
     # The P1P capture: four AMS trays and the external spool, without RFID.
     await wait_for(hass, lambda: len([m for m in materials.materials if m.loaded]) == 5)
@@ -174,7 +152,7 @@ async def test_bambu_print_deducts_the_files_grams_from_the_active_tray(
     tray0 = materials.loaded_in(SERIAL, 0)  # tray_now 0 in the capture
     assert tray0 is not None and tray0.remaining_weight == 1000
     others = {m.material_id: m.remaining_weight for m in materials.materials if m is not tray0}
-    await _call(
+    await call(
         hass,
         "update_material",
         {"material_id": tray0.material_id, "cost_per_kg": COST_PER_KG},
@@ -197,7 +175,7 @@ async def test_bambu_print_deducts_the_files_grams_from_the_active_tray(
     )
     _check_updated(events, tray0, remaining)
     # The job record the actions return carries the same.
-    listed = await _call(hass, "list_jobs", {"status": end})
+    listed = await call(hass, "list_jobs", {"status": end})
     (record,) = listed["jobs"]
     assert (record["material_ids"], record["consumed_g"]) == ([tray0.material_id], grams)
 
@@ -210,7 +188,7 @@ async def test_bambu_external_spool_and_a_reprint_of_the_same_file(
     materials = _materials(hass)
     external = materials.loaded_in(SERIAL, 254)
     assert external is not None
-    await _call(
+    await call(
         hass, "update_material", {"material_id": external.material_id, "cost_per_kg": COST_PER_KG}
     )
     tray0_before = materials.loaded_in(SERIAL, 0).remaining_weight
@@ -296,7 +274,7 @@ async def _prusa_setup(hass: HomeAssistant, sim: PrusaLinkSimulator, tmp_path: P
     )
     printer.add_to_hass(hass)
     await setup_entries(hass, printer, library_entry(hass, tmp_path / "lib"))
-    created = await _call(
+    created = await call(
         hass,
         "create_material",
         {

@@ -31,12 +31,10 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 from PIL import Image
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.printernizer import clients
-from custom_components.printernizer.api.bambu import tls
-from custom_components.printernizer.api.bambu.client import BambuClient, job_plate_index
+from custom_components.printernizer.api.bambu.client import job_plate_index
 from custom_components.printernizer.const import DOMAIN
 from custom_components.printernizer.runtime import DATA_KEY
 from simulator.bambu import BambuSimulator
@@ -46,11 +44,15 @@ from simulator.prusalink import PrusaLinkSimulator
 from .conftest import EventRecorder, wait_for
 from .files_helpers import library, library_entry, setup_entries
 from .metadata import writers
-
-SERIAL = "01P00A000000001"
-CODE = "12345678"
-PRUSA_SERIAL = "SN-SIM-0001"
-PASSWORD = "secret-pass"
+from .sim_helpers import (
+    PRUSA_SERIAL,
+    SERIAL,
+    bambu_entry,
+    fast_clients,
+    prusa_entry,
+    start_bambu,
+    start_prusa,
+)
 
 CHAIN = [
     "auto_download_triggered",
@@ -65,66 +67,28 @@ CHAIN = [
 
 @pytest.fixture(autouse=True)
 def _sockets(socket_enabled: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(BambuClient, "reconnect_min", 0.05)
-    monkeypatch.setattr(BambuClient, "reconnect_max", 0.2)
-    monkeypatch.setattr(clients, "PRUSALINK_TIMEOUT", 2.0)
-
-
-async def _bambu(monkeypatch: pytest.MonkeyPatch, model: str) -> BambuSimulator:
-    simulator = BambuSimulator(serial=SERIAL, access_code=CODE, model=model, name=model)
-    await simulator.start()
-    monkeypatch.setattr(tls, "shipped_ca_pem", lambda: simulator.ca_pem)
-    return simulator
+    fast_clients(monkeypatch)
 
 
 @pytest.fixture
 async def p1p(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[BambuSimulator]:
-    simulator = await _bambu(monkeypatch, "P1P")
+    simulator = await start_bambu(monkeypatch, "P1P")
     yield simulator
     await simulator.stop()
 
 
 @pytest.fixture
 async def x1c(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[BambuSimulator]:
-    simulator = await _bambu(monkeypatch, "X1C")
+    simulator = await start_bambu(monkeypatch, "X1C")
     yield simulator
     await simulator.stop()
 
 
 @pytest.fixture
 async def prusa() -> AsyncIterator[PrusaLinkSimulator]:
-    simulator = PrusaLinkSimulator(password=PASSWORD, serial=PRUSA_SERIAL, hostname="prusa-mk4")
-    await simulator.start()
+    simulator = await start_prusa()
     yield simulator
     await simulator.stop()
-
-
-def _bambu_entry(hass: HomeAssistant, sim: BambuSimulator) -> MockConfigEntry:
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title=sim.model,
-        unique_id=SERIAL,
-        data={
-            "family": "bambu_lab",
-            "host": f"127.0.0.1:{sim.mqtt_port}",
-            "serial": SERIAL,
-            "access_code": CODE,
-            "ftps_port": sim.ftps_port,
-        },
-    )
-    entry.add_to_hass(hass)
-    return entry
-
-
-def _prusa_entry(hass: HomeAssistant, sim: PrusaLinkSimulator) -> MockConfigEntry:
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Prusa MK4",
-        unique_id=PRUSA_SERIAL,
-        data={"family": "prusa", "host": sim.url, "username": "maker", "password": PASSWORD},
-    )
-    entry.add_to_hass(hass)
-    return entry
 
 
 def _chain(events: EventRecorder) -> list[str]:
@@ -159,7 +123,7 @@ async def test_bambu_print_to_metadata_and_preview(
     hass_client: ClientSessionGenerator,
 ) -> None:
     """P1P: the simulator's generated ``.gcode.3mf`` over FTPS, through to the preview."""
-    await setup_entries(hass, _bambu_entry(hass, p1p), library_entry(hass, tmp_path / "lib"))
+    await setup_entries(hass, bambu_entry(hass, p1p), library_entry(hass, tmp_path / "lib"))
     await p1p.start_print("chain.3mf", total_layers=100)
     await p1p.set_progress(5)
     await wait_for(hass, lambda: bool(events.of("file_metadata_extracted")))
@@ -220,7 +184,7 @@ async def test_bambu_x1_prints_plate_two(
         ]
     )
     await x1c.ftps.put_file("/two plates.gcode.3mf", two_plates)
-    await setup_entries(hass, _bambu_entry(hass, x1c), library_entry(hass, tmp_path / "lib"))
+    await setup_entries(hass, bambu_entry(hass, x1c), library_entry(hass, tmp_path / "lib"))
     await x1c.update(
         gcode_state="RUNNING",
         subtask_name="two plates",
@@ -322,7 +286,7 @@ async def test_prusalink_print_to_metadata_and_preview(
         )
     )
     prusa.add_file("chain.bgcode", 3723, content=content)
-    await setup_entries(hass, _prusa_entry(hass, prusa), library_entry(hass, tmp_path / "lib"))
+    await setup_entries(hass, prusa_entry(hass, prusa), library_entry(hass, tmp_path / "lib"))
     prusa.start_print("chain.bgcode")
     prusa.set_progress(3)
     await _poll(hass, freezer)
@@ -375,7 +339,7 @@ async def test_prusalink_simulator_gcode_without_thumbnail(
     The file has no embedded thumbnail (``thumbnail_processing_failed``), so the
     preview entity serves the one PrusaLink renders (``refs.thumbnail``).
     """
-    await setup_entries(hass, _prusa_entry(hass, prusa), library_entry(hass, tmp_path / "lib"))
+    await setup_entries(hass, prusa_entry(hass, prusa), library_entry(hass, tmp_path / "lib"))
     prusa.start_print("calibration-cube.gcode")
     prusa.set_progress(3)
     await _poll(hass, freezer)

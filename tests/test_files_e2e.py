@@ -20,11 +20,8 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
-from custom_components.printernizer import clients
-from custom_components.printernizer.api.bambu import tls
-from custom_components.printernizer.api.bambu.client import BambuClient
 from custom_components.printernizer.core import files as files_module
 from custom_components.printernizer.runtime import DATA_KEY
 from simulator.bambu import BambuSimulator
@@ -32,69 +29,35 @@ from simulator.prusalink import PrusaLinkSimulator
 
 from .conftest import EventRecorder, wait_for
 from .files_helpers import device_id, leftovers, library, library_entry, setup_entries
-
-SERIAL = "01P00A000000001"
-CODE = "12345678"
-PRUSA_SERIAL = "SN-SIM-0001"
-PASSWORD = "secret-pass"
+from .sim_helpers import (
+    PRUSA_SERIAL,
+    SERIAL,
+    bambu_entry,
+    call,
+    fast_clients,
+    prusa_entry,
+    start_bambu,
+    start_prusa,
+)
 
 
 @pytest.fixture(autouse=True)
 def _sockets(socket_enabled: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(BambuClient, "reconnect_min", 0.05)
-    monkeypatch.setattr(BambuClient, "reconnect_max", 0.2)
-    monkeypatch.setattr(clients, "PRUSALINK_TIMEOUT", 2.0)
+    fast_clients(monkeypatch)
 
 
 @pytest.fixture
 async def bambu(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[BambuSimulator]:
-    simulator = BambuSimulator(serial=SERIAL, access_code=CODE, model="P1P", name="P1P")
-    await simulator.start()
-    monkeypatch.setattr(tls, "shipped_ca_pem", lambda: simulator.ca_pem)
+    simulator = await start_bambu(monkeypatch)
     yield simulator
     await simulator.stop()
 
 
 @pytest.fixture
 async def prusa() -> AsyncIterator[PrusaLinkSimulator]:
-    simulator = PrusaLinkSimulator(password=PASSWORD, serial=PRUSA_SERIAL, hostname="prusa-mk4")
-    await simulator.start()
+    simulator = await start_prusa()
     yield simulator
     await simulator.stop()
-
-
-def _bambu_entry(hass: HomeAssistant, sim: BambuSimulator) -> MockConfigEntry:
-    entry = MockConfigEntry(
-        domain="printernizer",
-        title="P1P",
-        unique_id=SERIAL,
-        data={
-            "family": "bambu_lab",
-            "host": f"127.0.0.1:{sim.mqtt_port}",
-            "serial": SERIAL,
-            "access_code": CODE,
-            "ftps_port": sim.ftps_port,
-        },
-    )
-    entry.add_to_hass(hass)
-    return entry
-
-
-def _prusa_entry(hass: HomeAssistant, sim: PrusaLinkSimulator) -> MockConfigEntry:
-    entry = MockConfigEntry(
-        domain="printernizer",
-        title="Prusa MK4",
-        unique_id=PRUSA_SERIAL,
-        data={"family": "prusa", "host": sim.url, "username": "maker", "password": PASSWORD},
-    )
-    entry.add_to_hass(hass)
-    return entry
-
-
-async def _call(hass: HomeAssistant, service: str, data: dict) -> Any:
-    return await hass.services.async_call(
-        "printernizer", service, data, blocking=True, return_response=True
-    )
 
 
 def _sha(data: bytes) -> str:
@@ -108,10 +71,10 @@ def _disk(sim: BambuSimulator, path: str) -> bytes:
 async def test_bambu_discovery_and_download(
     hass: HomeAssistant, bambu: BambuSimulator, tmp_path: Path, events: EventRecorder
 ) -> None:
-    printer = _bambu_entry(hass, bambu)
+    printer = bambu_entry(hass, bambu)
     lib = library_entry(hass, tmp_path / "lib", auto_download=False)
     await setup_entries(hass, printer, lib)
-    await _call(hass, "discover_files", {})
+    await call(hass, "discover_files", {})
     per_printer, background = events.of("files_discovered")
     paths = {f["path"] for f in per_printer["files"]}
     assert "/cache/benchy.3mf" in paths
@@ -125,14 +88,14 @@ async def test_bambu_discovery_and_download(
     await bambu.ftps.put_file("/cache/new_part.3mf", b"new part")
     await bambu.ftps.remove_file("/cache/cube_plate_1.gcode")
     events.clear()
-    await _call(hass, "discover_files", {})
+    await call(hass, "discover_files", {})
     (sync,) = events.of("file_sync_complete")
     assert (sync["files_added"], sync["files_removed"]) == (1, 1)
     (found,) = events.of("new_files_found")
     assert [f["filename"] for f in found["files"]] == ["new_part.3mf"]
 
     events.clear()
-    result = await _call(
+    result = await call(
         hass, "download_file", {"device_id": device_id(hass, SERIAL), "path": "/cache/benchy.3mf"}
     )
     content = await hass.async_add_executor_job(_disk, bambu, "/cache/benchy.3mf")
@@ -152,11 +115,11 @@ async def test_bambu_retr_refused(
 ) -> None:
     """P2S/H2D list internal storage but answer 550 to RETR: a clear failure, nothing left."""
     bambu.ftps.deny_internal_retr = True
-    printer = _bambu_entry(hass, bambu)
+    printer = bambu_entry(hass, bambu)
     lib = library_entry(hass, tmp_path / "lib", auto_download=False)
     await setup_entries(hass, printer, lib)
     with pytest.raises(HomeAssistantError):
-        await _call(
+        await call(
             hass,
             "download_file",
             {"device_id": device_id(hass, SERIAL), "path": "/cache/benchy.3mf"},
@@ -165,7 +128,7 @@ async def test_bambu_retr_refused(
     assert "refuses" in failed["error"]
     assert await hass.async_add_executor_job(leftovers, tmp_path / "lib") == []
     # The SD card is still allowed.
-    result = await _call(
+    result = await call(
         hass,
         "download_file",
         {"device_id": device_id(hass, SERIAL), "path": "/sdcard/from_sdcard.gcode.3mf"},
@@ -176,7 +139,7 @@ async def test_bambu_retr_refused(
 async def test_bambu_auto_download_on_job_start(
     hass: HomeAssistant, bambu: BambuSimulator, tmp_path: Path, events: EventRecorder
 ) -> None:
-    printer = _bambu_entry(hass, bambu)
+    printer = bambu_entry(hass, bambu)
     lib = library_entry(hass, tmp_path / "lib")
     await setup_entries(hass, printer, lib)
     await bambu.start_print("benchy.3mf")
@@ -198,16 +161,16 @@ async def test_prusa_discovery_download_and_auto(
     events: EventRecorder,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    printer = _prusa_entry(hass, prusa)
+    printer = prusa_entry(hass, prusa)
     lib = library_entry(hass, tmp_path / "lib")
     await setup_entries(hass, printer, lib)
-    result = await _call(hass, "discover_files", {"device_id": device_id(hass, PRUSA_SERIAL)})
+    result = await call(hass, "discover_files", {"device_id": device_id(hass, PRUSA_SERIAL)})
     assert result["results"][PRUSA_SERIAL]["success"] is True
-    listing = await _call(hass, "list_files", {"device_id": device_id(hass, PRUSA_SERIAL)})
+    listing = await call(hass, "list_files", {"device_id": device_id(hass, PRUSA_SERIAL)})
     names = {f["filename"] for f in listing["files"]}
     assert {"benchy.bgcode", "hook.bgcode", "clip.gcode"} <= names
     hook = next(f for f in listing["files"] if f["filename"] == "hook.bgcode")
-    downloaded = await _call(
+    downloaded = await call(
         hass,
         "download_file",
         {"device_id": device_id(hass, PRUSA_SERIAL), "path": hook["path"]},
@@ -231,7 +194,7 @@ async def test_prusa_discovery_download_and_auto(
     assert job.library_file_id == events.of("file_download_complete")[0]["file_id"]
     # Deleting on the printer: file_deleted; the library keeps its copy.
     events.clear()
-    await _call(
+    await call(
         hass, "delete_file", {"device_id": device_id(hass, PRUSA_SERIAL), "path": hook["path"]}
     )
     assert events.of("file_deleted")[0]["file_id"] == downloaded["file_id"]
@@ -266,7 +229,7 @@ async def test_prusa_auto_download_restart_mid_download(
     """
     content = bytes(range(256)) * (3 * 1024 * 1024 // 256)  # 3 MiB: a write batch lands first
     prusa.add_file("big_part.gcode", 2400, folder="PROJECTS", content=content)
-    printer = _prusa_entry(hass, prusa)
+    printer = prusa_entry(hass, prusa)
     folder = tmp_path / "lib"
     lib = library_entry(hass, folder)
     await setup_entries(hass, printer, lib)
@@ -392,7 +355,7 @@ async def test_prusa_file_index_carries_printer_metadata(
 ) -> None:
     """Files that are not downloaded get the metadata PrusaLink reports (``meta``)."""
     monkeypatch.setattr(files_module, "MAX_DETAILS", 3)  # the rest follow next time
-    printer = _prusa_entry(hass, prusa)
+    printer = prusa_entry(hass, prusa)
     lib = library_entry(hass, tmp_path / "lib", auto_download=False)
     await setup_entries(hass, printer, lib)
     dev = device_id(hass, PRUSA_SERIAL)
@@ -401,9 +364,9 @@ async def test_prusa_file_index_carries_printer_metadata(
     def with_metadata() -> dict[str, dict[str, Any]]:
         return {f.name: f.metadata for f in index.files(PRUSA_SERIAL) if f.metadata}
 
-    await _call(hass, "discover_files", {"device_id": dev})
+    await call(hass, "discover_files", {"device_id": dev})
     assert len(with_metadata()) == 3
-    await _call(hass, "discover_files", {"device_id": dev})
+    await call(hass, "discover_files", {"device_id": dev})
     assert len(with_metadata()) == len(prusa.files) == 5
     benchy = with_metadata()["benchy.bgcode"]
     assert benchy["print_time"] == 2820
@@ -412,10 +375,10 @@ async def test_prusa_file_index_carries_printer_metadata(
     assert benchy["nozzle_diameter"] == pytest.approx(0.4)
     # Known details are not asked for again.
     before = _detail_requests(prusa)
-    await _call(hass, "discover_files", {"device_id": dev})
+    await call(hass, "discover_files", {"device_id": dev})
     assert _detail_requests(prusa) == before
 
-    listing = await _call(hass, "list_files", {"device_id": dev})
+    listing = await call(hass, "list_files", {"device_id": dev})
     clip = next(f for f in listing["files"] if f["filename"] == "clip.gcode")
     assert clip["metadata"]["print_time"] == 600
     assert clip["metadata"]["filament_used"] == pytest.approx(2.5)
@@ -427,7 +390,7 @@ async def test_prusa_file_index_carries_printer_metadata(
     file = prusa.file_by_name("clip.gcode")
     assert file is not None
     file.print_time, file.m_timestamp = 1200, file.m_timestamp + 60
-    await _call(hass, "discover_files", {"device_id": dev})
+    await call(hass, "discover_files", {"device_id": dev})
     assert with_metadata()["clip.gcode"]["print_time"] == 1200
 
     # The details survive a restart (stored with the index).
