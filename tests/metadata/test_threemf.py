@@ -46,7 +46,7 @@ def test_plate_one_by_default(write: Write) -> None:
     assert data["nozzle_diameter"] == 0.4
     assert data["bed_type"] == "textured_plate"
     assert data["total_layers"] == 41  # from the plate G-code's header
-    assert data["filaments"] == [{"type": "PLA", "color": "#00AE42", "grams": 12.34}]
+    assert data["filaments"] == [{"type": "PLA", "color": "#00AE42", "grams": 12.34, "slot": 1}]
     assert [p["index"] for p in data["plates"]] == [1, 2]
     assert data["plates"][1] == {
         "index": 2,
@@ -57,8 +57,8 @@ def test_plate_one_by_default(write: Write) -> None:
         "nozzle_diameter": 0.4,
         "bed_type": "textured_plate",
         "filaments": [
-            {"type": "PETG", "color": "#FFFFFF", "grams": 3.5},
-            {"type": "PLA", "color": "#000000", "grams": 1.0},
+            {"type": "PETG", "color": "#FFFFFF", "grams": 3.5, "slot": 1},
+            {"type": "PLA", "color": "#000000", "grams": 1.0, "slot": 2},
         ],
         "objects": ["Benchy", "Clip"],
     }
@@ -230,8 +230,36 @@ def test_garbage_values_ignored(write: Write) -> None:
     meta, _ = read_metadata(write("g.3mf", w.threemf(slice_info_text=xml, settings={})))
     assert meta.print_time is None
     assert meta.filament_used is None
-    assert [f.as_dict() for f in meta.filaments] == [{"type": "PLA", "color": None, "grams": None}]
+    assert [f.as_dict() for f in meta.filaments] == [
+        {"type": "PLA", "color": None, "grams": None, "slot": 1}
+    ]
     assert [p.index for p in meta.plates] == [1]
+
+
+def test_filament_slots_are_the_slicers_numbers(write: Write) -> None:
+    """``<filament id>`` is 1-based and not always contiguous; a bad one is no slot."""
+    spec = w.PlateSpec(
+        1,
+        filaments=[
+            ("PLA", "#FFFFFF", 5.0),
+            ("PETG", "#000000", 2.5),
+            ("PLA", "#FF0000", 1.0),
+            ("TPU", "#00FF00", 1.0),
+            ("ABS", "#0000FF", 1.0),
+            ("ASA", "#808080", 1.0),
+        ],
+        filament_ids=["2", " 7 ", "0", "65", "-1", "x"],
+    )
+    meta, _ = read_metadata(write("s.gcode.3mf", w.threemf([spec])))
+    assert [(f.type, f.slot) for f in meta.filaments] == [
+        ("PLA", 2),
+        ("PETG", 7),
+        ("PLA", None),
+        ("TPU", None),
+        ("ABS", None),
+        ("ASA", None),
+    ]
+    assert "slot" not in meta.as_dict()["filaments"][2]
 
 
 def test_huge_model_member_is_only_read_at_its_head(write: Write) -> None:

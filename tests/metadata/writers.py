@@ -306,6 +306,8 @@ class PlateSpec:
     )
     image: tuple[int, int] = (512, 512)
     objects: list[str] = field(default_factory=lambda: ["Cube"])
+    #: The ``<filament id>`` of each filament (default 1, 2, ...; slicers skip numbers).
+    filament_ids: list[str] | None = None
 
 
 def slice_info(plates: Iterable[PlateSpec]) -> str:
@@ -330,7 +332,8 @@ def slice_info(plates: Iterable[PlateSpec]) -> str:
             parts.append(f'    <metadata key="{key}" value="{value}"/>\n')
         for i, name in enumerate(plate.objects):
             parts.append(f'    <object identify_id="{100 + i}" name="{name}" skipped="false"/>\n')
-        for i, (kind, color, grams) in enumerate(plate.filaments, start=1):
+        ids = plate.filament_ids or [str(i) for i in range(1, len(plate.filaments) + 1)]
+        for i, (kind, color, grams) in zip(ids, plate.filaments, strict=True):
             parts.append(
                 f'    <filament id="{i}" tray_info_idx="GFA00" type="{kind}" color="{color}"'
                 f' used_m="{grams / 3:.2f}" used_g="{grams}"/>\n'

@@ -23,15 +23,24 @@ class MetadataError(Exception):
 
 @dataclass(slots=True)
 class Filament:
-    """One filament (extruder or AMS slot) the print uses."""
+    """One filament (extruder or AMS slot) the print uses.
+
+    ``slot``: the slicer's filament number (1-based, a 3MF's ``<filament id>``);
+    a printer's tray mapping says which tray feeds it. None where the file does
+    not number its filaments (G-code, bgcode).
+    """
 
     type: str | None = None
     color: str | None = None
     grams: float | None = None
+    slot: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """Plain JSON: type, color, grams (None where unknown)."""
-        return {"type": self.type, "color": self.color, "grams": self.grams}
+        """Plain JSON: type, color, grams (None where unknown), and slot where known."""
+        out: dict[str, Any] = {"type": self.type, "color": self.color, "grams": self.grams}
+        if self.slot is not None:
+            out["slot"] = self.slot
+        return out
 
 
 @dataclass(slots=True)

@@ -228,7 +228,7 @@ class _Project:
         if plate.bed_type is not None:
             meta.bed_type = plate.bed_type
         if plate.filaments:
-            meta.filaments = [Filament(f.type, f.color, f.grams) for f in plate.filaments]
+            meta.filaments = [Filament(f.type, f.color, f.grams, f.slot) for f in plate.filaments]
         if not meta.is_print_file:
             # an unsliced project: no estimates, whatever its settings say
             meta.print_time = meta.filament_used = meta.filament_length = None
@@ -278,6 +278,7 @@ def _slice_info_plate(element: ET.Element) -> Plate | None:
                 type=clean_text(filament.get("type"), 40),
                 color=parse_color(filament.get("color")),
                 grams=parse_float(filament.get("used_g")),
+                slot=_slot(filament.get("id")),
             )
         )
     for obj in element.findall("object")[:256]:
@@ -285,6 +286,18 @@ def _slice_info_plate(element: ET.Element) -> Plate | None:
         if name and obj.get("skipped") != "true":
             plate.objects.append(name)
     return plate
+
+
+#: A slicer numbers at most this many filaments (Bambu Studio: 32 and growing).
+MAX_FILAMENT_SLOT = 64
+
+
+def _slot(value: str | None) -> int | None:
+    """A ``<filament id>``: the slicer's filament number, 1..MAX_FILAMENT_SLOT, else None."""
+    if value is None or not value.strip().isdigit():
+        return None
+    slot = int(value.strip()[:3])
+    return slot if 1 <= slot <= MAX_FILAMENT_SLOT else None
 
 
 def _xml(raw: bytes, name: str) -> ET.Element:
