@@ -15,6 +15,8 @@ import copy
 import json
 import logging
 import os
+import posixpath
+import re
 import shutil
 import ssl
 import tempfile
@@ -124,6 +126,8 @@ class BambuSimulator:
         self._total_minutes = 60
         #: Every request received (decoded JSON), for assertions.
         self.requests: list[dict[str, Any]] = []
+        #: Every command answer published through ``_echo``, for assertions.
+        self.echoes: list[dict[str, Any]] = []
         self.pushall_count = 0
 
     # --- properties --------------------------------------------------------
@@ -379,6 +383,8 @@ class BambuSimulator:
         elif isinstance(cmd := request.get("print"), dict):
             if cmd.get("command") == "print_speed":
                 await self._print_speed(cmd)
+            elif cmd.get("command") == "project_file":
+                await self._project_file(cmd)
             else:
                 await self._command(cmd)
         elif (
@@ -388,15 +394,15 @@ class BambuSimulator:
 
     def _echo(self, section: str, cmd: dict[str, Any], result: str) -> None:
         """The printer's answer to a command: the request with ``result`` (and ``reason``)."""
-        self._publish(
-            {
-                section: {
-                    **cmd,
-                    "result": result,
-                    "reason": "" if result.lower() == "success" else "not allowed",
-                }
+        answer = {
+            section: {
+                **cmd,
+                "result": result,
+                "reason": "" if result.lower() == "success" else "not allowed",
             }
-        )
+        }
+        self.echoes.append(answer)
+        self._publish(answer)
 
     async def _print_speed(self, cmd: dict[str, Any]) -> None:
         """``print_speed`` (param "1".."4"): echo, then report the new ``spd_lvl``."""
@@ -422,6 +428,55 @@ class BambuSimulator:
                 if light.get("node") == node:
                     light["mode"] = mode
             await self.update(lights_report=lights)
+
+    async def request(self, message: dict[str, Any]) -> None:
+        """Handle ``message`` as if a slicer had published it on the request topic."""
+        await self._on_message(f"device/{self.serial}/request", json.dumps(message).encode())
+
+    async def _project_file(self, cmd: dict[str, Any]) -> None:
+        """``project_file``: a slicer prints a ``.3mf`` it put on the SD card.
+
+        Echo the request with every parameter (``ams_mapping`` included; every
+        client subscribed to the report topic sees it), then print the file:
+        ``url`` ``file:///sdcard/<name>`` (or ``ftp:///<name>``), plate from
+        ``param`` (``Metadata/plate_N.gcode``). Refused (``fail``) while a print
+        runs or when the file is not there. With ``use_ams``, the AMS feeds the
+        first mapped tray (``tray_now``); without, the external spool (254).
+        """
+        if self.ignore_commands:
+            return
+        url = str(cmd.get("url") or "")
+        path = "/" + re.sub(r"^(?:file:///sdcard/|ftp:///?)", "", url).lstrip("/")
+        known = self._ftps is not None and path in await self._ftps.paths()
+        busy = self.state.get("gcode_state") in ("RUNNING", "PREPARE", "PAUSE")
+        result = self.command_result if known and not busy else "fail"
+        self._echo("print", cmd, result)
+        if result.lower() != "success":
+            return
+        self._task_counter += 1
+        self._total_minutes = 60
+        param = str(cmd.get("param") or "Metadata/plate_1.gcode")
+        name = str(cmd.get("subtask_name") or posixpath.basename(path))
+        mapping = [t for t in cmd.get("ams_mapping") or [] if isinstance(t, int) and 0 <= t < 254]
+        ams = copy.deepcopy(self.state.get("ams")) or {}
+        ams["tray_now"] = str(mapping[0] if cmd.get("use_ams") and mapping else 254)
+        await self.update(
+            gcode_state="PREPARE",
+            subtask_name=name,
+            gcode_file=f"/data/{param}" if self.model.startswith("X1") else path.lstrip("/"),
+            task_id=str(self._task_counter),
+            subtask_id=str(self._task_counter),
+            mc_percent=0,
+            mc_remaining_time=self._total_minutes,
+            layer_num=0,
+            total_layer_num=100,
+            print_error=0,
+            nozzle_target_temper=220,
+            bed_target_temper=60,
+            mc_print_stage="2",
+            stg_cur=2,
+            ams=ams,
+        )
 
     async def set_hms(self, entries: list[tuple[int, int]]) -> None:
         """Report HMS entries as (attr, code) pairs."""
