@@ -180,6 +180,78 @@ async def test_bambu_print_deducts_the_files_grams_from_the_active_tray(
     assert (record["material_ids"], record["consumed_g"]) == ([tray0.material_id], grams)
 
 
+#: A three-colour project as Bambu Studio numbers its filaments (3 is not used on this plate).
+OWL_FILAMENTS = [
+    (1, "PLA", "#FFFFFF", 5.0),
+    (2, "PETG", "#000000", 2.5),
+    (4, "PLA", "#FF0000", 1.25),
+]
+#: The slicer chose: filament 1 from tray 3 (index 2), 2 from tray 1, 4 from the external spool.
+OWL_MAPPING = [2, 0, -1, 254]
+
+
+@pytest.mark.parametrize(
+    ("end", "factor"), [("completed", 1.0), ("failed", 0.4), ("cancelled", 0.4)]
+)
+async def test_bambu_multi_colour_print_pays_per_tray_through_the_mapping(
+    hass: HomeAssistant,
+    bambu: BambuSimulator,
+    tmp_path: Path,
+    events: EventRecorder,
+    end: str,
+    factor: float,
+) -> None:
+    """A slicer's print (``project_file``): each filament's grams from the tray it was mapped to."""
+    await _bambu_setup(hass, bambu, tmp_path)
+    materials = _materials(hass)
+    jobs = hass.data[DATA_KEY].jobs
+    spools = {tray: materials.loaded_in(SERIAL, tray) for tray in (0, 1, 2, 3, 254)}
+    assert all(m is not None and m.remaining_weight == 1000 for m in spools.values())
+    # the slicer uploads the file, then asks the printer to print it
+    await bambu.ftps.put_file("/owl.gcode.3mf", make_3mf("owl", filaments=OWL_FILAMENTS))
+    await bambu.request(
+        {
+            "print": {
+                "sequence_id": "20001",
+                "command": "project_file",
+                "param": "Metadata/plate_1.gcode",
+                "subtask_name": "owl",
+                "url": "file:///sdcard/owl.gcode.3mf",
+                "use_ams": True,
+                "ams_mapping": OWL_MAPPING,
+            }
+        }
+    )
+    await bambu.set_progress(5)
+    await wait_for(hass, lambda: getattr(jobs.printer_job(SERIAL), "progress", None) == 5)
+    job = jobs.printer_job(SERIAL)
+    assert job is not None and job.job_name == "owl"
+    await wait_for(hass, lambda: job.estimated_filament_g_by_slot is not None)
+    assert job.estimated_filament_g_by_slot == {"1": 5.0, "2": 2.5, "4": 1.25}
+    assert job.estimated_filament_g == 8.75
+    assert job.tray_mapping == OWL_MAPPING
+    await bambu.set_progress(40)
+    await wait_for(hass, lambda: job.progress == 40)
+    events.clear()
+    await _bambu_end(bambu, end)
+    await wait_for(hass, lambda: not job.is_active)
+    assert job.status == end
+    paid = {2: round(5.0 * factor, 2), 0: round(2.5 * factor, 2), 254: round(1.25 * factor, 2)}
+    for tray, spool in spools.items():
+        assert spool is not None
+        assert materials.get(spool.material_id).remaining_weight == round(
+            1000 - paid.get(tray, 0.0), 3
+        ), tray
+    assert set(job.material_ids) == {spools[t].material_id for t in paid}  # type: ignore[union-attr]
+    assert job.consumed_g == round(sum(paid.values()), 2)
+    updated = {e["material"]["material_id"] for e in events.of("material_updated")}
+    assert updated == {spools[t].material_id for t in paid}  # type: ignore[union-attr]
+    # the job record the actions return shows the mapping it was paid by
+    listed = await call(hass, "list_jobs", {"status": end})
+    (record,) = listed["jobs"]
+    assert record["tray_mapping"] == OWL_MAPPING
+
+
 async def test_bambu_external_spool_and_a_reprint_of_the_same_file(
     hass: HomeAssistant, bambu: BambuSimulator, tmp_path: Path, events: EventRecorder
 ) -> None:

@@ -568,6 +568,37 @@ async def test_consumption_per_tray_and_rfid_not_deducted(
     assert job.consumed_g == 42.5
 
 
+async def test_consumption_external_spool_by_either_id(
+    hass: HomeAssistant, library: MockConfigEntry, use_fake: FakeClient
+) -> None:
+    """An X1 numbers its external spool 255; a tray mapping says 254: the same spool pays."""
+    _state, raw = _bambu_state("MOCK-X1CMULTIAMS.json", status=PrinterStatus.IDLE)
+    raw["vt_tray"] = {
+        "id": "255",
+        "tray_type": "PETG",
+        "tray_color": "FF0000FF",
+        "tray_uuid": "0" * 32,
+        "tag_uid": "0" * 16,
+        "remain": 0,
+    }
+    use_fake.state = replace(normalize(raw), status=PrinterStatus.IDLE)
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Workshop X1",
+        unique_id=PRINTER,
+        data={"family": "bambu_lab", "host": "192.0.2.10", "serial": PRINTER, "access_code": "1"},
+    )
+    entry.add_to_hass(hass)
+    await _ensure_loaded(hass, entry)
+    materials = _materials(hass)
+    external = materials.loaded_in(PRINTER, 255)
+    assert external is not None and materials.loaded_in(PRINTER, 254) is None
+    before = external.remaining_weight
+    job = await _run_job(hass, use_fake, "completed", 90, {"254": 10.0})
+    assert materials.get(external.material_id).remaining_weight == before - 10.0
+    assert job.material_ids == [external.material_id]
+
+
 async def test_consumption_from_the_active_tray(
     hass: HomeAssistant, printer: FakeClient, library: MockConfigEntry
 ) -> None:
@@ -1108,6 +1139,70 @@ def test_consumption_grams_from_untrusted_records() -> None:
     job.filament_used_g = "-3"  # type: ignore[assignment]
     job.estimated_filament_g = 7.5
     assert job_filament_grams(job) == {None: 7.5}
+
+
+def _job(**values: Any) -> Job:
+    job = Job(
+        job_id="j",
+        printer_id="p",
+        job_name="owl.3mf",
+        status="completed",
+        progress=100,
+        created_at="2026-12-01T00:00:00+00:00",
+        source="printer",
+    )
+    for key, value in values.items():
+        setattr(job, key, value)
+    return job
+
+
+def test_consumption_grams_per_tray_through_the_tray_mapping() -> None:
+    """A 3MF's grams per filament land on the trays the job's mapping names."""
+    by_slot = {"1": 5.0, "2": 2.5, "4": 1.25}
+    # filament 1 <- tray 2, filament 2 <- tray 0 of the second AMS (4), 4 <- external spool
+    job = _job(tray_mapping=[2, 4, -1, 254], estimated_filament_g_by_slot=by_slot)
+    job.estimated_filament_g = 8.75
+    assert job_filament_grams(job) == {2: 5.0, 4: 2.5, 254: 1.25}
+    # a filament the mapping does not place: the tray active during the print
+    job.tray_mapping = [2, -1]
+    assert job_filament_grams(job) == {2: 5.0, None: 3.75}
+    # two filaments from one tray add up
+    job.tray_mapping = [1, 1, 0, 1]
+    assert job_filament_grams(job) == {1: 7.5 + 1.25}
+    # a mapping that places nothing, or no mapping: the whole print's grams
+    job.tray_mapping = [-1, -1, -1, -1]
+    assert job_filament_grams(job) == {None: 8.75}
+    job.tray_mapping = None
+    assert job_filament_grams(job) == {None: 8.75}
+    # explicit grams per tray still win
+    job.tray_mapping = [2]
+    job.filament_used_g_by_tray = {"3": 4.0}
+    assert job_filament_grams(job) == {3: 4.0}
+
+
+def test_consumption_mapping_from_untrusted_records() -> None:
+    """Stored mappings and per-filament figures are data too."""
+    job = _job(
+        tray_mapping=[0, "1", 300, True, -7, 3],
+        estimated_filament_g_by_slot={
+            "1": 1.0,
+            "2": 2.0,  # "1" is no tray
+            "3": 3.0,  # 300 is no tray
+            "4": 4.0,  # True is no tray
+            "5": 5.0,  # -7 is no tray
+            "6": "x",  # no grams
+            "0": 9.0,  # no filament 0
+            "z": 9.0,
+            "9": 1.5,  # beyond the mapping
+        },
+    )
+    assert job_filament_grams(job) == {0: 1.0, None: 2.0 + 3.0 + 4.0 + 5.0 + 1.5}
+    job.tray_mapping = "0,1"  # type: ignore[assignment]
+    job.estimated_filament_g = 2.0
+    assert job_filament_grams(job) == {None: 2.0}
+    job.tray_mapping = [0]
+    job.estimated_filament_g_by_slot = ["1"]  # type: ignore[assignment]
+    assert job_filament_grams(job) == {None: 2.0}
 
 
 # --- jobs: the records consumption writes to ----------------------------------------------

@@ -40,7 +40,12 @@ from custom_components.printernizer.core.library import (
     LibraryFile,
     LibrarySource,
 )
-from custom_components.printernizer.core.processing import confined_path, estimates, process_file
+from custom_components.printernizer.core.processing import (
+    confined_path,
+    estimates,
+    process_file,
+    slot_estimates,
+)
 from custom_components.printernizer.image import image_content_type
 from custom_components.printernizer.runtime import DATA_KEY, LibraryRuntime
 
@@ -516,6 +521,31 @@ def test_estimates() -> None:
     assert estimates(meta, 1) == (100, 1.0)
     assert estimates(meta, 7) == (100, 1.0)  # not in the file: the top level
     assert estimates({"plate": 1, "print_time": 100, "plates": "junk"}, 2) == (100, None)
+
+
+def test_slot_estimates() -> None:
+    """Grams per slicer filament number, of the plate a job prints; only numbered ones > 0 g."""
+    meta = {
+        "plate": 1,
+        "filaments": [
+            {"type": "PLA", "grams": 5.0, "slot": 1},
+            {"type": "PLA", "grams": 0.0, "slot": 2},  # on the plate, unused
+            {"type": "PETG", "grams": 2.5, "slot": 4},
+            {"type": "PLA", "grams": 1.0, "slot": 4},  # the same filament twice
+            {"type": "PLA", "grams": 3.0},  # G-code: no number
+            {"type": "PLA", "grams": "3", "slot": 5},
+            {"type": "PLA", "grams": 3.0, "slot": True},
+            "junk",
+        ],
+        "plates": [{"index": 2, "filaments": [{"grams": 7.0, "slot": 3}]}],
+    }
+    assert slot_estimates(meta) == {"1": 5.0, "4": 3.5}
+    assert slot_estimates(meta, 1) == {"1": 5.0, "4": 3.5}
+    assert slot_estimates(meta, 2) == {"3": 7.0}
+    assert slot_estimates({"filaments": [{"grams": 2.0}]}) is None
+    assert slot_estimates({"filaments": "junk"}) is None
+    assert slot_estimates({}) is None
+    assert slot_estimates(None) is None
 
 
 # --- the preview from a printer that renders thumbnails itself (like PrusaLink) ------------

@@ -20,6 +20,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import discovery_flow
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 
+from .api.models import PrinterTrayMappingClient
 from .const import (
     CONF_ENTRY_KIND,
     DOMAIN,
@@ -136,9 +137,16 @@ async def _async_start_materials(
         if (old := following.pop(printer_id, None)) is not None:
             old()
 
+        client = coordinator.client
+        mapping_of = (
+            client.job_tray_mapping if isinstance(client, PrinterTrayMappingClient) else None
+        )
+
         @callback
         def updated() -> None:
-            materials.printer_state(printer_id, coordinator.data)
+            materials.printer_state(
+                printer_id, coordinator.data, mapping_of() if mapping_of is not None else None
+            )
 
         following[printer_id] = coordinator.async_add_listener(updated)
         updated()

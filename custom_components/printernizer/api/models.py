@@ -329,6 +329,23 @@ class PrinterJobPlateClient(Protocol):
         """Return the running job's plate index (1-based), None when not known."""
 
 
+@runtime_checkable
+class PrinterTrayMappingClient(Protocol):
+    """Optional: which tray feeds each of the running job's filaments.
+
+    Bambu Lab printers echo the ``project_file`` command that starts a print
+    from the slicer on the report topic, with its ``ams_mapping``; the
+    materials deduct a 3MF's per-filament grams from the trays it names.
+    """
+
+    def job_tray_mapping(self) -> tuple[int, ...] | None:
+        """Return the running job's mapping, None when not known.
+
+        Index: the slicer's filament number minus one; value: the tray in the
+        ``ams_active_tray`` numbering, -1 where no tray feeds that filament.
+        """
+
+
 def jsonable(value: Any) -> Any:
     """``value`` as plain JSON types (named tuples as objects, tuples as lists)."""
     if isinstance(value, tuple) and hasattr(value, "_asdict"):

@@ -4,8 +4,12 @@ Materials deduct what this returns when a job ends; the files and processing
 work fills the job record from the print file's metadata. In order:
 
 1. ``job.filament_used_g_by_tray``: ``{tray: grams}`` with the tray as a string
-   (the AMS ``tray_now`` numbering, "254"/"255" the external spool): a 3MF's
-   per-filament ``used_g`` mapped to AMS trays through the job's tray mapping.
+   (the AMS ``tray_now`` numbering, "254"/"255" the external spool).
+   Else a 3MF's per-filament ``used_g`` (``job.estimated_filament_g_by_slot``,
+   by the slicer's filament number) mapped to trays through the job's tray
+   mapping (``job.tray_mapping``: Bambu's ``ams_mapping``, index = filament
+   number - 1, -1 none). A filament the mapping does not place counts for the
+   tray active during the print (None).
 2. ``job.filament_used_g``: the whole print's grams (G-code ``filament used [g]``,
    a 3MF plate's ``weight``, PrusaLink file ``meta``); the tray is unknown (None).
 3. ``job.estimated_filament_g``: the slicer's estimate the processor copied from
@@ -24,6 +28,8 @@ from .jobs import Job
 
 #: A figure above this is not a print's filament (grams).
 MAX_JOB_GRAMS = 100_000.0
+#: Trays are numbered 0..255 (``tray_now``); -1 in a mapping: no tray.
+MAX_TRAY = 255
 
 
 def _grams(value: Any) -> float | None:
@@ -36,6 +42,29 @@ def _grams(value: Any) -> float | None:
     return grams if math.isfinite(grams) and 0 < grams <= MAX_JOB_GRAMS else None
 
 
+def _mapped(job: Job) -> dict[int | None, float]:
+    """The file's grams per filament, placed on trays by the job's tray mapping."""
+    mapping, by_slot = job.tray_mapping, job.estimated_filament_g_by_slot
+    if not isinstance(mapping, list) or not mapping or not isinstance(by_slot, dict):
+        return {}
+    by_tray: dict[int | None, float] = {}
+    placed = False
+    for slot, value in by_slot.items():
+        grams = _grams(value)
+        try:
+            index = int(slot) - 1
+        except (TypeError, ValueError):
+            continue
+        if grams is None or index < 0:
+            continue
+        tray = mapping[index] if index < len(mapping) else None
+        if type(tray) is not int or not 0 <= tray <= MAX_TRAY:
+            tray = None
+        placed = placed or tray is not None
+        by_tray[tray] = by_tray.get(tray, 0.0) + grams
+    return by_tray if placed else {}
+
+
 def job_filament_grams(job: Job) -> dict[int | None, float]:
     """Grams a whole print of ``job`` uses, per tray (None: the tray is not known)."""
     by_tray: dict[int | None, float] = {}
@@ -46,7 +75,7 @@ def job_filament_grams(job: Job) -> dict[int | None, float]:
             continue
         if (grams := _grams(value)) is not None:
             by_tray[index] = by_tray.get(index, 0.0) + grams
-    if by_tray:
+    if by_tray or (by_tray := _mapped(job)):
         return by_tray
     if (grams := _grams(job.filament_used_g)) is not None:
         return {None: grams}

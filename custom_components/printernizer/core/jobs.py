@@ -68,6 +68,11 @@ class Job:
     estimated_print_time: int | None = None
     #: Grams of filament the slicer estimated (all extruders).
     estimated_filament_g: float | None = None
+    #: The same per filament of the file ({slicer filament number: grams}; a 3MF only).
+    estimated_filament_g_by_slot: dict[str, float] | None = None
+    # --- materials: the tray that fed each filament (index: filament number - 1;
+    # -1 none), from the printer (Bambu's ``project_file`` ``ams_mapping``).
+    tray_mapping: list[int] | None = None
 
     @property
     def is_active(self) -> bool:
@@ -314,15 +319,37 @@ class JobManager:
         self._save()
 
     @callback
-    def set_estimates(self, job: Job, *, print_time: int | None, filament_g: float | None) -> bool:
+    def set_estimates(
+        self,
+        job: Job,
+        *,
+        print_time: int | None,
+        filament_g: float | None,
+        filament_g_by_slot: dict[str, float] | None = None,
+    ) -> bool:
         """Store the file's slicer estimates on a job (no event); True when they changed."""
-        if (job.estimated_print_time, job.estimated_filament_g) == (print_time, filament_g):
+        new = (print_time, filament_g, filament_g_by_slot)
+        if (
+            job.estimated_print_time,
+            job.estimated_filament_g,
+            job.estimated_filament_g_by_slot,
+        ) == new:
             return False
         job.estimated_print_time = print_time
         job.estimated_filament_g = filament_g
+        job.estimated_filament_g_by_slot = filament_g_by_slot
         self._save()
         async_dispatcher_send(self._hass, SIGNAL_JOB_ESTIMATES, job.printer_id)
         return True
+
+    @callback
+    def set_tray_mapping(self, job: Job, mapping: Iterable[int] | None) -> None:
+        """Store which tray fed each of the job's filaments (no event)."""
+        new = list(mapping) if mapping is not None else None
+        if job.tray_mapping == new:
+            return
+        job.tray_mapping = new
+        self._save()
 
     def _remember_closed(self, job: Job) -> None:
         if job.source == SOURCE_PRINTER and job.printer_id is not None:

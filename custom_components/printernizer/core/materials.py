@@ -25,7 +25,7 @@ from uuid import uuid4
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.util import dt as dt_util
 
-from ..api.bambu.ams import AmsReport, AmsTray
+from ..api.bambu.ams import EXTERNAL_TRAY_IDS, AmsReport, AmsTray
 from ..api.models import PrinterState
 from ..emitter import EventEmitter, timestamp
 from .consumption import job_filament_grams
@@ -314,6 +314,8 @@ class MaterialManager:
         self._last_ams: dict[str, AmsReport | None] = {}
         #: printer_id -> the trays a running job used (tray_now while active).
         self._job_trays: dict[str, list[int]] = {}
+        #: printer_id -> the tray mapping last stored on its job (by identity).
+        self._job_mapping: dict[str, tuple[int, ...]] = {}
         self._listeners: list[MaterialListener] = []
         self._material_listeners: dict[str, list[MaterialListener]] = {}
         #: Jobs whose end was deducted in this run.
@@ -357,6 +359,7 @@ class MaterialManager:
         self._unsubs.clear()
         self._last_ams.clear()
         self._job_trays.clear()
+        self._job_mapping.clear()
         if self._materials or self._alerted:
             self._save()
 
@@ -633,8 +636,17 @@ class MaterialManager:
     # --- printers: AMS trays and active tray ------------------------------------
 
     @callback
-    def printer_state(self, printer_id: str, state: PrinterState | None) -> None:
-        """A printer's new state: follow its AMS (when that part changed) and active tray."""
+    def printer_state(
+        self,
+        printer_id: str,
+        state: PrinterState | None,
+        tray_mapping: tuple[int, ...] | None = None,
+    ) -> None:
+        """A printer's new state: follow its AMS (when that part changed) and active tray.
+
+        ``tray_mapping``: which tray feeds each filament of the running job
+        (``PrinterTrayMappingClient``); stored on the job, so a restart keeps it.
+        """
         if state is None:
             return
         if state.is_active:
@@ -643,6 +655,11 @@ class MaterialManager:
                 trays = self._job_trays.setdefault(printer_id, [])
                 if not trays or trays[-1] != active:
                     trays.append(active)
+            if tray_mapping is not None and self._job_mapping.get(printer_id) is not tray_mapping:
+                job = self._jobs.printer_job(printer_id)
+                if job is not None:
+                    self._job_mapping[printer_id] = tray_mapping
+                    self._jobs.set_tray_mapping(job, tray_mapping)
         ams = state.extra.get("ams")
         if not isinstance(ams, AmsReport):
             return
@@ -657,6 +674,7 @@ class MaterialManager:
         """A printer entry was removed: its materials stay, not loaded."""
         self._last_ams.pop(printer_id, None)
         self._job_trays.pop(printer_id, None)
+        self._job_mapping.pop(printer_id, None)
         for material in list(self._materials.values()):
             if material.printer_id == printer_id and material.loaded:
                 self._apply(material, {"loaded": False, "ams_tray": None})
@@ -850,6 +868,10 @@ class MaterialManager:
     ) -> Material | None:
         if tray is None and active_trays:
             tray = active_trays[-1]
+        if tray in EXTERNAL_TRAY_IDS:  # 254 or 255, whichever id the printer gives it
+            return self.loaded_in(printer_id, tray) or next(
+                (m for t in EXTERNAL_TRAY_IDS if (m := self.loaded_in(printer_id, t))), None
+            )
         if tray is not None:
             return self.loaded_in(printer_id, tray)
         if (material := self.loaded_in(printer_id, None)) is not None:

@@ -105,6 +105,16 @@ def confined_path(claimed: str, expected: Path, roots: Iterable[Path]) -> Path |
     return None
 
 
+def _plate_source(metadata: dict[str, Any], plate: int | None) -> dict[str, Any]:
+    """The part of ``metadata`` for ``plate``: the top level, or that plate's entry."""
+    if plate is not None and metadata.get("plate") != plate:
+        plates = metadata.get("plates")
+        for entry in plates if isinstance(plates, list) else ():
+            if isinstance(entry, dict) and entry.get("index") == plate:
+                return entry
+    return metadata
+
+
 def estimates(
     metadata: dict[str, Any] | None, plate: int | None = None
 ) -> tuple[int | None, float | None]:
@@ -116,19 +126,33 @@ def estimates(
     """
     if not metadata:
         return None, None
-    source = metadata
-    if plate is not None and metadata.get("plate") != plate:
-        plates = metadata.get("plates")
-        for entry in plates if isinstance(plates, list) else ():
-            if isinstance(entry, dict) and entry.get("index") == plate:
-                source = entry
-                break
+    source = _plate_source(metadata, plate)
     print_time = source.get("print_time")
     grams = source.get("filament_used")
     return (
         int(print_time) if isinstance(print_time, int | float) else None,
         float(grams) if isinstance(grams, int | float) else None,
     )
+
+
+def slot_estimates(
+    metadata: dict[str, Any] | None, plate: int | None = None
+) -> dict[str, float] | None:
+    """Grams per slicer filament number ({"1": 5.2, "3": 0.8}) of ``plate``, None if unknown.
+
+    Only filaments the file numbers (a 3MF's ``<filament id>``) with grams > 0.
+    """
+    if not metadata:
+        return None
+    filaments = _plate_source(metadata, plate).get("filaments")
+    out: dict[str, float] = {}
+    for entry in filaments if isinstance(filaments, list) else ():
+        if not isinstance(entry, dict):
+            continue
+        slot, grams = entry.get("slot"), entry.get("grams")
+        if type(slot) is int and isinstance(grams, int | float) and grams > 0:
+            out[str(slot)] = out.get(str(slot), 0.0) + float(grams)
+    return out or None
 
 
 class FileProcessor:
@@ -372,9 +396,12 @@ class FileProcessor:
     def _apply_estimates(self, checksum: str, metadata: dict[str, Any]) -> None:
         """Give every job linked to the file the file's estimates."""
         print_time, grams = estimates(metadata)
+        by_slot = slot_estimates(metadata)
         for job in self._jobs.jobs():
             if job.library_file_id == checksum:
-                self._jobs.set_estimates(job, print_time=print_time, filament_g=grams)
+                self._jobs.set_estimates(
+                    job, print_time=print_time, filament_g=grams, filament_g_by_slot=by_slot
+                )
 
     # --- diagnostics ------------------------------------------------------------------
 
@@ -399,7 +426,12 @@ def job_estimates_from_library(
     file = library.get(job.library_file_id)
     if file is not None and file.metadata is not None:
         print_time, grams = estimates(file.metadata, plate)
-        jobs.set_estimates(job, print_time=print_time, filament_g=grams)
+        jobs.set_estimates(
+            job,
+            print_time=print_time,
+            filament_g=grams,
+            filament_g_by_slot=slot_estimates(file.metadata, plate),
+        )
 
 
 def _remove_folder(folder: Path) -> None:
@@ -414,4 +446,5 @@ __all__ = [
     "estimates",
     "job_estimates_from_library",
     "process_file",
+    "slot_estimates",
 ]

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import copy
 
-from custom_components.printernizer.api.bambu.ams import AmsReport, color_from_tray, read_ams
+from custom_components.printernizer.api.bambu.ams import (
+    MAX_MAPPED_FILAMENTS,
+    AmsReport,
+    color_from_tray,
+    read_ams,
+    read_tray_mapping,
+)
 from custom_components.printernizer.api.bambu.parse import merge_report, normalize
 from simulator.bambu import load_fixture
 from simulator.bambu.simulator import FIXTURES_DIR
@@ -186,3 +192,33 @@ def test_value_types_from_hostile_reports() -> None:
 def test_not_a_report() -> None:
     assert read_ams(["ams"]) is None  # type: ignore[arg-type]
     assert read_ams({"vt_tray": {"id": "7", "tray_type": "PLA"}}) is None  # not an external id
+
+
+def test_tray_mapping_from_a_project_file_echo() -> None:
+    """``ams_mapping``: index = filament number - 1, value = tray (tray_now numbering), -1 none."""
+    # Bambu Studio: filaments 1-4 from trays 3, 2, 4, 1 of the first AMS
+    assert read_tray_mapping([2, 1, 3, 0]) == (2, 1, 3, 0)
+    # unused filaments, a second AMS unit, an AMS HT, the external spool
+    assert read_tray_mapping([-1, 7, 128, 254]) == (-1, 7, 128, 254)
+    assert read_tray_mapping(["5", 1.0]) == (5, 1)
+
+
+def test_tray_mapping_from_hostile_values() -> None:
+    # entries that are no tray are -1; a mapping that maps nothing is none
+    assert read_tray_mapping([3, 256, -2, True, None, "x", 2**70, float("nan")]) == (
+        3,
+        -1,
+        -1,
+        -1,
+        -1,
+        -1,
+        -1,
+        -1,
+    )
+    assert read_tray_mapping([-1, -1]) is None
+    assert read_tray_mapping([]) is None
+    assert read_tray_mapping("0,1") is None
+    assert read_tray_mapping({"0": 1}) is None
+    assert read_tray_mapping(None) is None
+    assert read_tray_mapping([0] * (MAX_MAPPED_FILAMENTS + 1)) is None
+    assert read_tray_mapping([0] * MAX_MAPPED_FILAMENTS) == (0,) * MAX_MAPPED_FILAMENTS

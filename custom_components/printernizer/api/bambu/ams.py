@@ -258,6 +258,32 @@ def _read_unit(raw: Any) -> AmsUnit | None:
     )
 
 
+#: A project names at most this many filaments (the slicer's numbering).
+MAX_MAPPED_FILAMENTS = 64
+#: ``ams_mapping``: the filament is fed from no tray (not used, or not mapped).
+UNMAPPED = -1
+
+
+def read_tray_mapping(value: Any) -> tuple[int, ...] | None:
+    """A ``project_file`` command's ``ams_mapping``: which tray feeds each filament.
+
+    Index: the slicer's filament number minus one (a 3MF's ``<filament id>`` is
+    1-based); value: the tray in ``tray_now`` numbering (AMS index * 4 + tray,
+    128-135 an AMS HT, 254/255 the external spool), -1 none. Anything else in
+    an entry is -1; not a list, empty, longer than
+    :data:`MAX_MAPPED_FILAMENTS` or without one mapped entry: None.
+    """
+    if not isinstance(value, list) or not 0 < len(value) <= MAX_MAPPED_FILAMENTS:
+        return None
+    mapping = []
+    for raw in value:
+        tray = _int(raw)
+        if tray is None or not 0 <= tray <= 255:
+            tray = UNMAPPED
+        mapping.append(tray)
+    return tuple(mapping) if any(t != UNMAPPED for t in mapping) else None
+
+
 def read_ams(report: Mapping[str, Any], previous: AmsReport | None = None) -> AmsReport | None:
     """Read the AMS units and external spool of a merged ``print`` report.
 

@@ -49,6 +49,7 @@ from ..models import (
     StateListener,
     state_as_dict,
 )
+from .ams import read_tray_mapping
 from .ftps import DEFAULT_PORT as FTPS_PORT
 from .ftps import BambuFtpsClient
 from .parse import (
@@ -169,6 +170,8 @@ class BambuClient:
         #: temperature groups whose plain field is newer than the packed one
         self._plain: frozenset[str] = frozenset()
         self._have_full = False
+        #: From the last ``project_file`` echo: (its subtask_name, its ams_mapping).
+        self._tray_mapping: tuple[str | None, tuple[int, ...]] | None = None
         self._info: PrinterInfo | None = None
         #: After a lost connection the first state is handed over even when it
         #: equals the last one: the listener marked the printer offline meanwhile.
@@ -255,6 +258,8 @@ class BambuClient:
         if new == self._state and not self._emit_next:
             return
         self._emit_next = False
+        if self._tray_mapping is not None and self._state.is_active and not new.is_active:
+            self._tray_mapping = None  # that print ended: a reprint from the screen has none
         self._state = new
         if self._on_state is None:
             return
@@ -577,7 +582,10 @@ class BambuClient:
             return
         command = report.get("command")
         if command not in (None, "push_status"):
-            _LOGGER.debug("Ignoring %r message", command)
+            if command == "project_file":
+                self._project_file(report)
+            else:
+                _LOGGER.debug("Ignoring %r message", command)
             return
         full = is_full_report(report)
         self._report = (
@@ -590,6 +598,24 @@ class BambuClient:
         if full and self._first_report is not None and not self._first_report.done():
             self._first_report.set_result(None)
             self._set_phase(ConnectionPhase.MONITORING)
+
+    def _project_file(self, echo: dict[str, Any]) -> None:
+        """A print started from a slicer: keep its tray mapping (``ams_mapping``).
+
+        The printer echoes the slicer's ``project_file`` request on the report
+        topic, with every parameter. A refused one, one printing without the
+        AMS (``use_ams`` false: the external spool feeds it) or one without a
+        usable mapping leaves no mapping.
+        """
+        result = echo.get("result")
+        if isinstance(result, str) and result.lower() != "success":
+            return
+        mapping = read_tray_mapping(echo.get("ams_mapping"))
+        if echo.get("use_ams") is False or mapping is None:
+            self._tray_mapping = None
+            return
+        name = echo.get("subtask_name")
+        self._tray_mapping = (name if isinstance(name, str) and name else None, mapping)
 
     def _answer(self, message: dict[str, Any]) -> bool:
         """Hand a command echo to its waiting command; True when it was one."""
@@ -726,6 +752,20 @@ class BambuClient:
         """The plate the running job prints, from the report's ``gcode_file`` (None: unknown)."""
         return job_plate_index(self._report.get("gcode_file"))
 
+    def job_tray_mapping(self) -> tuple[int, ...] | None:
+        """The running job's tray per filament, from the ``project_file`` echo that started it.
+
+        None when no echo was seen (a print started on the printer's screen, or
+        before Home Assistant connected), when it named another job than the
+        one reported, or once that print ended.
+        """
+        if self._tray_mapping is None:
+            return None
+        name, mapping = self._tray_mapping
+        if name is not None and name != self._report.get("subtask_name"):
+            return None
+        return mapping
+
     async def async_job_file(self, state: PrinterState) -> RemoteFile | None:
         """The file of the job in ``state`` (the report's gcode_file / subtask_name forms)."""
         report = self._report
@@ -759,6 +799,7 @@ class BambuClient:
             ),
             "info": dataclasses.asdict(self._info) if self._info else None,
             "state": state_as_dict(self._state),
+            "job_tray_mapping": list(m) if (m := self.job_tray_mapping()) is not None else None,
             "last_report": _redact(self.last_report, self._access_code),
         }
 

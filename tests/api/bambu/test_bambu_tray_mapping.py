@@ -1,0 +1,117 @@
+"""The running job's tray mapping from the slicer's ``project_file`` echo (simulator, TLS)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from bambu_helpers import Recorder, wait_for
+
+from custom_components.printernizer.api.models import PrinterStatus, PrinterTrayMappingClient
+from simulator.bambu import BambuSimulator
+from simulator.bambu.ftps import make_3mf
+
+pytestmark = pytest.mark.simulator
+
+
+def _project_file(name: str, mapping: Any, **extra: Any) -> dict[str, Any]:
+    """What Bambu Studio publishes to print ``/<name>.gcode.3mf`` from the SD card."""
+    return {
+        "print": {
+            "sequence_id": "20001",
+            "command": "project_file",
+            "param": "Metadata/plate_1.gcode",
+            "subtask_name": name,
+            "url": f"file:///sdcard/{name}.gcode.3mf",
+            "md5": "",
+            "bed_type": "auto",
+            "timelapse": False,
+            "bed_leveling": True,
+            "flow_cali": False,
+            "vibration_cali": True,
+            "layer_inspect": False,
+            "use_ams": True,
+            "ams_mapping": mapping,
+            **extra,
+        }
+    }
+
+
+async def _connected(sim: BambuSimulator, client_factory: Any) -> tuple[Any, Recorder]:
+    client = client_factory()
+    rec = Recorder()
+    client.set_listeners(rec.on_state, rec.on_connection)
+    await client.async_connect()
+    return client, rec
+
+
+async def test_slicer_print_gives_the_jobs_mapping(sim: BambuSimulator, client_factory) -> None:
+    client, rec = await _connected(sim, client_factory)
+    assert isinstance(client, PrinterTrayMappingClient)
+    assert client.job_tray_mapping() is None  # the capture's print was not started here
+    await sim.ftps.put_file("/owl.gcode.3mf", make_3mf("owl"))
+    await sim.request(_project_file("owl", [2, -1, 0]))
+    await wait_for(lambda: rec.states[-1].status == PrinterStatus.PREPARING)
+    assert rec.states[-1].job_name == "owl"
+    assert client.job_tray_mapping() == (2, -1, 0)
+    # the simulator echoed every parameter, as the printer does
+    (echo,) = sim.echoes
+    assert echo["print"]["result"] == "success"
+    assert echo["print"]["ams_mapping"] == [2, -1, 0]
+    assert rec.states[-1].extra["ams_active_tray"] == 2  # the AMS feeds the first mapped tray
+    assert client.diagnostics()["job_tray_mapping"] == [2, -1, 0]
+    await sim.set_progress(30)
+    await wait_for(lambda: rec.states[-1].progress == 30)
+    assert client.job_tray_mapping() == (2, -1, 0)
+    await sim.finish()
+    await wait_for(lambda: rec.states[-1].status == PrinterStatus.FINISHED)
+    # that print ended: a reprint from the printer's screen has no mapping
+    assert client.job_tray_mapping() is None
+    await sim.idle()
+    await sim.start_print("owl.3mf")
+    await wait_for(lambda: rec.states[-1].status == PrinterStatus.PREPARING)
+    assert client.job_tray_mapping() is None
+    assert client.diagnostics()["job_tray_mapping"] is None
+
+
+@pytest.mark.parametrize(
+    ("request_extra", "mapping"),
+    [
+        ({"use_ams": False}, [0]),  # the external spool feeds it
+        ({}, "0,1"),  # not a mapping
+        ({}, [-1, -1]),  # maps nothing
+    ],
+)
+async def test_no_mapping_from_such_a_request(
+    sim: BambuSimulator, client_factory, request_extra: dict[str, Any], mapping: Any
+) -> None:
+    client, rec = await _connected(sim, client_factory)
+    await sim.ftps.put_file("/owl.gcode.3mf", make_3mf("owl"))
+    await sim.request(_project_file("owl", mapping, **request_extra))
+    await wait_for(lambda: rec.states[-1].status == PrinterStatus.PREPARING)
+    assert client.job_tray_mapping() is None
+
+
+async def test_refused_print_leaves_no_mapping(sim: BambuSimulator, client_factory) -> None:
+    client, rec = await _connected(sim, client_factory)
+    # the job the printer reports, but its file is not on the SD card: refused
+    await sim.request(_project_file("Fidget Collection", [1]))
+    (echo,) = sim.echoes
+    assert echo["print"]["result"] == "fail"
+    # MQTT keeps the order: once this report arrived, so had the refusal
+    await sim.update(wifi_signal="-40dBm")
+    await wait_for(lambda: rec.states[-1].extra["wifi_signal"] == -40)
+    assert client.job_tray_mapping() is None
+    assert rec.states[-1].status == PrinterStatus.FAILED  # still the capture's state
+
+
+async def test_mapping_of_another_job_is_not_this_ones(sim: BambuSimulator, client_factory) -> None:
+    """The echo names its job; a printer on another job has no mapping for it."""
+    client, rec = await _connected(sim, client_factory)
+    await sim.ftps.put_file("/owl.gcode.3mf", make_3mf("owl"))
+    await sim.request(_project_file("owl", [3]))
+    await wait_for(lambda: rec.states[-1].job_name == "owl")
+    assert client.job_tray_mapping() == (3,)
+    await sim.update(subtask_name="something else")
+    await wait_for(lambda: rec.states[-1].job_name == "something else")
+    assert client.job_tray_mapping() is None
