@@ -4,8 +4,8 @@ The chain: a spool loaded on the printer (Bambu: the material an AMS tray or the
 external spool report created; PrusaLink: a material assigned to the printer)
 -> the simulator prints a file whose metadata carries the filament grams (the
 Bambu simulator's generated ``.gcode.3mf`` with its ``slice_info`` plate weight;
-the PrusaLink simulator's file ``meta`` (its ``.bgcode`` is filler the reader
-refuses) or a plain G-code's ``filament used [g]``) -> auto-download and
+the PrusaLink simulator's file ``meta``, its binary G-code's or a plain
+G-code's ``filament used [g]``) -> auto-download and
 processing (or PrusaLink's file ``meta``) give the job its estimate -> the job
 ends completed / failed / cancelled through the simulator's controls -> the
 spool's remaining weight drops by the file's grams (scaled by progress when the

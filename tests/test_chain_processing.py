@@ -10,11 +10,13 @@ reports the print (MQTT push, no auto-download retry timer involved); the
 PrusaLink coordinator polls, so its 30 s interval is passed with ``freezer`` +
 ``async_fire_time_changed`` before waiting on the events. An earlier version
 hung until its timeout for two reasons: without the tick the PrusaLink job is
-never seen, and the simulator's default ``.bgcode`` files are not binary G-code
-(the magic, then text), so ``file_metadata_extracted`` never comes for them
-(``metadata_extraction_failed``). The bgcode test therefore puts a real binary
-G-code (``tests/metadata/writers.py``) on the simulator; the simulator's own
-text G-code is printed as it is.
+never seen, and the simulator's default ``.bgcode`` files were not binary G-code
+then (the magic, then text), so ``file_metadata_extracted`` never came for them
+(``metadata_extraction_failed``). They are real binary G-code now (libbgcode
+format 1, CRC32, metadata blocks and a PNG thumbnail); one test prints the
+simulator's own ``benchy.bgcode``, another a bgcode written by
+``tests/metadata/writers.py`` with compressed blocks and a QOI thumbnail, and
+the simulator's own text G-code is printed as it is.
 """
 
 from __future__ import annotations
@@ -324,6 +326,37 @@ async def _poll(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
     freezer.tick(timedelta(seconds=30.5))
     async_fire_time_changed(hass, dt_util.utcnow())
     await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def test_prusalink_simulators_own_bgcode(
+    hass: HomeAssistant,
+    prusa: PrusaLinkSimulator,
+    tmp_path: Path,
+    events: EventRecorder,
+    freezer: FrozenDateTimeFactory,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """The simulator's ``benchy.bgcode`` is binary G-code: metadata and its embedded thumbnail."""
+    await setup_entries(hass, prusa_entry(hass, prusa), library_entry(hass, tmp_path / "lib"))
+    prusa.start_print("benchy.bgcode")
+    prusa.set_progress(3)
+    await _poll(hass, freezer)
+    await wait_for(hass, lambda: bool(events.of("file_metadata_extracted")))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert _chain(events) == CHAIN
+    assert not events.of("metadata_extraction_failed")
+    (extracted,) = events.of("file_metadata_extracted")
+    meta = extracted["metadata"]
+    # simulator/prusalink/assets.py: 2,820 s at 15 g an hour
+    assert meta["file_format"] == "bgcode"
+    assert (meta["print_time"], meta["filament_used"]) == (2820, 11.75)
+    assert meta["printer_model"] == "MK4"
+    assert meta["slicer"] == "Printernizer PrusaLink simulator"
+    (processed,) = events.of("file_thumbnails_processed")
+    large = await hass.async_add_executor_job(Path(processed["thumbnails"]["large"]).read_bytes)
+    assert _size(large) == (64, 48)  # the embedded PNG, never upscaled
+    content_type, body = await _preview(hass, hass_client, f"{PRUSA_SERIAL}_job_preview")
+    assert (content_type, body) == ("image/png", large)
 
 
 async def test_prusalink_simulator_gcode_without_thumbnail(

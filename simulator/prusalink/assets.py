@@ -55,9 +55,61 @@ def _grams(print_time: int) -> float:
     return round(max(60, print_time) / 240, 2)
 
 
-def _bgcode(display_name: str, minutes: int) -> bytes:
-    # Binary G-code starts with the magic "GCDE" and a version; the rest here is filler.
-    return b"GCDE" + struct.pack("<IH", 1, 1) + _gcode(display_name, minutes)
+def _bgcode_block(kind: int, params: bytes, payload: bytes) -> bytes:
+    """One uncompressed block: type, compression 0, size, parameters, data, CRC32."""
+    body = struct.pack("<HHI", kind, 0, len(payload)) + params + payload
+    return body + struct.pack("<I", zlib.crc32(body))
+
+
+def _ini(values: dict[str, str]) -> bytes:
+    return "".join(f"{key}={value}\n" for key, value in values.items()).encode()
+
+
+def _bgcode(display_name: str, minutes: int, thumbnail: bytes = b"") -> bytes:
+    """A real binary G-code (libbgcode format 1, CRC32, uncompressed blocks).
+
+    File, printer and print metadata as PrusaSlicer writes them (``filament
+    used [g]``, the estimated time), the PNG thumbnail the printer shows, slicer
+    metadata and one G-code block.
+    """
+    ini = struct.pack("<H", 0)  # metadata encoding: INI
+    time = f"{minutes // 60}h {minutes % 60}m 0s" if minutes >= 60 else f"{minutes}m 0s"
+    grams = f"{_grams(minutes * 60):.2f}"
+    blocks = [
+        _bgcode_block(0, ini, _ini({"Producer": "Printernizer PrusaLink simulator"})),
+        _bgcode_block(
+            3,
+            ini,
+            _ini(
+                {
+                    "printer_model": "MK4",
+                    "filament_type": "PLA",
+                    "nozzle_diameter": "0.4",
+                    "layer_height": "0.2",
+                    "filament used [g]": grams,
+                    "estimated printing time (normal mode)": time,
+                }
+            ),
+        ),
+    ]
+    if thumbnail:
+        blocks.append(_bgcode_block(5, struct.pack("<HHH", 0, 64, 48), thumbnail))  # PNG
+    blocks += [
+        _bgcode_block(
+            4,
+            ini,
+            _ini(
+                {
+                    "filament used [g]": grams,
+                    "total filament used [g]": grams,
+                    "estimated printing time (normal mode)": time,
+                }
+            ),
+        ),
+        _bgcode_block(2, ini, _ini({"layer_height": "0.2", "fill_density": "15%"})),
+        _bgcode_block(1, struct.pack("<H", 0), _gcode(display_name, minutes)),
+    ]
+    return b"GCDE" + struct.pack("<IH", 1, 1) + b"".join(blocks)
 
 
 @dataclass
@@ -78,13 +130,15 @@ class SimFile:
 
     def __post_init__(self) -> None:
         minutes = max(1, self.print_time // 60)
-        if not self.content:
-            maker = _bgcode if self.display_name.lower().endswith(".bgcode") else _gcode
-            self.content = maker(self.display_name, minutes)
         if not self.icon_png:
             self.icon_png = make_png(16, 12, self.rgb)
         if not self.thumbnail_png:
             self.thumbnail_png = make_png(64, 48, self.rgb)
+        if not self.content:
+            if self.display_name.lower().endswith(".bgcode"):
+                self.content = _bgcode(self.display_name, minutes, self.thumbnail_png)
+            else:
+                self.content = _gcode(self.display_name, minutes)
 
     @property
     def rel_path(self) -> str:
