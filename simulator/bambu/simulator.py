@@ -52,6 +52,17 @@ def load_fixture(path: str | Path) -> tuple[dict[str, Any], dict[str, Any]]:
     return report, version
 
 
+def _printer_mapping_entry(tray: int) -> int:
+    """A flat ``ams_mapping`` entry as ``print.mapping`` reports it (unit << 8 | slot)."""
+    if 0 <= tray < 16:
+        return (tray // 4) << 8 | tray % 4
+    if 16 <= tray < 24:  # AMS HT units 128-135
+        return (128 + tray - 16) << 8
+    if tray in (254, 255):
+        return tray << 8
+    return 0xFFFF
+
+
 class BambuSimulator:
     """A protocol-level Bambu Lab printer for tests and development."""
 
@@ -457,9 +468,13 @@ class BambuSimulator:
         self._total_minutes = 60
         param = str(cmd.get("param") or "Metadata/plate_1.gcode")
         name = str(cmd.get("subtask_name") or posixpath.basename(path))
-        mapping = [t for t in cmd.get("ams_mapping") or [] if isinstance(t, int) and 0 <= t < 254]
+        flat = [t if isinstance(t, int) else -1 for t in cmd.get("ams_mapping") or []]
+        mapping = [t for t in flat if 0 <= t < 254]
         ams = copy.deepcopy(self.state.get("ams")) or {}
         ams["tray_now"] = str(mapping[0] if cmd.get("use_ams") and mapping else 254)
+        extra: dict[str, Any] = {}
+        if "mapping" in self.state:  # models that report their own (X1, P2S)
+            extra["mapping"] = [_printer_mapping_entry(t) for t in flat]
         await self.update(
             gcode_state="PREPARE",
             subtask_name=name,
@@ -476,6 +491,7 @@ class BambuSimulator:
             mc_print_stage="2",
             stg_cur=2,
             ams=ams,
+            **extra,
         )
 
     async def set_hms(self, entries: list[tuple[int, int]]) -> None:

@@ -333,9 +333,10 @@ class PrinterJobPlateClient(Protocol):
 class PrinterTrayMappingClient(Protocol):
     """Optional: which tray feeds each of the running job's filaments.
 
-    Bambu Lab printers echo the ``project_file`` command that starts a print
-    from the slicer on the report topic, with its ``ams_mapping``; the
-    materials deduct a 3MF's per-filament grams from the trays it names.
+    Bambu Lab: the printer's own ``mapping`` (X1, P2S reports), else the
+    ``project_file`` request that started the print from a slicer (the printer
+    echoes it on the report topic with its ``ams_mapping``). The materials
+    deduct a 3MF's per-filament grams from the trays it names.
     """
 
     def job_tray_mapping(self) -> tuple[int, ...] | None:

@@ -9,7 +9,9 @@ from custom_components.printernizer.api.bambu.ams import (
     AmsReport,
     color_from_tray,
     read_ams,
+    read_printer_mapping,
     read_tray_mapping,
+    read_tray_mapping2,
 )
 from custom_components.printernizer.api.bambu.parse import merge_report, normalize
 from simulator.bambu import load_fixture
@@ -195,17 +197,56 @@ def test_not_a_report() -> None:
 
 
 def test_tray_mapping_from_a_project_file_echo() -> None:
-    """``ams_mapping``: index = filament number - 1, value = tray (tray_now numbering), -1 none."""
+    """``ams_mapping``: index = filament number - 1, value = AMS index * 4 + tray, -1 none."""
     # Bambu Studio: filaments 1-4 from trays 3, 2, 4, 1 of the first AMS
     assert read_tray_mapping([2, 1, 3, 0]) == (2, 1, 3, 0)
-    # unused filaments, a second AMS unit, an AMS HT, the external spool
-    assert read_tray_mapping([-1, 7, 128, 254]) == (-1, 7, 128, 254)
+    # unused filaments, the second AMS unit, the external spool, both ids
+    assert read_tray_mapping([-1, 7, 254, 255]) == (-1, 7, 254, 255)
+    # AMS HT units are 16-23 there, 128-135 in the tray_now numbering
+    assert read_tray_mapping([16, 23, 24]) == (128, 135, -1)
     assert read_tray_mapping(["5", 1.0]) == (5, 1)
+
+
+def test_tray_mapping2_from_a_project_file_echo() -> None:
+    """``ams_mapping2``: ``{ams_id, slot_id}`` per filament, 255/255 for an unused one."""
+    assert read_tray_mapping2(
+        [
+            {"ams_id": 0, "slot_id": 2},
+            {"ams_id": 255, "slot_id": 255},
+            {"ams_id": 1, "slot_id": 0},
+            {"ams_id": 128, "slot_id": 0},
+            {"ams_id": 255, "slot_id": 0},
+            {"ams_id": "254", "slot_id": "0"},
+        ]
+    ) == (2, -1, 4, 128, 255, 254)
+    # what names no tray is -1
+    bad = [{"ams_id": 0, "slot_id": 4}, {"ams_id": 128, "slot_id": 1}, {"ams_id": 64}, "x", {}]
+    assert read_tray_mapping2([*bad, {"ams_id": 3, "slot_id": 3}]) == (-1, -1, -1, -1, -1, 15)
+    assert read_tray_mapping2([{"ams_id": 255, "slot_id": 255}]) is None
+    assert read_tray_mapping2({"ams_id": 0}) is None
+
+
+def test_printer_mapping_from_the_report() -> None:
+    """``print.mapping`` (X1, P2S): unit in the high byte, slot in the low, 0xFFFF unused."""
+    # the real X1C capture: its last print ran from the second AMS unit's third tray
+    raw = load_fixture(FIXTURES_DIR / "MOCK-X1CMULTIAMS.json")[0]
+    assert read_printer_mapping(raw["mapping"]) == (6,)
+    assert read_printer_mapping([0x0100, 0x0002, 0xFF00, 0xFFFF, 0x8000, 0xFE00, 0x0304]) == (
+        4,
+        2,
+        255,
+        -1,
+        128,
+        254,
+        -1,
+    )
+    assert read_printer_mapping([0xFFFF]) is None
+    assert read_printer_mapping([-1, 2**70, "x"]) is None
 
 
 def test_tray_mapping_from_hostile_values() -> None:
     # entries that are no tray are -1; a mapping that maps nothing is none
-    assert read_tray_mapping([3, 256, -2, True, None, "x", 2**70, float("nan")]) == (
+    assert read_tray_mapping([3, 256, -2, True, None, "x", 2**70, float("nan"), 100]) == (
         3,
         -1,
         -1,
@@ -214,11 +255,13 @@ def test_tray_mapping_from_hostile_values() -> None:
         -1,
         -1,
         -1,
+        -1,
     )
+    for read in (read_tray_mapping, read_tray_mapping2, read_printer_mapping):
+        assert read([]) is None
+        assert read("0,1") is None
+        assert read(None) is None
+        assert read([0] * (MAX_MAPPED_FILAMENTS + 1)) is None
     assert read_tray_mapping([-1, -1]) is None
-    assert read_tray_mapping([]) is None
-    assert read_tray_mapping("0,1") is None
     assert read_tray_mapping({"0": 1}) is None
-    assert read_tray_mapping(None) is None
-    assert read_tray_mapping([0] * (MAX_MAPPED_FILAMENTS + 1)) is None
     assert read_tray_mapping([0] * MAX_MAPPED_FILAMENTS) == (0,) * MAX_MAPPED_FILAMENTS

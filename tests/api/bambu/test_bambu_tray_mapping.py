@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from bambu_helpers import Recorder, wait_for
+from bambu_helpers import CODE, SERIAL, Recorder, make_client, wait_for
 
 from custom_components.printernizer.api.models import PrinterStatus, PrinterTrayMappingClient
 from simulator.bambu import BambuSimulator
@@ -115,3 +115,64 @@ async def test_mapping_of_another_job_is_not_this_ones(sim: BambuSimulator, clie
     await sim.update(subtask_name="something else")
     await wait_for(lambda: rec.states[-1].job_name == "something else")
     assert client.job_tray_mapping() is None
+
+
+async def test_printers_own_mapping_wins(sim: BambuSimulator, client_factory) -> None:
+    """``print.mapping`` in the report is the assignment the printer runs, after any remap."""
+    client, rec = await _connected(sim, client_factory)
+    await sim.ftps.put_file("/owl.gcode.3mf", make_3mf("owl"))
+    await sim.request(_project_file("owl", [2, -1, 0]))
+    await wait_for(lambda: rec.states[-1].job_name == "owl")
+    assert client.job_tray_mapping() == (2, -1, 0)
+    # the printer remapped filament 1 to the second AMS unit's first tray
+    await sim.update(mapping=[0x0100, 0xFFFF, 0x0000])
+    await wait_for(lambda: client.last_report.get("mapping") == [0x0100, 0xFFFF, 0])
+    assert client.job_tray_mapping() == (4, -1, 0)
+    assert client.job_tray_mapping() is client.job_tray_mapping()  # decoded once
+    # one it cannot read: the echo's again
+    await sim.update(mapping=[0xFFFF])
+    await wait_for(lambda: client.last_report.get("mapping") == [0xFFFF])
+    assert client.job_tray_mapping() == (2, -1, 0)
+
+
+async def test_newer_slicers_mapping2_wins_over_the_flat_one(
+    sim: BambuSimulator, client_factory
+) -> None:
+    client, rec = await _connected(sim, client_factory)
+    await sim.ftps.put_file("/owl.gcode.3mf", make_3mf("owl"))
+    mapping2 = [{"ams_id": 128, "slot_id": 0}, {"ams_id": 255, "slot_id": 255}]
+    await sim.request(_project_file("owl", [16, -1], ams_mapping2=mapping2))
+    await wait_for(lambda: rec.states[-1].job_name == "owl")
+    assert client.job_tray_mapping() == (128, -1)
+
+
+async def test_x1c_capture_reports_its_mapping() -> None:
+    """The real X1C capture carries ``mapping: [258]``: AMS 2, tray 3 (tray_now 6)."""
+    x1c = BambuSimulator(serial=SERIAL, access_code=CODE, model="X1C", delta_updates=False)
+    await x1c.start()
+    client = make_client(x1c)
+    try:
+        await client.async_connect()
+        assert client.job_tray_mapping() == (6,)
+    finally:
+        await client.async_disconnect()
+        await x1c.stop()
+
+
+async def test_x1c_reports_the_mapping_of_a_slicers_print() -> None:
+    """The simulated X1C reports the mapping it runs in its own ``mapping`` field."""
+    x1c = BambuSimulator(serial=SERIAL, access_code=CODE, model="X1C", delta_updates=False)
+    await x1c.start()
+    client = make_client(x1c)
+    rec = Recorder()
+    client.set_listeners(rec.on_state, rec.on_connection)
+    try:
+        await client.async_connect()
+        await x1c.ftps.put_file("/owl.gcode.3mf", make_3mf("owl"))
+        await x1c.request(_project_file("owl", [5, -1, 17, 254]))
+        await wait_for(lambda: rec.states[-1].job_name == "owl")
+        assert client.last_report["mapping"] == [0x0101, 0xFFFF, 0x8100, 0xFE00]
+        assert client.job_tray_mapping() == (5, -1, 129, 254)
+    finally:
+        await client.async_disconnect()
+        await x1c.stop()

@@ -260,28 +260,97 @@ def _read_unit(raw: Any) -> AmsUnit | None:
 
 #: A project names at most this many filaments (the slicer's numbering).
 MAX_MAPPED_FILAMENTS = 64
-#: ``ams_mapping``: the filament is fed from no tray (not used, or not mapped).
+#: A tray mapping's entry for a filament no tray feeds (not used, or not mapped).
 UNMAPPED = -1
+#: The flat ``ams_mapping`` numbers AMS HT units 16-23 (after four 4-tray units).
+_FLAT_HT_FIRST = 16
+#: ``print.mapping``: a filament the plate does not use.
+_PRINTER_UNUSED = 0xFFFF
+
+
+def _tray_of(unit: int | None, slot: int | None) -> int:
+    """A tray in ``tray_now`` numbering from a unit id and a slot, else UNMAPPED."""
+    if unit is None or slot is None:
+        return UNMAPPED
+    if 0 <= unit <= _AMS_LAST_ID and 0 <= slot < TRAYS_PER_UNIT:
+        return unit * TRAYS_PER_UNIT + slot
+    if AMS_HT_FIRST_ID <= unit <= _AMS_HT_LAST_ID and slot == 0:
+        return unit
+    if unit in EXTERNAL_TRAY_IDS and slot == 0:
+        return unit
+    return UNMAPPED
+
+
+def _mapping(entries: list[int]) -> tuple[int, ...] | None:
+    return tuple(entries) if any(t != UNMAPPED for t in entries) else None
+
+
+def _entries(value: Any) -> list[Any] | None:
+    if not isinstance(value, list) or not 0 < len(value) <= MAX_MAPPED_FILAMENTS:
+        return None
+    return value
 
 
 def read_tray_mapping(value: Any) -> tuple[int, ...] | None:
-    """A ``project_file`` command's ``ams_mapping``: which tray feeds each filament.
+    """A ``project_file`` command's flat ``ams_mapping``: which tray feeds each filament.
 
     Index: the slicer's filament number minus one (a 3MF's ``<filament id>`` is
-    1-based); value: the tray in ``tray_now`` numbering (AMS index * 4 + tray,
-    128-135 an AMS HT, 254/255 the external spool), -1 none. Anything else in
-    an entry is -1; not a list, empty, longer than
-    :data:`MAX_MAPPED_FILAMENTS` or without one mapped entry: None.
+    1-based). Value: AMS index * 4 + tray; 16-23 an AMS HT (unit 128-135);
+    254/255 the external spool; -1 none. The result uses the ``tray_now``
+    numbering (an AMS HT is its unit id) with -1 for every entry that names no
+    tray. Not a list, empty, longer than :data:`MAX_MAPPED_FILAMENTS` or
+    without one tray: None.
     """
-    if not isinstance(value, list) or not 0 < len(value) <= MAX_MAPPED_FILAMENTS:
+    if (raw := _entries(value)) is None:
         return None
-    mapping = []
-    for raw in value:
-        tray = _int(raw)
-        if tray is None or not 0 <= tray <= 255:
-            tray = UNMAPPED
-        mapping.append(tray)
-    return tuple(mapping) if any(t != UNMAPPED for t in mapping) else None
+    out = []
+    for item in raw:
+        tray = _int(item)
+        if tray is None:
+            out.append(UNMAPPED)
+        elif 0 <= tray < _FLAT_HT_FIRST:
+            out.append(tray)
+        elif _FLAT_HT_FIRST <= tray < _FLAT_HT_FIRST + 8:
+            out.append(AMS_HT_FIRST_ID + tray - _FLAT_HT_FIRST)
+        else:
+            out.append(tray if tray in EXTERNAL_TRAY_IDS else UNMAPPED)
+    return _mapping(out)
+
+
+def read_tray_mapping2(value: Any) -> tuple[int, ...] | None:
+    """``ams_mapping2`` (newer slicers): ``[{"ams_id", "slot_id"}, ...]``, 255/255 unused.
+
+    Same index and result as :func:`read_tray_mapping`.
+    """
+    if (raw := _entries(value)) is None:
+        return None
+    out = []
+    for item in raw:
+        if not isinstance(item, Mapping):
+            out.append(UNMAPPED)
+            continue
+        unit, slot = _int(item.get("ams_id")), _int(item.get("slot_id"))
+        out.append(UNMAPPED if (unit, slot) == (255, 255) else _tray_of(unit, slot))
+    return _mapping(out)
+
+
+def read_printer_mapping(value: Any) -> tuple[int, ...] | None:
+    """``print.mapping`` (the printer's own, in X1 and P2S reports): unit << 8 | slot.
+
+    One entry per filament of the slicer's project (index: filament number
+    minus one); 0xFFFF a filament the plate does not use; unit 255 (or 254)
+    slot 0 the external spool. Same result as :func:`read_tray_mapping`.
+    """
+    if (raw := _entries(value)) is None:
+        return None
+    out = []
+    for item in raw:
+        number = _int(item)
+        if number is None or not 0 <= number < _PRINTER_UNUSED:
+            out.append(UNMAPPED)
+        else:
+            out.append(_tray_of(number >> 8, number & 0xFF))
+    return _mapping(out)
 
 
 def read_ams(report: Mapping[str, Any], previous: AmsReport | None = None) -> AmsReport | None:

@@ -49,7 +49,7 @@ from ..models import (
     StateListener,
     state_as_dict,
 )
-from .ams import read_tray_mapping
+from .ams import read_printer_mapping, read_tray_mapping, read_tray_mapping2
 from .ftps import DEFAULT_PORT as FTPS_PORT
 from .ftps import BambuFtpsClient
 from .parse import (
@@ -172,6 +172,8 @@ class BambuClient:
         self._have_full = False
         #: From the last ``project_file`` echo: (its subtask_name, its ams_mapping).
         self._tray_mapping: tuple[str | None, tuple[int, ...]] | None = None
+        #: The report's own ``mapping`` list and what it decodes to (decoded once).
+        self._printer_mapping: tuple[Any, tuple[int, ...] | None] = (None, None)
         self._info: PrinterInfo | None = None
         #: After a lost connection the first state is handed over even when it
         #: equals the last one: the listener marked the printer offline meanwhile.
@@ -610,7 +612,9 @@ class BambuClient:
         result = echo.get("result")
         if isinstance(result, str) and result.lower() != "success":
             return
-        mapping = read_tray_mapping(echo.get("ams_mapping"))
+        mapping = read_tray_mapping2(echo.get("ams_mapping2")) or read_tray_mapping(
+            echo.get("ams_mapping")
+        )
         if echo.get("use_ams") is False or mapping is None:
             self._tray_mapping = None
             return
@@ -753,12 +757,24 @@ class BambuClient:
         return job_plate_index(self._report.get("gcode_file"))
 
     def job_tray_mapping(self) -> tuple[int, ...] | None:
-        """The running job's tray per filament, from the ``project_file`` echo that started it.
+        """The running job's tray per filament (see ``PrinterTrayMappingClient``).
 
-        None when no echo was seen (a print started on the printer's screen, or
-        before Home Assistant connected), when it named another job than the
-        one reported, or once that print ended.
+        The printer's own ``print.mapping`` where it reports one (X1, P2S: the
+        assignment it runs, after any remapping); else the ``project_file``
+        echo that started the print (``ams_mapping2``, else ``ams_mapping``).
+        None without either: a print started on the printer's screen, or
+        before Home Assistant connected, on a printer that does not report its
+        mapping; an echo that named another job than the one reported; an
+        echo whose print ended.
         """
+        raw = self._report.get("mapping")
+        if raw is not None:
+            seen, decoded = self._printer_mapping
+            if seen is not raw:
+                decoded = read_printer_mapping(raw)
+                self._printer_mapping = (raw, decoded)
+            if decoded is not None:
+                return decoded
         if self._tray_mapping is None:
             return None
         name, mapping = self._tray_mapping
