@@ -172,7 +172,12 @@ async def test_x1c_reports_the_mapping_of_a_slicers_print() -> None:
         await x1c.request(_project_file("owl", [5, -1, 17, 254]))
         await wait_for(lambda: rec.states[-1].job_name == "owl")
         assert client.last_report["mapping"] == [0x0101, 0xFFFF, 0x8100, 0xFE00]
-        assert client.job_tray_mapping() == (5, -1, 129, 254)
+        mapping = client.job_tray_mapping()
+        assert mapping == (5, -1, 129, 254)
+        # every X1 report is a full one (a new list): the same mapping is the same object
+        await x1c.set_progress(10)
+        await wait_for(lambda: rec.states[-1].progress == 10)
+        assert client.job_tray_mapping() is mapping
     finally:
         await client.async_disconnect()
         await x1c.stop()

@@ -770,8 +770,9 @@ class BambuClient:
         raw = self._report.get("mapping")
         if raw is not None:
             seen, decoded = self._printer_mapping
-            if seen is not raw:
-                decoded = read_printer_mapping(raw)
+            if seen is not raw:  # X1 full reports bring a new list each time
+                if (fresh := read_printer_mapping(raw)) != decoded:
+                    decoded = fresh  # else the same object: listeners compare identity
                 self._printer_mapping = (raw, decoded)
             if decoded is not None:
                 return decoded
