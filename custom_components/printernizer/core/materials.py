@@ -834,10 +834,11 @@ class MaterialManager:
         """Deduct what an ended job used; record material ids, grams and cost on the job.
 
         Grams come from :func:`.consumption.job_filament_grams` (per tray where
-        known), scaled by progress for a failed or cancelled job. A tray
-        without a per-tray figure is the last tray active during the job, else
-        the spool loaded outside an AMS, else the only spool loaded in that
-        printer. Spools whose remaining amount the printer reports are not
+        known: the job's tray mapping places the file's grams per filament),
+        scaled by progress for a failed or cancelled job. The external spool is
+        the same whether a figure names it 254 or 255. Grams without a tray go
+        to the last tray active during the job, else the spool loaded outside
+        an AMS, else the only spool loaded in that printer. Spools whose remaining amount the printer reports are not
         deducted (the printer's ``remain`` follows them) but are recorded.
         """
         printer_id = job.printer_id
