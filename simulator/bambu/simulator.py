@@ -648,7 +648,11 @@ class BambuSimulator:
         n = 0
         while True:
             n += 1
-            await self.start_print(f"autoplay_{n}.3mf", total_layers=120, total_minutes=20)
+            before = self.state.get("task_id")
+            if n % 2 == 0 and self._ftps is not None:
+                await self._slicer_print(f"autoplay_{n}")  # every other one: two colours
+            if self.state.get("task_id") == before:
+                await self.start_print(f"autoplay_{n}.3mf", total_layers=120, total_minutes=20)
             task_id = self.state.get("task_id")
             going = await self._autoplay_wait(step, 2, task_id)
             percent = 0
@@ -661,6 +665,25 @@ class BambuSimulator:
             for _ in range(3):
                 await asyncio.sleep(step)
                 self.autoplay_ticks += 1
+
+    async def _slicer_print(self, name: str) -> None:
+        """Print a two-colour file as Bambu Studio does: upload, then ``project_file``."""
+        assert self._ftps is not None
+        filaments = [(1, "PLA", "#FFFFFF", 6.0), (2, "PLA", "#000000", 4.0)]
+        await self._ftps.put_file(f"/{name}.gcode.3mf", make_3mf(name, filaments=filaments))
+        await self.request(
+            {
+                "print": {
+                    "sequence_id": str(20000 + self._task_counter % 10000),
+                    "command": "project_file",
+                    "param": "Metadata/plate_1.gcode",
+                    "subtask_name": name,
+                    "url": f"file:///sdcard/{name}.gcode.3mf",
+                    "use_ams": True,
+                    "ams_mapping": [0, 1],
+                }
+            }
+        )
 
     def _autoplay_phase(self, task_id: Any) -> str:
         """``running``, ``paused`` or ``ended`` for the autoplay print ``task_id``."""

@@ -181,3 +181,20 @@ async def test_x1c_reports_the_mapping_of_a_slicers_print() -> None:
     finally:
         await client.async_disconnect()
         await x1c.stop()
+
+
+async def test_autoplay_prints_every_other_one_from_the_slicer() -> None:
+    """Development autoplay: print 2 is a two-colour slicer print with its mapping."""
+    auto = BambuSimulator(serial=SERIAL, access_code=CODE, autoplay=True, autoplay_step=0.01)
+    await auto.start()
+    client = make_client(auto)
+    mappings: set[tuple[int, ...] | None] = set()
+    client.set_listeners(lambda s: mappings.add(client.job_tray_mapping()), None)
+    try:
+        await client.async_connect()
+        await wait_for(lambda: (0, 1) in mappings)
+        assert any(e["print"]["subtask_name"] == "autoplay_2" for e in auto.echoes)
+        assert "/autoplay_2.gcode.3mf" in await auto.ftps.paths()
+    finally:
+        await client.async_disconnect()
+        await auto.stop()
