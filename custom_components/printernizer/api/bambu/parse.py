@@ -98,7 +98,6 @@ import operator
 import re
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
-from itertools import compress
 from typing import Any, TypeGuard
 
 import orjson
@@ -348,6 +347,24 @@ def merge_report(
     return result
 
 
+def merge_delta(report: dict[str, Any], delta: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge a delta into ``report``, the caller's own merged report (never handed out).
+
+    A delta of scalars only (the common delta) is merged in place and
+    ``report`` returned: no copy of the whole report per message. Any other
+    delta goes through :func:`merge_report` (a new dict, nesting bounded).
+    The result is equal to ``merge_report(report, delta)`` either way.
+    """
+    if (
+        type(report) is dict
+        and type(delta) is dict
+        and _SCALARS.issuperset(map(type, delta.values()))
+    ):
+        report.update(delta)
+        return report
+    return merge_report(report, delta)
+
+
 def _depth_ok(value: Any, depth: int) -> bool:
     """True when ``value`` nests no deeper than ``depth`` containers (no copy made)."""
     stack: list[tuple[Any, int]] = [(value, depth)]
@@ -390,10 +407,11 @@ def adopt_full_report(base: Mapping[str, Any] | None, report: dict[str, Any]) ->
     """
     if not _is_mapping(base) or not base:
         return report if _depth_ok(report, MAX_DEPTH) else merge_report(None, report)
-    # only the objects and lists (the loop over the others runs in C)
-    is_container = map(_CONTAINERS.__contains__, map(type, report.values()))
-    for key, value in list(compress(report.items(), is_container)):
-        old = base.get(key)
+    containers = _CONTAINERS
+    get = base.get
+    # only the objects and lists (listed first: the loop below replaces values)
+    for key, value in [item for item in report.items() if type(item[1]) in containers]:
+        old = get(key)
         if type(old) is type(value) and old == value:
             report[key] = old
         elif not _depth_ok(value, MAX_DEPTH - 1):
@@ -402,8 +420,9 @@ def adopt_full_report(base: Mapping[str, Any] | None, report: dict[str, Any]) ->
                 if type(value) is dict
                 else _bounded_list(value, MAX_DEPTH - 1)
             )
-    for key in base.keys() - report.keys():
-        report[key] = base[key]
+    if not base.keys() <= report.keys():  # the common case: no key missing (no set built)
+        for key in base.keys() - report.keys():
+            report[key] = base[key]
     return report
 
 
@@ -678,10 +697,11 @@ def _temps(
     report: Mapping[str, Any],
     plain: frozenset[str],
     chamber_sensor: bool | None,
-    extruder: Mapping[str, Any] | None,
+    device: Any,
+    packed: tuple[_Pair | None, _Pair | None, _Pair | None],
 ) -> tuple[float | None, float | None, float | None, float | None, float | None, float | None]:
     """The state's temperatures (nozzle, its target, bed, its target, chamber), and the
-    chamber target."""
+    chamber target; ``device`` is the report's, ``packed`` its temperatures."""
     # the common case (a float in range, never NaN) inline: this runs for every delta
     nozzle = report.get("nozzle_temper")
     if not (type(nozzle) is float and TEMP_MIN <= nozzle <= TEMP_MAX):
@@ -697,25 +717,62 @@ def _temps(
         bed_target = _temp(bed_target, "bed_target_temper")
     chamber = _temp(report.get("chamber_temper"), "chamber_temper") if chamber_sensor else None
     chamber_target: float | None = None
-    device = report.get("device")
-    if _is_mapping(device):
-        if ("bed" not in plain or bed is None) and (
-            packed := unpack_temp(_get(device, "bed", "info", "temp"), "device.bed temp")
-        ):
-            bed, bed_target = _temp(packed[0], ""), _temp(packed[1], "")
-        if (
-            ("nozzle" not in plain or nozzle is None)
-            and extruder is not None
-            and (packed := unpack_temp(extruder.get("temp"), "device.extruder temp"))
-        ):
-            nozzle, nozzle_target = _temp(packed[0], ""), _temp(packed[1], "")
-        if chamber_sensor is not False and (
-            packed := unpack_temp(_get(device, "ctc", "info", "temp"), "device.ctc temp")
-        ):
+    if device is not None:
+        packed_bed, packed_nozzle, packed_chamber = packed
+        if packed_bed is not None and ("bed" not in plain or bed is None):
+            bed, bed_target = packed_bed
+        if packed_nozzle is not None and ("nozzle" not in plain or nozzle is None):
+            nozzle, nozzle_target = packed_nozzle
+        if chamber_sensor is not False and packed_chamber is not None:
             if chamber is None or "chamber" not in plain:
-                chamber = _temp(packed[0], "")
-            chamber_target = _temp(packed[1], "")
+                chamber = packed_chamber[0]
+            chamber_target = packed_chamber[1]
     return nozzle, nozzle_target, bed, bed_target, chamber, chamber_target
+
+
+_Pair = tuple[float | None, float | None]
+#: :func:`_device_facts`: the extruders, and the packed bed, active nozzle and
+#: chamber temperatures (current, target; None where not packed).
+_Extruders = tuple[int | None, Mapping[str, Any] | None, int]
+_DeviceFacts = tuple[_Extruders, tuple[_Pair | None, _Pair | None, _Pair | None]]
+_NO_DEVICE: _DeviceFacts = ((None, None, 0), (None, None, None))
+#: id(device) -> (device, its facts); the device object is held, so its id is not reused.
+_DEVICE_FACTS: dict[int, tuple[Any, _DeviceFacts]] = {}
+
+
+def _unpacked(value: Any, name: str) -> _Pair | None:
+    packed = unpack_temp(value, name)
+    return None if packed is None else (_temp(packed[0], ""), _temp(packed[1], ""))
+
+
+def _device_facts(device: Any, reuse: bool) -> _DeviceFacts:
+    """What the temperatures and extras read from a report's ``device`` object.
+
+    ``reuse``: the answer for the very same object may be taken from the
+    last call (bounded cache by identity). Only for the incremental
+    :func:`normalize` (``changed`` given): its caller merges deltas into new
+    objects and never changes one in place, so an object seen before has
+    the same content.
+    """
+    if device is None:
+        return _NO_DEVICE
+    if reuse and (known := _DEVICE_FACTS.get(id(device))) is not None and known[0] is device:
+        return known[1]
+    extruders = _extruders(device)
+    if _is_mapping(device):
+        extruder = extruders[1]
+        packed = (
+            _unpacked(_get(device, "bed", "info", "temp"), "device.bed temp"),
+            None if extruder is None else _unpacked(extruder.get("temp"), "device.extruder temp"),
+            _unpacked(_get(device, "ctc", "info", "temp"), "device.ctc temp"),
+        )
+    else:
+        packed = (None, None, None)
+    facts = (extruders, packed)
+    if len(_DEVICE_FACTS) >= 256:  # bounded: one entry per printer in practice
+        _DEVICE_FACTS.clear()
+    _DEVICE_FACTS[id(device)] = (device, facts)
+    return facts
 
 
 def _wifi_dbm(value: Any) -> int | None:
@@ -866,7 +923,10 @@ def normalize(
     the parts of the state derived only from keys the delta did not carry
     (see :data:`_SECTION_OF`) be taken from ``previous``, which must then come
     from this function with the same ``chamber_sensor``, for the report before
-    the delta: the result is the same, for less work.
+    the delta, and the objects of ``report`` the delta did not carry must be
+    that report's own, unchanged (as :func:`merge_report` and
+    :func:`merge_delta` leave them: the packed temperatures of an unchanged
+    ``device`` object are reused): the result is the same, for less work.
 
     An unknown or missing ``gcode_state`` keeps the previous status (IDLE when
     there is none). ``chamber_sensor=False`` (a model without one, see
@@ -935,9 +995,9 @@ def normalize(
     extras = touched is None or "extras" in touched
     if extras or "temps" in touched:  # type: ignore[operator]
         device = report.get("device")
-        extruders = _extruders(device)
+        extruders, packed = _device_facts(device, touched is not None)
         nozzle_temp, nozzle_target, bed_temp, bed_target, chamber_temp, chamber_target = _temps(
-            report, plain, chamber_sensor, extruders[1]
+            report, plain, chamber_sensor, device, packed
         )
     else:
         nozzle_temp, nozzle_target = previous.nozzle_temp, previous.nozzle_target
@@ -1062,7 +1122,9 @@ def _status(
         if gcode_state is not None:
             _LOGGER.debug("Unknown gcode_state %r, keeping previous status", gcode_state)
         status = previous.status if previous.status != PrinterStatus.OFFLINE else PrinterStatus.IDLE
-    print_error = _int(report.get("print_error"), "print_error") or 0
+    print_error = report.get("print_error")
+    if type(print_error) is not int:
+        print_error = _int(print_error, "print_error") or 0
     print_error &= 0xFFFFFFFF
     cancelled = status == PrinterStatus.FAILED and print_error == PRINT_ERROR_CANCELLED
     if cancelled:  # FAILED with the cancel code until the next print
