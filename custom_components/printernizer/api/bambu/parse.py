@@ -660,6 +660,9 @@ _PLAIN_FIELDS: dict[str, tuple[str, ...]] = {
 _PLAIN_KEY_GROUP: dict[str, str] = {
     key: group for group, fields in _PLAIN_FIELDS.items() for key in fields
 }
+#: Reports of at most this many keys (deltas) look their plain groups up by
+#: shape; longer ones (full reports: one shape each) intersect the keys.
+_PLAIN_SHAPE = 24
 
 
 def plain_newer(
@@ -674,7 +677,7 @@ def plain_newer(
     """
     plain = (
         _shape(delta)[1]
-        if len(delta) <= _MAX_SHAPE
+        if len(delta) <= _PLAIN_SHAPE
         else {_PLAIN_KEY_GROUP[key] for key in _PLAIN_KEY_GROUP.keys() & delta.keys()}
     )
     device = delta.get("device")
@@ -703,17 +706,22 @@ def _temps(
     """The state's temperatures (nozzle, its target, bed, its target, chamber), and the
     chamber target; ``device`` is the report's, ``packed`` its temperatures."""
     # the common case (a float in range, never NaN) inline: this runs for every delta
+    # (targets are mostly whole numbers: an int in range is a float of its value)
     nozzle = report.get("nozzle_temper")
     if not (type(nozzle) is float and TEMP_MIN <= nozzle <= TEMP_MAX):
         nozzle = _temp(nozzle, "nozzle_temper")
     nozzle_target = report.get("nozzle_target_temper")
-    if not (type(nozzle_target) is float and TEMP_MIN <= nozzle_target <= TEMP_MAX):
+    if type(nozzle_target) is int and -50 <= nozzle_target <= 500:
+        nozzle_target = float(nozzle_target)
+    elif not (type(nozzle_target) is float and TEMP_MIN <= nozzle_target <= TEMP_MAX):
         nozzle_target = _temp(nozzle_target, "nozzle_target_temper")
     bed = report.get("bed_temper")
     if not (type(bed) is float and TEMP_MIN <= bed <= TEMP_MAX):
         bed = _temp(bed, "bed_temper")
     bed_target = report.get("bed_target_temper")
-    if not (type(bed_target) is float and TEMP_MIN <= bed_target <= TEMP_MAX):
+    if type(bed_target) is int and -50 <= bed_target <= 500:
+        bed_target = float(bed_target)
+    elif not (type(bed_target) is float and TEMP_MIN <= bed_target <= TEMP_MAX):
         bed_target = _temp(bed_target, "bed_target_temper")
     chamber = _temp(report.get("chamber_temper"), "chamber_temper") if chamber_sensor else None
     chamber_target: float | None = None
