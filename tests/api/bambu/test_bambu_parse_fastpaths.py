@@ -121,12 +121,16 @@ def test_incremental_normalize_equals_normalize_from_scratch(
         assert state == scratch
 
 
-def test_packed_temperatures_of_an_unchanged_device_are_reused_only_incrementally() -> None:
+def test_packed_temperatures_of_an_unchanged_device_are_reused_only_with_previous() -> None:
     report = adopt_full_report({}, load_report("MOCK-X1CMULTIAMS.json"))
     first = normalize(report)
     device = report["device"]
     old_bed = first.bed_temp
-    # changed in place: normalize from scratch reads it again ...
+    # the next full report: equal objects are the old ones, read once
+    again = adopt_full_report(report, load_report("MOCK-X1CMULTIAMS.json"))
+    assert again["device"] is device
+    assert normalize(again, first) == normalize(copy.deepcopy(again), first)
+    # changed in place: normalize without a previous state reads it again ...
     device["bed"] = {**device["bed"], "info": {**device["bed"]["info"], "temp": (90 << 16) | 88}}
     fresh = normalize(report)
     assert (fresh.bed_temp, fresh.bed_target) == (88.0, 90.0)

@@ -756,11 +756,10 @@ def _unpacked(value: Any, name: str) -> _Pair | None:
 def _device_facts(device: Any, reuse: bool) -> _DeviceFacts:
     """What the temperatures and extras read from a report's ``device`` object.
 
-    ``reuse``: the answer for the very same object may be taken from the
-    last call (bounded cache by identity). Only for the incremental
-    :func:`normalize` (``changed`` given): its caller merges deltas into new
-    objects and never changes one in place, so an object seen before has
-    the same content.
+    ``reuse``: the answer for the very same object may be taken from an
+    earlier call (bounded cache by identity). Only where :func:`normalize`
+    has a ``previous`` state: its caller never changes an object of a report
+    in place (see there), so an object seen before has the same content.
     """
     if device is None:
         return _NO_DEVICE
@@ -931,10 +930,13 @@ def normalize(
     the parts of the state derived only from keys the delta did not carry
     (see :data:`_SECTION_OF`) be taken from ``previous``, which must then come
     from this function with the same ``chamber_sensor``, for the report before
-    the delta, and the objects of ``report`` the delta did not carry must be
-    that report's own, unchanged (as :func:`merge_report` and
-    :func:`merge_delta` leave them: the packed temperatures of an unchanged
-    ``device`` object are reused): the result is the same, for less work.
+    the delta: the result is the same, for less work.
+
+    With ``previous``, an object of ``report`` that was in the report before
+    must not have been changed in place since (:func:`merge_report`,
+    :func:`merge_delta` and :func:`adopt_full_report` never do: they make new
+    objects, or keep the old one where it is equal): what was read from the
+    very same ``device`` object (packed temperatures, extruders) is reused.
 
     An unknown or missing ``gcode_state`` keeps the previous status (IDLE when
     there is none). ``chamber_sensor=False`` (a model without one, see
@@ -945,6 +947,7 @@ def normalize(
     """
     if not _is_mapping(report):
         report = {}
+    reuse = previous is not None
     if changed is None or previous is None or "hms" not in previous.extra:
         touched: AbstractSet[str | None] | None = None
         if previous is None:
@@ -1003,7 +1006,7 @@ def normalize(
     extras = touched is None or "extras" in touched
     if extras or "temps" in touched:  # type: ignore[operator]
         device = report.get("device")
-        extruders, packed = _device_facts(device, touched is not None)
+        extruders, packed = _device_facts(device, reuse)
         nozzle_temp, nozzle_target, bed_temp, bed_target, chamber_temp, chamber_target = _temps(
             report, plain, chamber_sensor, device, packed
         )
