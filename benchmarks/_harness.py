@@ -44,13 +44,18 @@ from pytest_homeassistant_custom_component.common import (  # noqa: E402
 from custom_components.printernizer.const import DOMAIN  # noqa: E402
 
 
-def parse_args(description: str) -> argparse.Namespace:
-    """``--quick`` (fewer iterations) and ``--profile`` (cProfile the hot part)."""
+def parse_args(
+    description: str, extra: Callable[[argparse.ArgumentParser], None] | None = None
+) -> argparse.Namespace:
+    """``--quick`` (fewer iterations), ``--profile`` (cProfile the hot part), and a
+    benchmark's own options (``extra`` adds them)."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="fewer iterations")
     parser.add_argument(
         "--profile", action="store_true", help="print the top cProfile entries of the hot part"
     )
+    if extra is not None:
+        extra(parser)
     return parser.parse_args()
 
 

@@ -57,6 +57,29 @@ async def _run(sim: Any, method: str, args: Any) -> Any:
     return result
 
 
+async def _schedule(
+    sims: list[Any], method: str, period: float, values: list[list[Any]], spread: bool
+) -> list[tuple[int, int, float]]:
+    """Round ``k`` at ``start + k * period``: ``sims[i].method(values[k][i])`` for every printer.
+
+    ``spread``: printer ``i`` at ``i / len(sims)`` of the period (a printer's own
+    pace), else all back to back. Returns ``(round, printer, perf_counter just
+    before the call)`` for every call, once all rounds are done: the parent's
+    process does nothing for it in between (no pipe round trip per call).
+    """
+    start = time.perf_counter()
+    done: list[tuple[int, int, float]] = []
+    for k, round_values in enumerate(values):
+        for i, (sim, value) in enumerate(zip(sims, round_values, strict=True)):
+            slot = start + k * period + (i * period / len(sims) if spread else 0.0)
+            if (delay := slot - time.perf_counter()) > 0:
+                await asyncio.sleep(delay)
+            started = time.perf_counter()
+            await _run(sim, method, (value,))
+            done.append((k, i, started))
+    return done
+
+
 async def _serve(
     conn: multiprocessing.connection.Connection, family: str, count: int, kwargs: dict[str, Any]
 ) -> None:
@@ -96,6 +119,8 @@ async def _serve(
                         started = time.perf_counter()
                         answers.append((started, await _run(sim, method, sim_args)))
                     conn.send(answers)
+                elif cmd == "schedule":
+                    conn.send(await _schedule(sims, *args))
                 else:
                     raise ValueError(f"unknown command {cmd!r}")
             except Exception as err:  # report to the parent, keep serving
@@ -155,6 +180,12 @@ class SimProcess:
     ) -> list[tuple[float, Any]]:
         """``sims[i].method(*args_list[i])`` for every printer, back to back, each timed."""
         return await self._send("timed_each", method, args_list)
+
+    async def schedule(
+        self, method: str, period: float, values: list[list[Any]], *, spread: bool
+    ) -> list[tuple[int, int, float]]:
+        """Let the child call ``method`` on its own clock (see ``_schedule``); its call times."""
+        return await self._send("schedule", method, period, values, spread)
 
     async def requests(self) -> dict[str, int]:
         """PrusaLink: requests served per path, summed over the printers."""

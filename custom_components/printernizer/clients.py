@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
-from homeassistant.helpers.httpx_client import get_async_client
+from homeassistant.helpers.httpx_client import SERVER_SOFTWARE, USER_AGENT
+from homeassistant.util.ssl import client_context
 
 # Imported with the integration (in the executor, by Home Assistant's loader): a lazy
 # import in async_setup_entry would read aioftp's and paho's files on the event loop.
@@ -30,6 +32,27 @@ DEFAULT_BAMBU_PORT = 8883
 BAMBU_COMMAND_TIMEOUT = 10.0
 #: Seconds for each PrusaLink request.
 PRUSALINK_TIMEOUT = 10.0
+#: A PrusaLink printer's own connection pool: Home Assistant's keep-alive time
+#: (15 s, as its shared client), at most a few idle connections to the one host.
+PRUSALINK_LIMITS = httpx.Limits(max_keepalive_connections=4, keepalive_expiry=15)
+
+
+def prusalink_http() -> httpx.AsyncClient:
+    """A new HTTP client (connection pool) for one PrusaLink printer.
+
+    Configured like Home Assistant's shared client (its SSL context, built
+    when Home Assistant starts, and its User-Agent), but one per printer:
+    httpcore scans the whole pool on every request, so one pool holding a
+    connection per printer cost the square of the number of printers
+    (BENCHMARKS.md, bench_scale). The PrusaLink client owns it: it is closed
+    when the client disconnects (entry unload or reload, Home Assistant's
+    stop, the end of the config flow's check).
+    """
+    return httpx.AsyncClient(
+        verify=client_context(),
+        headers={USER_AGENT: SERVER_SOFTWARE},
+        limits=PRUSALINK_LIMITS,
+    )
 
 
 def split_host_port(value: str, default_port: int) -> tuple[str, int]:
@@ -67,7 +90,7 @@ def create_client(
         )
     if family == FAMILY_PRUSA:
         return PrusaLinkClient(
-            get_async_client(hass),
+            prusalink_http,  # a factory: the client owns (opens, closes) its pool
             data[CONF_HOST],
             username=data.get(CONF_USERNAME) or "maker",
             password=data[CONF_PASSWORD],

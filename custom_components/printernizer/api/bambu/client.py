@@ -58,7 +58,7 @@ from .parse import (
     decode_payload,
     dumps,
     is_full_report,
-    merge_report,
+    merge_delta,
     normalize,
     parse_version,
     plain_newer,
@@ -591,7 +591,7 @@ class BambuClient:
             return
         full = is_full_report(report)
         self._report = (
-            adopt_full_report(self._report, report) if full else merge_report(self._report, report)
+            adopt_full_report(self._report, report) if full else merge_delta(self._report, report)
         )
         self._plain = plain_newer(report, self._report, frozenset() if full else self._plain)
         if full:

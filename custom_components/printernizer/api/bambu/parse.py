@@ -98,7 +98,6 @@ import operator
 import re
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
-from itertools import compress
 from typing import Any, TypeGuard
 
 import orjson
@@ -348,6 +347,24 @@ def merge_report(
     return result
 
 
+def merge_delta(report: dict[str, Any], delta: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge a delta into ``report``, the caller's own merged report (never handed out).
+
+    A delta of scalars only (the common delta) is merged in place and
+    ``report`` returned: no copy of the whole report per message. Any other
+    delta goes through :func:`merge_report` (a new dict, nesting bounded).
+    The result is equal to ``merge_report(report, delta)`` either way.
+    """
+    if (
+        type(report) is dict
+        and type(delta) is dict
+        and _SCALARS.issuperset(map(type, delta.values()))
+    ):
+        report.update(delta)
+        return report
+    return merge_report(report, delta)
+
+
 def _depth_ok(value: Any, depth: int) -> bool:
     """True when ``value`` nests no deeper than ``depth`` containers (no copy made)."""
     stack: list[tuple[Any, int]] = [(value, depth)]
@@ -390,10 +407,11 @@ def adopt_full_report(base: Mapping[str, Any] | None, report: dict[str, Any]) ->
     """
     if not _is_mapping(base) or not base:
         return report if _depth_ok(report, MAX_DEPTH) else merge_report(None, report)
-    # only the objects and lists (the loop over the others runs in C)
-    is_container = map(_CONTAINERS.__contains__, map(type, report.values()))
-    for key, value in list(compress(report.items(), is_container)):
-        old = base.get(key)
+    containers = _CONTAINERS
+    get = base.get
+    # only the objects and lists (listed first: the loop below replaces values)
+    for key, value in [item for item in report.items() if type(item[1]) in containers]:
+        old = get(key)
         if type(old) is type(value) and old == value:
             report[key] = old
         elif not _depth_ok(value, MAX_DEPTH - 1):
@@ -402,8 +420,9 @@ def adopt_full_report(base: Mapping[str, Any] | None, report: dict[str, Any]) ->
                 if type(value) is dict
                 else _bounded_list(value, MAX_DEPTH - 1)
             )
-    for key in base.keys() - report.keys():
-        report[key] = base[key]
+    if not base.keys() <= report.keys():  # the common case: no key missing (no set built)
+        for key in base.keys() - report.keys():
+            report[key] = base[key]
     return report
 
 
@@ -641,6 +660,9 @@ _PLAIN_FIELDS: dict[str, tuple[str, ...]] = {
 _PLAIN_KEY_GROUP: dict[str, str] = {
     key: group for group, fields in _PLAIN_FIELDS.items() for key in fields
 }
+#: Reports of at most this many keys (deltas) look their plain groups up by
+#: shape; longer ones (full reports: one shape each) intersect the keys.
+_PLAIN_SHAPE = 24
 
 
 def plain_newer(
@@ -655,7 +677,7 @@ def plain_newer(
     """
     plain = (
         _shape(delta)[1]
-        if len(delta) <= _MAX_SHAPE
+        if len(delta) <= _PLAIN_SHAPE
         else {_PLAIN_KEY_GROUP[key] for key in _PLAIN_KEY_GROUP.keys() & delta.keys()}
     )
     device = delta.get("device")
@@ -678,44 +700,86 @@ def _temps(
     report: Mapping[str, Any],
     plain: frozenset[str],
     chamber_sensor: bool | None,
-    extruder: Mapping[str, Any] | None,
+    device: Any,
+    packed: tuple[_Pair | None, _Pair | None, _Pair | None],
 ) -> tuple[float | None, float | None, float | None, float | None, float | None, float | None]:
     """The state's temperatures (nozzle, its target, bed, its target, chamber), and the
-    chamber target."""
+    chamber target; ``device`` is the report's, ``packed`` its temperatures."""
     # the common case (a float in range, never NaN) inline: this runs for every delta
+    # (targets are mostly whole numbers: an int in range is a float of its value)
     nozzle = report.get("nozzle_temper")
     if not (type(nozzle) is float and TEMP_MIN <= nozzle <= TEMP_MAX):
         nozzle = _temp(nozzle, "nozzle_temper")
     nozzle_target = report.get("nozzle_target_temper")
-    if not (type(nozzle_target) is float and TEMP_MIN <= nozzle_target <= TEMP_MAX):
+    if type(nozzle_target) is int and -50 <= nozzle_target <= 500:
+        nozzle_target = float(nozzle_target)
+    elif not (type(nozzle_target) is float and TEMP_MIN <= nozzle_target <= TEMP_MAX):
         nozzle_target = _temp(nozzle_target, "nozzle_target_temper")
     bed = report.get("bed_temper")
     if not (type(bed) is float and TEMP_MIN <= bed <= TEMP_MAX):
         bed = _temp(bed, "bed_temper")
     bed_target = report.get("bed_target_temper")
-    if not (type(bed_target) is float and TEMP_MIN <= bed_target <= TEMP_MAX):
+    if type(bed_target) is int and -50 <= bed_target <= 500:
+        bed_target = float(bed_target)
+    elif not (type(bed_target) is float and TEMP_MIN <= bed_target <= TEMP_MAX):
         bed_target = _temp(bed_target, "bed_target_temper")
     chamber = _temp(report.get("chamber_temper"), "chamber_temper") if chamber_sensor else None
     chamber_target: float | None = None
-    device = report.get("device")
-    if _is_mapping(device):
-        if ("bed" not in plain or bed is None) and (
-            packed := unpack_temp(_get(device, "bed", "info", "temp"), "device.bed temp")
-        ):
-            bed, bed_target = _temp(packed[0], ""), _temp(packed[1], "")
-        if (
-            ("nozzle" not in plain or nozzle is None)
-            and extruder is not None
-            and (packed := unpack_temp(extruder.get("temp"), "device.extruder temp"))
-        ):
-            nozzle, nozzle_target = _temp(packed[0], ""), _temp(packed[1], "")
-        if chamber_sensor is not False and (
-            packed := unpack_temp(_get(device, "ctc", "info", "temp"), "device.ctc temp")
-        ):
+    if device is not None:
+        packed_bed, packed_nozzle, packed_chamber = packed
+        if packed_bed is not None and ("bed" not in plain or bed is None):
+            bed, bed_target = packed_bed
+        if packed_nozzle is not None and ("nozzle" not in plain or nozzle is None):
+            nozzle, nozzle_target = packed_nozzle
+        if chamber_sensor is not False and packed_chamber is not None:
             if chamber is None or "chamber" not in plain:
-                chamber = _temp(packed[0], "")
-            chamber_target = _temp(packed[1], "")
+                chamber = packed_chamber[0]
+            chamber_target = packed_chamber[1]
     return nozzle, nozzle_target, bed, bed_target, chamber, chamber_target
+
+
+_Pair = tuple[float | None, float | None]
+#: :func:`_device_facts`: the extruders, and the packed bed, active nozzle and
+#: chamber temperatures (current, target; None where not packed).
+_Extruders = tuple[int | None, Mapping[str, Any] | None, int]
+_DeviceFacts = tuple[_Extruders, tuple[_Pair | None, _Pair | None, _Pair | None]]
+_NO_DEVICE: _DeviceFacts = ((None, None, 0), (None, None, None))
+#: id(device) -> (device, its facts); the device object is held, so its id is not reused.
+_DEVICE_FACTS: dict[int, tuple[Any, _DeviceFacts]] = {}
+
+
+def _unpacked(value: Any, name: str) -> _Pair | None:
+    packed = unpack_temp(value, name)
+    return None if packed is None else (_temp(packed[0], ""), _temp(packed[1], ""))
+
+
+def _device_facts(device: Any, reuse: bool) -> _DeviceFacts:
+    """What the temperatures and extras read from a report's ``device`` object.
+
+    ``reuse``: the answer for the very same object may be taken from an
+    earlier call (bounded cache by identity). Only where :func:`normalize`
+    has a ``previous`` state: its caller never changes an object of a report
+    in place (see there), so an object seen before has the same content.
+    """
+    if device is None:
+        return _NO_DEVICE
+    if reuse and (known := _DEVICE_FACTS.get(id(device))) is not None and known[0] is device:
+        return known[1]
+    extruders = _extruders(device)
+    if _is_mapping(device):
+        extruder = extruders[1]
+        packed = (
+            _unpacked(_get(device, "bed", "info", "temp"), "device.bed temp"),
+            None if extruder is None else _unpacked(extruder.get("temp"), "device.extruder temp"),
+            _unpacked(_get(device, "ctc", "info", "temp"), "device.ctc temp"),
+        )
+    else:
+        packed = (None, None, None)
+    facts = (extruders, packed)
+    if len(_DEVICE_FACTS) >= 256:  # bounded: one entry per printer in practice
+        _DEVICE_FACTS.clear()
+    _DEVICE_FACTS[id(device)] = (device, facts)
+    return facts
 
 
 def _wifi_dbm(value: Any) -> int | None:
@@ -868,6 +932,12 @@ def normalize(
     from this function with the same ``chamber_sensor``, for the report before
     the delta: the result is the same, for less work.
 
+    With ``previous``, an object of ``report`` that was in the report before
+    must not have been changed in place since (:func:`merge_report`,
+    :func:`merge_delta` and :func:`adopt_full_report` never do: they make new
+    objects, or keep the old one where it is equal): what was read from the
+    very same ``device`` object (packed temperatures, extruders) is reused.
+
     An unknown or missing ``gcode_state`` keeps the previous status (IDLE when
     there is none). ``chamber_sensor=False`` (a model without one, see
     :data:`MODELS_WITHOUT_CHAMBER_SENSOR`) leaves ``chamber_temp`` None;
@@ -877,6 +947,7 @@ def normalize(
     """
     if not _is_mapping(report):
         report = {}
+    reuse = previous is not None
     if changed is None or previous is None or "hms" not in previous.extra:
         touched: AbstractSet[str | None] | None = None
         if previous is None:
@@ -935,9 +1006,9 @@ def normalize(
     extras = touched is None or "extras" in touched
     if extras or "temps" in touched:  # type: ignore[operator]
         device = report.get("device")
-        extruders = _extruders(device)
+        extruders, packed = _device_facts(device, reuse)
         nozzle_temp, nozzle_target, bed_temp, bed_target, chamber_temp, chamber_target = _temps(
-            report, plain, chamber_sensor, extruders[1]
+            report, plain, chamber_sensor, device, packed
         )
     else:
         nozzle_temp, nozzle_target = previous.nozzle_temp, previous.nozzle_target
@@ -1062,7 +1133,9 @@ def _status(
         if gcode_state is not None:
             _LOGGER.debug("Unknown gcode_state %r, keeping previous status", gcode_state)
         status = previous.status if previous.status != PrinterStatus.OFFLINE else PrinterStatus.IDLE
-    print_error = _int(report.get("print_error"), "print_error") or 0
+    print_error = report.get("print_error")
+    if type(print_error) is not int:
+        print_error = _int(print_error, "print_error") or 0
     print_error &= 0xFFFFFFFF
     cancelled = status == PrinterStatus.FAILED and print_error == PRINT_ERROR_CANCELLED
     if cancelled:  # FAILED with the cancel code until the next print

@@ -1,11 +1,15 @@
 """PrusaLink client: polls a Prusa printer over HTTP (no Home Assistant import).
 
-The :class:`httpx.AsyncClient` is injected (Home Assistant passes its shared
-client), and optionally an :class:`aiohttp.ClientSession` for file downloads
-(Home Assistant's shared session; see files.py); this module never creates a
-global client and never closes the ones it was given. Every request goes
-through :meth:`PrusaLinkClient._request`, which sets the timeout and the auth
-and maps transport errors.
+The HTTP client is injected: either an :class:`httpx.AsyncClient`, used and
+never closed here, or a factory of them, whose clients the printer client owns
+(Home Assistant's glue passes one, so each printer has its own connection pool:
+httpcore scans a pool on every request, so one pool shared by many printers
+costs the square of their number; BENCHMARKS.md, bench_scale). An owned client
+is opened on the first request and closed by :meth:`PrusaLinkClient.async_disconnect`;
+a request after that opens a new one. Optionally an :class:`aiohttp.ClientSession`
+for file downloads (Home Assistant's shared session, never closed here; see
+files.py). Every request goes through :meth:`PrusaLinkClient._request`, which
+sets the timeout and the auth and maps transport errors.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import logging
 import math
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -142,7 +146,7 @@ class PrusaLinkClient:
 
     def __init__(
         self,
-        http: httpx.AsyncClient,
+        http: httpx.AsyncClient | Callable[[], httpx.AsyncClient],
         host: str,
         *,
         username: str = DEFAULT_USERNAME,
@@ -152,10 +156,20 @@ class PrusaLinkClient:
     ) -> None:
         """Prepare a client for ``host`` (see :func:`normalize_host`); no I/O here.
 
-        Downloads stream through ``session`` when given (faster than httpx for
-        big files), else through ``http``.
+        ``http``: an HTTP client to use (never closed here), or a factory of
+        the clients this one owns (see the module's docstring). Downloads
+        stream through ``session`` when given (faster than httpx for big
+        files), else through the HTTP client.
         """
-        self._http = http
+        self._http: httpx.AsyncClient | None = None
+        self._open_http: Callable[[], httpx.AsyncClient]
+        #: Whether ``_http`` is this client's own (closed on disconnect).
+        self._owns_http = not isinstance(http, httpx.AsyncClient)
+        if isinstance(http, httpx.AsyncClient):
+            injected = self._http = http
+            self._open_http = lambda: injected
+        else:
+            self._open_http = http
         self._base_url = normalize_host(host)
         self._auth = PrusaLinkAuth(username, password)
         self._timeout = httpx.Timeout(timeout)
@@ -173,7 +187,7 @@ class PrusaLinkClient:
         self._last_command: float | None = None
         #: Files (storage, folders, downloads, thumbnails): same HTTP client and auth.
         self._files = PrusaLinkFiles(
-            http, self._base_url, self._auth, timeout=timeout, session=session
+            self._http_client, self._base_url, self._auth, timeout=timeout, session=session
         )
 
     # --- properties -------------------------------------------------------
@@ -228,6 +242,13 @@ class PrusaLinkClient:
 
     # --- transport --------------------------------------------------------
 
+    def _http_client(self) -> httpx.AsyncClient:
+        """The HTTP client for the next request (an owned one is opened here)."""
+        http = self._http
+        if http is None:
+            http = self._http = self._open_http()
+        return http
+
     def _notify(self, phase: ConnectionPhase, message: str | None = None) -> None:
         if self._on_connection is None:
             return
@@ -243,7 +264,7 @@ class PrusaLinkClient:
         """
         url = f"{self._base_url}{path}"
         try:
-            response = await self._http.request(
+            response = await self._http_client().request(
                 method,
                 url,
                 auth=self._auth,
@@ -319,7 +340,10 @@ class PrusaLinkClient:
         )
 
     async def async_disconnect(self) -> None:
-        """Forget per-connection state (the injected HTTP client stays open)."""
+        """Forget per-connection state; close an owned HTTP client (an injected one stays open)."""
+        if self._owns_http and (http := self._http) is not None:
+            self._http = None
+            await http.aclose()
         self._last_status_json = None
         self._last_job_json = None
         self._job_fetched_for = None

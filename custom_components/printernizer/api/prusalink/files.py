@@ -34,7 +34,7 @@ import logging
 import posixpath
 import unicodedata
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeGuard
@@ -220,7 +220,7 @@ class PrusaLinkFiles:
 
     def __init__(
         self,
-        http: httpx.AsyncClient,
+        http: httpx.AsyncClient | Callable[[], httpx.AsyncClient],
         base_url: str,
         auth: PrusaLinkAuth,
         *,
@@ -230,10 +230,18 @@ class PrusaLinkFiles:
     ) -> None:
         """Use the printer client's HTTP client, base URL and auth.
 
+        ``http``: the client, or a function returning the one to use now (the
+        printer client's, which it may close and open again).
+
         ``session`` (optional, never closed here): downloads stream through it
         instead of ``http``.
         """
-        self._http = http
+        self._http: Callable[[], httpx.AsyncClient]
+        if isinstance(http, httpx.AsyncClient):
+            client = http
+            self._http = lambda: client
+        else:
+            self._http = http
         self._base_url = base_url
         self._auth = auth
         self._session = session
@@ -263,7 +271,7 @@ class PrusaLinkFiles:
         self, method: str, path: str, *, headers: Mapping[str, str] | None = None
     ) -> AsyncIterator[httpx.Response]:
         timeout = self._transfer_timeout if method == "GET" else self._timeout
-        request = self._http.stream(
+        request = self._http().stream(
             method,
             self._url(path),
             auth=self._auth,
