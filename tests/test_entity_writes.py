@@ -17,6 +17,7 @@ from homeassistant.core import Event, HomeAssistant, callback
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.printernizer import clients
+from custom_components.printernizer.ams_sensor import AmsTraySensor
 from custom_components.printernizer.api.bambu import tls
 from custom_components.printernizer.api.bambu.client import BambuClient
 from simulator.bambu import BambuSimulator
@@ -172,3 +173,51 @@ async def test_going_offline_and_back_writes_the_unchanged_entities(
     assert shown == [STATE_UNAVAILABLE, bed.state]  # unavailable, then its value again
     assert hass.states.get(NOZZLE).state == "33.0"
     assert hass.states.get(CONNECTION).state == "on"
+
+
+async def test_ams_sensors_skip_reports_without_ams_changes(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    sim: BambuSimulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The parser keeps the AMS report object while it is unchanged: AMS sensors skip it."""
+    looked: Counter[int] = Counter()
+    original = AmsTraySensor._tray
+
+    def counting(self: AmsTraySensor) -> Any:
+        looked[self._index] += 1
+        return original(self)
+
+    remaining = "sensor.p1p_ams_1_tray_1_remaining"
+    tray_type = "sensor.p1p_ams_1_tray_1_filament_type"
+    assert hass.states.get(tray_type).state == "PLA"
+    await sim.update(nozzle_temper=204.0)  # each sensor looks once after it was added
+    await wait_for(hass, lambda: hass.states.get(NOZZLE).state == "204.0")
+    monkeypatch.setattr(AmsTraySensor, "_tray", counting)
+    await sim.update(nozzle_temper=205.0)
+    await wait_for(hass, lambda: hass.states.get(NOZZLE).state == "205.0")
+    assert looked == Counter()  # nothing to look at: the very same AMS report
+    # an AMS change is looked at and shown
+    ams = sim.state["ams"]
+    ams["ams"][0]["tray"][0]["tray_type"] = "PETG"
+    await sim.update(ams=ams)
+    await wait_for(hass, lambda: hass.states.get(tray_type).state == "PETG")
+    assert looked[0] > 0
+    # offline and back: unavailable, then its value again
+    shown: list[str] = []
+    unsub = hass.bus.async_listen(
+        EVENT_STATE_CHANGED,
+        callback(
+            lambda e: (
+                shown.append(e.data["new_state"].state)
+                if e.data["entity_id"] == remaining
+                else None
+            )
+        ),
+    )
+    before = hass.states.get(remaining).state
+    await sim.restart_broker()
+    await wait_for(hass, lambda: len(shown) >= 2)
+    unsub()
+    assert shown == [STATE_UNAVAILABLE, before]

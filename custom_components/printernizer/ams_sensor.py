@@ -164,7 +164,27 @@ def async_setup_ams_sensors(
     entry.async_on_unload(coordinator.async_add_listener(add_new))
 
 
-class AmsTraySensor(PrinternizerEntity, SensorEntity):
+class _AmsEntity(PrinternizerEntity):
+    """Skips a coordinator update that carries the very AMS report it last looked at.
+
+    The parser hands over the same :class:`AmsReport` object while the AMS
+    part of the reports did not change (most reports), so an AMS sensor has
+    nothing to look at then: with the same availability its state is the same.
+    """
+
+    _seen: tuple[AmsReport | None, bool] | None = None
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        seen = (_ams(self.coordinator.data), self.available)
+        last = self._seen
+        if last is not None and last[0] is seen[0] and last[1] == seen[1]:
+            return
+        self._seen = seen
+        super()._handle_coordinator_update()
+
+
+class AmsTraySensor(_AmsEntity, SensorEntity):
     """A sensor on one AMS tray (or the external spool)."""
 
     entity_description: AmsTraySensorDescription
@@ -203,7 +223,7 @@ class AmsTraySensor(PrinternizerEntity, SensorEntity):
         return self.entity_description.attrs_fn(tray)
 
 
-class AmsUnitSensor(PrinternizerEntity, SensorEntity):
+class AmsUnitSensor(_AmsEntity, SensorEntity):
     """Humidity or temperature of one AMS unit."""
 
     entity_description: AmsUnitSensorDescription

@@ -103,6 +103,12 @@ class JobManager:
             save_delay=SAVE_DELAY,
         )
         self._jobs: dict[str, Job] = {}
+        #: printer_id -> its active printer-tracked job, and its newest job: asked
+        #: on every printer report (tracking, the estimate sensors, the preview),
+        #: so kept instead of scanning up to MAX_JOBS jobs each time. Rebuilt
+        #: whenever a job is added, removed or changes status (rare).
+        self._active_by_printer: dict[str, Job] = {}
+        self._newest_by_printer: dict[str, Job] = {}
         #: printer_id -> the print whose job the user ended or deleted while the
         #: printer was still on it: tracking does not make a new job for it.
         self._closed_by_user: dict[str, str] = {}
@@ -119,6 +125,22 @@ class JobManager:
                 _LOGGER.warning("Ignoring a malformed stored job: %s", raw)
                 continue
             self._jobs[job.job_id] = job
+        self._reindex()
+
+    def _reindex(self) -> None:
+        """Rebuild the per-printer look-ups (active job, newest job) from every job."""
+        active: dict[str, Job] = {}
+        newest: dict[str, Job] = {}
+        for job in self._jobs.values():
+            printer_id = job.printer_id
+            if printer_id is None:
+                continue
+            if job.source == SOURCE_PRINTER and job.is_active and printer_id not in active:
+                active[printer_id] = job
+            last = newest.get(printer_id)
+            if last is None or job.created_at > last.created_at:
+                newest[printer_id] = job
+        self._active_by_printer, self._newest_by_printer = active, newest
 
     @callback
     def _save(self) -> None:
@@ -151,20 +173,11 @@ class JobManager:
         """The printer's active job, else its newest job (None when it has none)."""
         if (job := self.printer_job(printer_id)) is not None:
             return job
-        newest: Job | None = None
-        for job in self._jobs.values():
-            if job.printer_id == printer_id and (
-                newest is None or job.created_at > newest.created_at
-            ):
-                newest = job
-        return newest
+        return self._newest_by_printer.get(printer_id)
 
     def printer_job(self, printer_id: str) -> Job | None:
         """Return the active printer-tracked job of a printer."""
-        for job in self._jobs.values():
-            if job.printer_id == printer_id and job.source == SOURCE_PRINTER and job.is_active:
-                return job
-        return None
+        return self._active_by_printer.get(printer_id)
 
     # --- operations (each fires its events) --------------------------------
 
@@ -190,6 +203,7 @@ class JobManager:
         )
         self._jobs[job.job_id] = job
         self._prune()
+        self._reindex()
         self._save()
         self._emitter.fire(
             "job_created",
@@ -213,7 +227,10 @@ class JobManager:
         if status == job.status:
             return
         now = dt_util.utcnow().isoformat()
+        was_active = job.is_active
         job.status = status
+        if job.is_active != was_active:
+            self._reindex()
         if status == "running" and job.started_at is None:
             job.started_at = now
             started = True
@@ -276,6 +293,7 @@ class JobManager:
         job = self._jobs.pop(job_id, None)
         if job is None:
             return None
+        self._reindex()
         if job.is_active:
             self._remember_closed(job)
         self._save()

@@ -838,8 +838,9 @@ class MaterialManager:
         scaled by progress for a failed or cancelled job. The external spool is
         the same whether a figure names it 254 or 255. Grams without a tray go
         to the last tray active during the job, else the spool loaded outside
-        an AMS, else the only spool loaded in that printer. Spools whose remaining amount the printer reports are not
-        deducted (the printer's ``remain`` follows them) but are recorded.
+        an AMS, else the only spool loaded in that printer. Spools whose
+        remaining amount the printer reports are not deducted (the printer's
+        ``remain`` follows them) but are recorded.
         """
         printer_id = job.printer_id
         if printer_id is None or job.job_id in self._consumed_jobs:
