@@ -190,7 +190,6 @@ def model_name(code: str | None, product: str | None = None) -> str | None:
 #: Types ``json.loads`` produces that are not mappings (see :func:`_is_mapping`).
 _JSON_NON_MAPPINGS = frozenset({str, int, float, bool, list, type(None)})
 _SCALARS = frozenset({str, int, float, bool, type(None)})
-_CONTAINERS = frozenset({dict, list})
 
 
 def _is_mapping(value: Any) -> TypeGuard[Mapping[str, Any]]:
@@ -405,25 +404,54 @@ def adopt_full_report(base: Mapping[str, Any] | None, report: dict[str, Any]) ->
     changed only its JSON type among equal numbers (``1``, ``1.0``, ``true``)
     keeps the older one until the object changes otherwise.
     """
+    return adopt_full_report_changed(base, report)[0]
+
+
+#: Stands in for a key ``base`` lacks (:func:`adopt_full_report_changed`).
+_MISSING: Any = object()
+
+
+def adopt_full_report_changed(
+    base: Mapping[str, Any] | None, report: dict[str, Any]
+) -> tuple[dict[str, Any], list[str] | None]:
+    """:func:`adopt_full_report`, and the top-level keys whose value changed.
+
+    A key is changed when ``base`` lacks it, or its value differs in value or
+    in JSON type at the top (``1``, ``1.0`` and ``true`` differ; an object or
+    list equal to ``base``'s is unchanged: it is ``base``'s after the call).
+    The keys ``report`` took over from ``base`` are unchanged. None (unknown)
+    when ``base`` is empty. Passed to :func:`normalize` as ``changed``, a full
+    report is derived like a delta: only the parts of the state its changed
+    keys touch.
+    """
     if not _is_mapping(base) or not base:
-        return report if _depth_ok(report, MAX_DEPTH) else merge_report(None, report)
-    containers = _CONTAINERS
+        return (report if _depth_ok(report, MAX_DEPTH) else merge_report(None, report)), None
     get = base.get
-    # only the objects and lists (listed first: the loop below replaces values)
-    for key, value in [item for item in report.items() if type(item[1]) in containers]:
-        old = get(key)
-        if type(old) is type(value) and old == value:
-            report[key] = old
-        elif not _depth_ok(value, MAX_DEPTH - 1):
+    changed: list[str] = []
+    added = 0  # keys base lacks
+    # one pass over every value; replacing a value keeps the dict's size and keys
+    for key, value in report.items():
+        old = get(key, _MISSING)
+        if old is value:  # None, booleans, small integers
+            continue
+        cls = type(value)
+        if cls is type(old) and old == value:
+            if cls is dict or cls is list:
+                report[key] = old
+            continue
+        if (cls is dict or cls is list) and not _depth_ok(value, MAX_DEPTH - 1):
             report[key] = (
                 merge_report(None, value, MAX_DEPTH - 1)
-                if type(value) is dict
+                if cls is dict
                 else _bounded_list(value, MAX_DEPTH - 1)
             )
-    if not base.keys() <= report.keys():  # the common case: no key missing (no set built)
+        changed.append(key)
+        if old is _MISSING:
+            added += 1
+    if len(report) - added != len(base):  # some key of base is missing (not the common case)
         for key in base.keys() - report.keys():
             report[key] = base[key]
-    return report
+    return report, changed
 
 
 def _by_id(entries: Any) -> dict[int, Mapping[str, Any]] | None:
@@ -660,6 +688,7 @@ _PLAIN_FIELDS: dict[str, tuple[str, ...]] = {
 _PLAIN_KEY_GROUP: dict[str, str] = {
     key: group for group, fields in _PLAIN_FIELDS.items() for key in fields
 }
+_PLAIN_KEY_ITEMS = tuple(_PLAIN_KEY_GROUP.items())
 #: Reports of at most this many keys (deltas) look their plain groups up by
 #: shape; longer ones (full reports: one shape each) intersect the keys.
 _PLAIN_SHAPE = 24
@@ -678,7 +707,7 @@ def plain_newer(
     plain = (
         _shape(delta)[1]
         if len(delta) <= _PLAIN_SHAPE
-        else {_PLAIN_KEY_GROUP[key] for key in _PLAIN_KEY_GROUP.keys() & delta.keys()}
+        else {group for key, group in _PLAIN_KEY_ITEMS if key in delta}
     )
     device = delta.get("device")
     if not _is_mapping(device):
