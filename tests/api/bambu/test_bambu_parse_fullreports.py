@@ -17,11 +17,13 @@ from hypothesis import strategies as st
 
 from custom_components.printernizer.api.bambu.client import BambuClient
 from custom_components.printernizer.api.bambu.parse import (
+    _PLAIN_KEY_GROUP,
     MAX_DEPTH,
     _depth_ok,
     adopt_full_report,
     adopt_full_report_changed,
     normalize,
+    plain_newer,
 )
 
 scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8)
@@ -243,3 +245,26 @@ def test_a_full_report_after_a_plain_delta_shows_the_packed_temperature_again() 
     assert client._state.nozzle_temp == full["nozzle_temper"] != 200.0
     client._handle_payload(_payload(full))
     assert client._state.nozzle_temp == 200.0
+
+
+@_FUZZ
+@given(
+    present=st.sets(st.sampled_from(sorted(_PLAIN_KEY_GROUP))),
+    filler=st.integers(25, 70),
+    device=st.sampled_from([None, "absent", {"bed": {"info": {"temp": 5}}}]),
+    previous=st.sets(st.sampled_from(["nozzle", "bed", "chamber", "diameter"])),
+)
+def test_plain_newer_of_a_full_report_is_its_plain_groups(
+    present: set[str], filler: int, device: Any, previous: set[str]
+) -> None:
+    """The table look-up for full reports without ``device`` gives what the groups give."""
+    report: dict[str, Any] = {f"k{i}": i for i in range(filler)}
+    report.update(dict.fromkeys(present, 1.0))
+    if device != "absent":
+        report["device"] = device
+    groups = {_PLAIN_KEY_GROUP[key] for key in present}
+    packed = {"bed"} if isinstance(device, dict) else set()
+    assert plain_newer(report, report) == frozenset(groups - packed)
+    assert plain_newer(report, report, frozenset(previous)) == frozenset(
+        (previous | groups) - packed
+    )

@@ -91,6 +91,7 @@ integers (any)       never beyond 64 bits: such numbers become floats
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import math
@@ -305,7 +306,7 @@ def is_full_report(report: Mapping[str, Any]) -> bool:
     own marker; deltas carry ``msg: 1``) or many keys (>= 40; a P1P pushall
     has about 70, deltas a handful).
     """
-    if not _is_mapping(report) or "gcode_state" not in report:
+    if (type(report) is not dict and not _is_mapping(report)) or "gcode_state" not in report:
         return False
     return report.get("msg") == 0 or len(report) >= 40
 
@@ -689,6 +690,14 @@ _PLAIN_KEY_GROUP: dict[str, str] = {
     key: group for group, fields in _PLAIN_FIELDS.items() for key in fields
 }
 _PLAIN_KEY_ITEMS = tuple(_PLAIN_KEY_GROUP.items())
+#: Which of the :data:`_PLAIN_KEY_GROUP` keys a report carries (in that order,
+#: as :func:`plain_newer` lists them) -> their groups.
+_PLAIN_OF: dict[tuple[bool, ...], frozenset[str]] = {
+    present: frozenset(
+        group for (_key, group), there in zip(_PLAIN_KEY_ITEMS, present, strict=True) if there
+    )
+    for present in itertools.product((False, True), repeat=len(_PLAIN_KEY_ITEMS))
+}
 #: Reports of at most this many keys (deltas) look their plain groups up by
 #: shape; longer ones (full reports: one shape each) intersect the keys.
 _PLAIN_SHAPE = 24
@@ -704,12 +713,20 @@ def plain_newer(
     "plain" when the delta carries only its plain field, back to "packed"
     when it carries the packed one (for the active extruder).
     """
-    plain = (
-        _shape(delta)[1]
-        if len(delta) <= _PLAIN_SHAPE
-        else {group for key, group in _PLAIN_KEY_ITEMS if key in delta}
-    )
     device = delta.get("device")
+    if len(delta) <= _PLAIN_SHAPE:
+        plain: AbstractSet[str] = _shape(delta)[1]
+    elif device is None and not previous:  # a full report without packed temperatures
+        return _PLAIN_OF[
+            "nozzle_temper" in delta,
+            "nozzle_target_temper" in delta,
+            "bed_temper" in delta,
+            "bed_target_temper" in delta,
+            "chamber_temper" in delta,
+            "nozzle_diameter" in delta,
+        ]
+    else:
+        plain = {group for key, group in _PLAIN_KEY_ITEMS if key in delta}
     if not _is_mapping(device):
         return previous if plain <= previous else previous | plain
     active, _, _ = _extruders(merged.get("device"))
