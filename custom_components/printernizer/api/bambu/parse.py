@@ -9,7 +9,8 @@ lenient path decodes the bytes with replacement characters, turns NaN,
 Infinity and numbers beyond 64 bits into floats or None, replaces lone
 surrogates with U+FFFD and cuts nesting below :data:`MAX_DEPTH`. A report is
 never dropped for one bad string. :func:`merge_report` (deltas) and
-:func:`adopt_full_report` (full reports, taken over without a copy) bound the
+:func:`adopt_full_report` (full reports, taken over without a copy; its
+:func:`adopt_full_report_changed` also lists the keys that changed) bound the
 depth of what is kept the same way, whichever decoder produced it.
 
 Conventions (documented for the core):
@@ -972,11 +973,12 @@ def normalize(
 ) -> PrinterState:
     """Turn a merged ``print`` report into a :class:`PrinterState`.
 
-    ``changed`` (the keys of the delta just merged; None when unknown) lets
-    the parts of the state derived only from keys the delta did not carry
+    ``changed`` (the keys of the delta just merged, or the changed keys of a
+    full report from :func:`adopt_full_report_changed`; None when unknown)
+    lets the parts of the state derived only from keys the delta did not carry
     (see :data:`_SECTION_OF`) be taken from ``previous``, which must then come
-    from this function with the same ``chamber_sensor``, for the report before
-    the delta: the result is the same, for less work.
+    from this function with the same ``chamber_sensor`` and ``plain``, for the
+    report before the delta: the result is the same, for less work.
 
     With ``previous``, an object of ``report`` that was in the report before
     must not have been changed in place since (:func:`merge_report`,
