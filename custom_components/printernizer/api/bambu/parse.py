@@ -426,7 +426,7 @@ def adopt_full_report_changed(
     report is derived like a delta: only the parts of the state its changed
     keys touch.
     """
-    if not _is_mapping(base) or not base:
+    if not base or (type(base) is not dict and not _is_mapping(base)):
         return (report if _depth_ok(report, MAX_DEPTH) else merge_report(None, report)), None
     get = base.get
     changed: list[str] = []
@@ -438,8 +438,7 @@ def adopt_full_report_changed(
             continue
         cls = type(value)
         if cls is type(old) and old == value:
-            if cls is dict or cls is list:
-                report[key] = old
+            report[key] = old  # an object or list: base's (a scalar: the same either way)
             continue
         if (cls is dict or cls is list) and not _depth_ok(value, MAX_DEPTH - 1):
             report[key] = (
