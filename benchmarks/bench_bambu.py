@@ -2,7 +2,7 @@
 
 (a) Per report, full and delta, what the client runs for every MQTT message
     (``BambuClient._handle_payload``: ``decode_payload``, full or delta,
-    ``adopt_full_report`` / ``merge_report``, ``plain_newer``, ``normalize``
+    ``adopt_full_report_changed`` / ``merge_delta``, ``plain_newer``, ``normalize``
     from ``api/bambu/parse.py``, the comparison with the last state) against
     the floor of ``orjson.loads`` of the same bytes (the fastest JSON decoder
     Home Assistant ships), measured interleaved in the same run. Reports are

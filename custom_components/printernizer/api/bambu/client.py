@@ -19,7 +19,7 @@ import re
 import secrets
 import ssl
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import AbstractAsyncContextManager
 from functools import partial
 from typing import Any
@@ -54,7 +54,7 @@ from .ftps import DEFAULT_PORT as FTPS_PORT
 from .ftps import BambuFtpsClient
 from .parse import (
     MODELS_WITHOUT_CHAMBER_SENSOR,
-    adopt_full_report,
+    adopt_full_report_changed,
     decode_payload,
     dumps,
     is_full_report,
@@ -589,14 +589,21 @@ class BambuClient:
             else:
                 _LOGGER.debug("Ignoring %r message", command)
             return
-        full = is_full_report(report)
-        self._report = (
-            adopt_full_report(self._report, report) if full else merge_delta(self._report, report)
-        )
-        self._plain = plain_newer(report, self._report, frozenset() if full else self._plain)
-        if full:
+        changed: Iterable[str] | None
+        if full := is_full_report(report):
+            # a full report is normalized like a delta of the keys it changed, when the
+            # state is the one of the report before and the plain/packed answer stays
+            self._report, changed = adopt_full_report_changed(self._report, report)
+            plain = plain_newer(report, self._report)
+            if not self._have_full or plain != self._plain:
+                changed = None
+            self._plain = plain
             self._have_full = True
-        self._emit_state(None if full else report.keys())
+        else:
+            self._report = merge_delta(self._report, report)
+            self._plain = plain_newer(report, self._report, self._plain)
+            changed = report.keys()
+        self._emit_state(changed)
         if full and self._first_report is not None and not self._first_report.done():
             self._first_report.set_result(None)
             self._set_phase(ConnectionPhase.MONITORING)

@@ -9,7 +9,8 @@ lenient path decodes the bytes with replacement characters, turns NaN,
 Infinity and numbers beyond 64 bits into floats or None, replaces lone
 surrogates with U+FFFD and cuts nesting below :data:`MAX_DEPTH`. A report is
 never dropped for one bad string. :func:`merge_report` (deltas) and
-:func:`adopt_full_report` (full reports, taken over without a copy) bound the
+:func:`adopt_full_report` (full reports, taken over without a copy; its
+:func:`adopt_full_report_changed` also lists the keys that changed) bound the
 depth of what is kept the same way, whichever decoder produced it.
 
 Conventions (documented for the core):
@@ -91,6 +92,7 @@ integers (any)       never beyond 64 bits: such numbers become floats
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import math
@@ -190,7 +192,6 @@ def model_name(code: str | None, product: str | None = None) -> str | None:
 #: Types ``json.loads`` produces that are not mappings (see :func:`_is_mapping`).
 _JSON_NON_MAPPINGS = frozenset({str, int, float, bool, list, type(None)})
 _SCALARS = frozenset({str, int, float, bool, type(None)})
-_CONTAINERS = frozenset({dict, list})
 
 
 def _is_mapping(value: Any) -> TypeGuard[Mapping[str, Any]]:
@@ -306,7 +307,7 @@ def is_full_report(report: Mapping[str, Any]) -> bool:
     own marker; deltas carry ``msg: 1``) or many keys (>= 40; a P1P pushall
     has about 70, deltas a handful).
     """
-    if not _is_mapping(report) or "gcode_state" not in report:
+    if (type(report) is not dict and not _is_mapping(report)) or "gcode_state" not in report:
         return False
     return report.get("msg") == 0 or len(report) >= 40
 
@@ -405,25 +406,53 @@ def adopt_full_report(base: Mapping[str, Any] | None, report: dict[str, Any]) ->
     changed only its JSON type among equal numbers (``1``, ``1.0``, ``true``)
     keeps the older one until the object changes otherwise.
     """
-    if not _is_mapping(base) or not base:
-        return report if _depth_ok(report, MAX_DEPTH) else merge_report(None, report)
-    containers = _CONTAINERS
+    return adopt_full_report_changed(base, report)[0]
+
+
+#: Stands in for a key ``base`` lacks (:func:`adopt_full_report_changed`).
+_MISSING: Any = object()
+
+
+def adopt_full_report_changed(
+    base: Mapping[str, Any] | None, report: dict[str, Any]
+) -> tuple[dict[str, Any], list[str] | None]:
+    """:func:`adopt_full_report`, and the top-level keys whose value changed.
+
+    A key is changed when ``base`` lacks it, or its value differs in value or
+    in JSON type at the top (``1``, ``1.0`` and ``true`` differ; an object or
+    list equal to ``base``'s is unchanged: it is ``base``'s after the call).
+    The keys ``report`` took over from ``base`` are unchanged. None (unknown)
+    when ``base`` is empty. Passed to :func:`normalize` as ``changed``, a full
+    report is derived like a delta: only the parts of the state its changed
+    keys touch.
+    """
+    if not base or (type(base) is not dict and not _is_mapping(base)):
+        return (report if _depth_ok(report, MAX_DEPTH) else merge_report(None, report)), None
     get = base.get
-    # only the objects and lists (listed first: the loop below replaces values)
-    for key, value in [item for item in report.items() if type(item[1]) in containers]:
-        old = get(key)
-        if type(old) is type(value) and old == value:
-            report[key] = old
-        elif not _depth_ok(value, MAX_DEPTH - 1):
+    changed: list[str] = []
+    added = 0  # keys base lacks
+    # one pass over every value; replacing a value keeps the dict's size and keys
+    for key, value in report.items():
+        old = get(key, _MISSING)
+        if old is value:  # None, booleans, small integers
+            continue
+        cls = type(value)
+        if cls is type(old) and old == value:
+            report[key] = old  # an object or list: base's (a scalar: the same either way)
+            continue
+        if (cls is dict or cls is list) and not _depth_ok(value, MAX_DEPTH - 1):
             report[key] = (
                 merge_report(None, value, MAX_DEPTH - 1)
-                if type(value) is dict
+                if cls is dict
                 else _bounded_list(value, MAX_DEPTH - 1)
             )
-    if not base.keys() <= report.keys():  # the common case: no key missing (no set built)
+        changed.append(key)
+        if old is _MISSING:
+            added += 1
+    if len(report) - added != len(base):  # some key of base is missing (not the common case)
         for key in base.keys() - report.keys():
             report[key] = base[key]
-    return report
+    return report, changed
 
 
 def _by_id(entries: Any) -> dict[int, Mapping[str, Any]] | None:
@@ -660,6 +689,15 @@ _PLAIN_FIELDS: dict[str, tuple[str, ...]] = {
 _PLAIN_KEY_GROUP: dict[str, str] = {
     key: group for group, fields in _PLAIN_FIELDS.items() for key in fields
 }
+_PLAIN_KEY_ITEMS = tuple(_PLAIN_KEY_GROUP.items())
+#: Which of the :data:`_PLAIN_KEY_GROUP` keys a report carries (in that order,
+#: as :func:`plain_newer` lists them) -> their groups.
+_PLAIN_OF: dict[tuple[bool, ...], frozenset[str]] = {
+    present: frozenset(
+        group for (_key, group), there in zip(_PLAIN_KEY_ITEMS, present, strict=True) if there
+    )
+    for present in itertools.product((False, True), repeat=len(_PLAIN_KEY_ITEMS))
+}
 #: Reports of at most this many keys (deltas) look their plain groups up by
 #: shape; longer ones (full reports: one shape each) intersect the keys.
 _PLAIN_SHAPE = 24
@@ -675,12 +713,20 @@ def plain_newer(
     "plain" when the delta carries only its plain field, back to "packed"
     when it carries the packed one (for the active extruder).
     """
-    plain = (
-        _shape(delta)[1]
-        if len(delta) <= _PLAIN_SHAPE
-        else {_PLAIN_KEY_GROUP[key] for key in _PLAIN_KEY_GROUP.keys() & delta.keys()}
-    )
     device = delta.get("device")
+    if len(delta) <= _PLAIN_SHAPE:
+        plain: AbstractSet[str] = _shape(delta)[1]
+    elif device is None and not previous:  # a full report without packed temperatures
+        return _PLAIN_OF[
+            "nozzle_temper" in delta,
+            "nozzle_target_temper" in delta,
+            "bed_temper" in delta,
+            "bed_target_temper" in delta,
+            "chamber_temper" in delta,
+            "nozzle_diameter" in delta,
+        ]
+    else:
+        plain = {group for key, group in _PLAIN_KEY_ITEMS if key in delta}
     if not _is_mapping(device):
         return previous if plain <= previous else previous | plain
     active, _, _ = _extruders(merged.get("device"))
@@ -926,11 +972,12 @@ def normalize(
 ) -> PrinterState:
     """Turn a merged ``print`` report into a :class:`PrinterState`.
 
-    ``changed`` (the keys of the delta just merged; None when unknown) lets
-    the parts of the state derived only from keys the delta did not carry
+    ``changed`` (the keys of the delta just merged, or the changed keys of a
+    full report from :func:`adopt_full_report_changed`; None when unknown)
+    lets the parts of the state derived only from keys the delta did not carry
     (see :data:`_SECTION_OF`) be taken from ``previous``, which must then come
-    from this function with the same ``chamber_sensor``, for the report before
-    the delta: the result is the same, for less work.
+    from this function with the same ``chamber_sensor`` and ``plain``, for the
+    report before the delta: the result is the same, for less work.
 
     With ``previous``, an object of ``report`` that was in the report before
     must not have been changed in place since (:func:`merge_report`,
