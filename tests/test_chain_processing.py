@@ -288,12 +288,7 @@ async def test_prusalink_print_to_metadata_and_preview(
         )
     )
     prusa.add_file("chain.bgcode", 3723, content=content)
-    await setup_entries(hass, prusa_entry(hass, prusa), library_entry(hass, tmp_path / "lib"))
-    prusa.start_print("chain.bgcode")
-    prusa.set_progress(3)
-    await _poll(hass, freezer)
-    await wait_for(hass, lambda: bool(events.of("file_metadata_extracted")))
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await _prusa_print_processed(hass, prusa, tmp_path, events, freezer, "chain.bgcode")
     assert _chain(events) == CHAIN
 
     (complete,) = events.of("file_download_complete")
@@ -321,6 +316,23 @@ async def test_prusalink_print_to_metadata_and_preview(
     assert library(hass).get(complete["file_id"]).thumbnails == processed["thumbnails"]
 
 
+async def _prusa_print_processed(
+    hass: HomeAssistant,
+    prusa: PrusaLinkSimulator,
+    tmp_path: Path,
+    events: EventRecorder,
+    freezer: FrozenDateTimeFactory,
+    name: str,
+) -> None:
+    """Set up the printer and the library, print ``name``, wait until it was processed."""
+    await setup_entries(hass, prusa_entry(hass, prusa), library_entry(hass, tmp_path / "lib"))
+    prusa.start_print(name)
+    prusa.set_progress(3)
+    await _poll(hass, freezer)
+    await wait_for(hass, lambda: bool(events.of("file_metadata_extracted")))
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
 async def _poll(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
     """Pass the PrusaLink coordinator's poll interval (it sees the job only then)."""
     freezer.tick(timedelta(seconds=30.5))
@@ -337,12 +349,7 @@ async def test_prusalink_simulators_own_bgcode(
     hass_client: ClientSessionGenerator,
 ) -> None:
     """The simulator's ``benchy.bgcode`` is binary G-code: metadata and its embedded thumbnail."""
-    await setup_entries(hass, prusa_entry(hass, prusa), library_entry(hass, tmp_path / "lib"))
-    prusa.start_print("benchy.bgcode")
-    prusa.set_progress(3)
-    await _poll(hass, freezer)
-    await wait_for(hass, lambda: bool(events.of("file_metadata_extracted")))
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await _prusa_print_processed(hass, prusa, tmp_path, events, freezer, "benchy.bgcode")
     assert _chain(events) == CHAIN
     assert not events.of("metadata_extraction_failed")
     (extracted,) = events.of("file_metadata_extracted")
@@ -372,12 +379,7 @@ async def test_prusalink_simulator_gcode_without_thumbnail(
     The file has no embedded thumbnail (``thumbnail_processing_failed``), so the
     preview entity serves the one PrusaLink renders (``refs.thumbnail``).
     """
-    await setup_entries(hass, prusa_entry(hass, prusa), library_entry(hass, tmp_path / "lib"))
-    prusa.start_print("calibration-cube.gcode")
-    prusa.set_progress(3)
-    await _poll(hass, freezer)
-    await wait_for(hass, lambda: bool(events.of("file_metadata_extracted")))
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await _prusa_print_processed(hass, prusa, tmp_path, events, freezer, "calibration-cube.gcode")
     assert _chain(events) == [n for n in CHAIN if n != "file_thumbnails_processed"]
     (failed,) = events.of("thumbnail_processing_failed")
     assert failed["error"] == "the file has no embedded image"

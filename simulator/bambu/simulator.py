@@ -464,33 +464,17 @@ class BambuSimulator:
         self._echo("print", cmd, result)
         if result.lower() != "success":
             return
-        self._task_counter += 1
-        self._total_minutes = 60
         param = str(cmd.get("param") or "Metadata/plate_1.gcode")
-        name = str(cmd.get("subtask_name") or posixpath.basename(path))
         flat = [t if isinstance(t, int) else -1 for t in cmd.get("ams_mapping") or []]
         mapping = [t for t in flat if 0 <= t < 254]
         ams = copy.deepcopy(self.state.get("ams")) or {}
         ams["tray_now"] = str(mapping[0] if cmd.get("use_ams") and mapping else 254)
-        extra: dict[str, Any] = {}
+        extra: dict[str, Any] = {"ams": ams}
         if "mapping" in self.state:  # models that report their own (X1, P2S)
             extra["mapping"] = [_printer_mapping_entry(t) for t in flat]
-        await self.update(
-            gcode_state="PREPARE",
-            subtask_name=name,
-            gcode_file=f"/data/{param}" if self.model.startswith("X1") else path.lstrip("/"),
-            task_id=str(self._task_counter),
-            subtask_id=str(self._task_counter),
-            mc_percent=0,
-            mc_remaining_time=self._total_minutes,
-            layer_num=0,
-            total_layer_num=100,
-            print_error=0,
-            nozzle_target_temper=220,
-            bed_target_temper=60,
-            mc_print_stage="2",
-            stg_cur=2,
-            ams=ams,
+        await self._begin_print(
+            str(cmd.get("subtask_name") or posixpath.basename(path)),
+            f"/data/{param}" if self.model.startswith("X1") else path.lstrip("/"),
             **extra,
         )
 
@@ -558,12 +542,23 @@ class BambuSimulator:
         self, file_name: str = "benchy.3mf", total_layers: int = 100, total_minutes: int = 60
     ) -> None:
         """Start a print: PREPARE with targets set, progress 0."""
-        self._task_counter += 1
-        self._total_minutes = total_minutes
         # The job's file as the model names it (a small generated .gcode.3mf).
         gcode_file, subtask_name, ftp_path = job_file_layout(self.model, file_name)
         if self._ftps is not None:
             await self._ftps.put_file(ftp_path, make_3mf(subtask_name))
+        await self._begin_print(subtask_name, gcode_file, total_layers, total_minutes)
+
+    async def _begin_print(
+        self,
+        subtask_name: str,
+        gcode_file: str,
+        total_layers: int = 100,
+        total_minutes: int = 60,
+        **extra: Any,
+    ) -> None:
+        """A new job: PREPARE with targets set, progress 0 (and ``extra`` report keys)."""
+        self._task_counter += 1
+        self._total_minutes = total_minutes
         await self.update(
             gcode_state="PREPARE",
             subtask_name=subtask_name,
@@ -579,6 +574,7 @@ class BambuSimulator:
             bed_target_temper=60,
             mc_print_stage="2",
             stg_cur=2,
+            **extra,
         )
 
     async def set_progress(self, percent: int) -> None:

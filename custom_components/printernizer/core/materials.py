@@ -871,9 +871,10 @@ class MaterialManager:
         if tray is None and active_trays:
             tray = active_trays[-1]
         if tray in EXTERNAL_TRAY_IDS:  # 254 or 255, whichever id the printer gives it
-            return self.loaded_in(printer_id, tray) or next(
-                (m for t in EXTERNAL_TRAY_IDS if (m := self.loaded_in(printer_id, t))), None
-            )
+            for external in (tray, *(EXTERNAL_TRAY_IDS - {tray})):
+                if (material := self.loaded_in(printer_id, external)) is not None:
+                    return material
+            return None
         if tray is not None:
             return self.loaded_in(printer_id, tray)
         if (material := self.loaded_in(printer_id, None)) is not None:

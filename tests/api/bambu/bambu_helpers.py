@@ -8,6 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from hypothesis import strategies as st
+
 from custom_components.printernizer.api.bambu.client import BambuClient
 from custom_components.printernizer.api.models import ConnectionUpdate, PrinterState
 from simulator.bambu import BambuSimulator
@@ -64,3 +66,14 @@ def make_client(sim: BambuSimulator, **kwargs: Any) -> BambuClient:
         kwargs.pop("access_code", CODE),
         **{k: v for k, v in options.items() if k not in ("serial", "access_code")},
     )
+
+
+#: Hypothesis strategies for report values: JSON scalars, and small nested lists/objects.
+scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8)
+values = st.recursive(
+    scalars,
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3)
+    ),
+    max_leaves=12,
+)

@@ -11,7 +11,7 @@ import copy
 import json
 from typing import Any
 
-from bambu_helpers import load_report
+from bambu_helpers import load_report, values
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,14 +26,6 @@ from custom_components.printernizer.api.bambu.parse import (
     plain_newer,
 )
 
-scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8)
-values = st.recursive(
-    scalars,
-    lambda children: (
-        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3)
-    ),
-    max_leaves=12,
-)
 keys = st.sampled_from(
     [
         "gcode_state",

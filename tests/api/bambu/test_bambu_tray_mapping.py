@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from bambu_helpers import CODE, SERIAL, Recorder, make_client, wait_for
 
+from custom_components.printernizer.api.bambu.client import BambuClient
 from custom_components.printernizer.api.models import PrinterStatus, PrinterTrayMappingClient
 from simulator.bambu import BambuSimulator
 from simulator.bambu.ftps import make_3mf
@@ -146,21 +148,9 @@ async def test_newer_slicers_mapping2_wins_over_the_flat_one(
     assert client.job_tray_mapping() == (128, -1)
 
 
-async def test_x1c_capture_reports_its_mapping() -> None:
-    """The real X1C capture carries ``mapping: [258]``: AMS 2, tray 3 (tray_now 6)."""
-    x1c = BambuSimulator(serial=SERIAL, access_code=CODE, model="X1C", delta_updates=False)
-    await x1c.start()
-    client = make_client(x1c)
-    try:
-        await client.async_connect()
-        assert client.job_tray_mapping() == (6,)
-    finally:
-        await client.async_disconnect()
-        await x1c.stop()
-
-
-async def test_x1c_reports_the_mapping_of_a_slicers_print() -> None:
-    """The simulated X1C reports the mapping it runs in its own ``mapping`` field."""
+@pytest.fixture
+async def x1c_client() -> AsyncIterator[tuple[BambuSimulator, BambuClient, Recorder]]:
+    """An X1C simulator (full reports each time) and a connected client with its recorder."""
     x1c = BambuSimulator(serial=SERIAL, access_code=CODE, model="X1C", delta_updates=False)
     await x1c.start()
     client = make_client(x1c)
@@ -168,19 +158,35 @@ async def test_x1c_reports_the_mapping_of_a_slicers_print() -> None:
     client.set_listeners(rec.on_state, rec.on_connection)
     try:
         await client.async_connect()
-        await x1c.ftps.put_file("/owl.gcode.3mf", make_3mf("owl"))
-        await x1c.request(_project_file("owl", [5, -1, 17, 254]))
-        await wait_for(lambda: rec.states[-1].job_name == "owl")
-        assert client.last_report["mapping"] == [0x0101, 0xFFFF, 0x8100, 0xFE00]
-        mapping = client.job_tray_mapping()
-        assert mapping == (5, -1, 129, 254)
-        # every X1 report is a full one (a new list): the same mapping is the same object
-        await x1c.set_progress(10)
-        await wait_for(lambda: rec.states[-1].progress == 10)
-        assert client.job_tray_mapping() is mapping
+        yield x1c, client, rec
     finally:
         await client.async_disconnect()
         await x1c.stop()
+
+
+async def test_x1c_capture_reports_its_mapping(
+    x1c_client: tuple[BambuSimulator, BambuClient, Recorder],
+) -> None:
+    """The real X1C capture carries ``mapping: [258]``: AMS 2, tray 3 (tray_now 6)."""
+    _x1c, client, _rec = x1c_client
+    assert client.job_tray_mapping() == (6,)
+
+
+async def test_x1c_reports_the_mapping_of_a_slicers_print(
+    x1c_client: tuple[BambuSimulator, BambuClient, Recorder],
+) -> None:
+    """The simulated X1C reports the mapping it runs in its own ``mapping`` field."""
+    x1c, client, rec = x1c_client
+    await x1c.ftps.put_file("/owl.gcode.3mf", make_3mf("owl"))
+    await x1c.request(_project_file("owl", [5, -1, 17, 254]))
+    await wait_for(lambda: rec.states[-1].job_name == "owl")
+    assert client.last_report["mapping"] == [0x0101, 0xFFFF, 0x8100, 0xFE00]
+    mapping = client.job_tray_mapping()
+    assert mapping == (5, -1, 129, 254)
+    # every X1 report is a full one (a new list): the same mapping is the same object
+    await x1c.set_progress(10)
+    await wait_for(lambda: rec.states[-1].progress == 10)
+    assert client.job_tray_mapping() is mapping
 
 
 async def test_autoplay_prints_every_other_one_from_the_slicer() -> None:
